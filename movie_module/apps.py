@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class MovieModuleConfig(AppConfig):
+    name = "movie_module"
+    verbose_name = "Movies"

@@ -1,0 +1,24 @@
+"""The one ASGI application: Django for HTTP, Socket.IO for /socket.io/ on both transports.
+
+socket.io-client starts with HTTP long-polling and then upgrades to a websocket, so the
+router sends /socket.io/ over HTTP to Socket.IO too, not only websocket traffic.
+"""
+
+import os
+
+from django.core.asgi import get_asgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "scrapbook.settings")
+django_application = get_asgi_application()  # sets Django up before the imports below
+
+from chat.socket_server import socketio_app  # noqa: E402
+
+from .routing import LifespanApp, PathPrefixRouter, ProtocolTypeRouter  # noqa: E402
+
+application = ProtocolTypeRouter(
+    {
+        "http": PathPrefixRouter({"/socket.io/": socketio_app}, default=django_application),
+        "websocket": PathPrefixRouter({"/socket.io/": socketio_app}),
+        "lifespan": LifespanApp(),
+    }
+)

@@ -1,0 +1,74 @@
+"""Real servers for tests: uvicorn processes serving Scrapbook against the test database."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import requests
+from django.conf import settings
+from django.db import connection
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_database_environment() -> dict[str, str]:
+    """Environment that points a child process at the database the tests are using."""
+    name = str(connection.settings_dict["NAME"])
+    if connection.vendor == "sqlite":
+        return {"SQLITE_PATH": name}
+    parts = urlsplit(settings.DATABASE_URL)
+    return {"DATABASE_URL": urlunsplit(parts._replace(path="/" + name))}
+
+
+def wait_until_serving(url: str, process: subprocess.Popen, deadline_seconds: float = 30) -> None:
+    deadline = time.monotonic() + deadline_seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"uvicorn exited with code {process.returncode}")
+        try:
+            requests.get(url + "/api/health/", timeout=1)
+            return
+        except requests.ConnectionError:
+            time.sleep(0.05)
+    raise RuntimeError(f"uvicorn did not start serving {url} in {deadline_seconds} s")
+
+
+@contextmanager
+def uvicorn_server(*, port: int | None = None, workers: int = 1, extra_env: dict | None = None):
+    """Run `uvicorn scrapbook.asgi:application` in a child process; yield its base URL."""
+    port = port or free_port()
+    env = {
+        **os.environ,
+        **test_database_environment(),
+        "AUTH_THROTTLE_RATE": "10000/minute",
+        "PYTHONUNBUFFERED": "1",
+        **(extra_env or {}),
+    }
+    command = [
+        sys.executable, "-m", "uvicorn", "scrapbook.asgi:application",
+        "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
+        "--log-level", "warning", "--no-access-log", "--timeout-graceful-shutdown", "3",
+    ]
+    process = subprocess.Popen(command, cwd=BASE_DIR, env=env)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_serving(url, process)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
