@@ -1,0 +1,154 @@
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+
+IMDB_ID_PATTERN = r"^tt\d{7,8}$"
+imdb_id_validator = RegexValidator(IMDB_ID_PATTERN, "Enter an IMDb id: tt followed by 7 or 8 digits.")
+
+# Ratings are stars from 0.5 to 5.0 in steps of 0.5.
+RATING_CHOICES = [(x / 2, f"{x / 2:.1f}") for x in range(1, 11)]
+RATING_VALUES = [value for value, _ in RATING_CHOICES]
+
+
+class Movie(models.Model):
+    """A film of the catalogue, identified by its IMDb id."""
+
+    class Source(models.TextChoices):
+        DEMO = "demo", "Demo catalogue"
+        IMDB = "imdb", "IMDb API"
+        MOVIELENS = "movielens", "MovieLens import"
+        ADMIN = "admin", "Entered by staff"
+
+    imdb_id = models.CharField(max_length=10, unique=True, validators=[imdb_id_validator])
+    title = models.CharField(max_length=300)
+    year = models.PositiveSmallIntegerField(null=True, blank=True)
+    genres = models.JSONField(default=list, blank=True)
+    poster_url = models.URLField(max_length=500, blank=True)
+    plot = models.TextField(blank=True)
+    runtime_minutes = models.PositiveSmallIntegerField(null=True, blank=True)
+    directors = models.JSONField(default=list, blank=True)
+    cast = models.JSONField(default=list, blank=True)
+    imdb_rating = models.DecimalField(
+        max_digits=3,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(10)],
+    )
+    imdb_votes = models.PositiveIntegerField(null=True, blank=True)
+    source = models.CharField(max_length=16, choices=Source.choices, default=Source.ADMIN)
+    # When the details were last fetched from the IMDb API; null: never.
+    refreshed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["title", "id"]
+        indexes = [
+            # Case-insensitive title lookups and prefix search (`lower(title) LIKE 'x%'`).
+            models.Index(Lower("title"), "id", name="movie_title_lower_idx"),
+            models.Index(fields=["year"], name="movie_year_idx"),
+            models.Index(fields=["refreshed_at"], name="movie_refreshed_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(imdb_id__regex=IMDB_ID_PATTERN), name="movie_imdb_id_format"
+            ),
+            models.CheckConstraint(
+                condition=Q(imdb_rating__isnull=True) | Q(imdb_rating__gte=0, imdb_rating__lte=10),
+                name="movie_imdb_rating_range",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.title} ({self.year})" if self.year else self.title
+
+
+class WatchlistItem(models.Model):
+    """A movie on a user's watchlist; one per user and movie."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="watchlist_items"
+    )
+    movie = models.ForeignKey(Movie, on_delete=models.CASCADE, related_name="watchlist_items")
+    added_at = models.DateTimeField(auto_now_add=True)
+    watched = models.BooleanField(default=False)
+    watched_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-added_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "movie"], name="watchlist_one_per_user_movie"),
+            models.CheckConstraint(
+                condition=Q(watched=True) | Q(watched_at__isnull=True),
+                name="watchlist_watched_at_only_when_watched",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["user", "-added_at", "-id"], name="watchlist_user_added_idx"),
+            models.Index(fields=["user", "watched", "-added_at"], name="watchlist_user_watched_idx"),
+            models.Index(fields=["user", "-watched_at"], name="watchlist_user_watched_at_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} → {self.movie}"
+
+
+class Review(models.Model):
+    """A user's review of a movie; one per user and movie."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reviews")
+    movie = models.ForeignKey(Movie, on_delete=models.CASCADE, related_name="reviews")
+    rating = models.DecimalField(
+        max_digits=2,
+        decimal_places=1,
+        validators=[MinValueValidator(0.5), MaxValueValidator(5)],
+    )
+    body = models.TextField(blank=True, max_length=10000)
+    contains_spoilers = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "movie"], name="review_one_per_user_movie"),
+            models.CheckConstraint(
+                condition=Q(rating__in=RATING_VALUES), name="review_rating_half_stars_0_5_to_5"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["movie", "-created_at", "-id"], name="review_movie_created_idx"),
+            models.Index(fields=["user", "-created_at", "-id"], name="review_user_created_idx"),
+            models.Index(fields=["-created_at", "-id"], name="review_created_idx"),
+            models.Index(fields=["rating", "-id"], name="review_rating_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} on {self.movie}: {self.rating}"
+
+
+class CorpusRating(models.Model):
+    """A rating that did not come from this site's users (MovieLens, the demo corpus).
+
+    The recommender learns from these together with this site's reviews.
+    """
+
+    source = models.CharField(max_length=32)
+    external_user_id = models.CharField(max_length=64)
+    movie = models.ForeignKey(Movie, on_delete=models.CASCADE, related_name="corpus_ratings")
+    rating = models.DecimalField(max_digits=2, decimal_places=1)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "external_user_id", "movie"], name="corpus_rating_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(rating__gte=0.5, rating__lte=5), name="corpus_rating_range"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.source}:{self.external_user_id} on {self.movie_id}: {self.rating}"
