@@ -1,0 +1,177 @@
+"""Thin DRF views: parse, call a service or selector, answer."""
+
+import re
+
+from django.http import Http404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import mixins, permissions, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+
+from . import selectors, services
+from .filters import ReviewFilter, WatchlistFilter
+from .imdb import sync as imdb_sync
+from .models import IMDB_ID_PATTERN, Movie, Review, WatchlistItem
+from .serializers import (
+    MoviePageSerializer,
+    MovieSummarySerializer,
+    ReviewCreateSerializer,
+    ReviewSerializer,
+    ReviewUpdateSerializer,
+    WatchlistAddSerializer,
+    WatchlistItemSerializer,
+    WatchlistUpdateSerializer,
+)
+
+IMDB_ID = re.compile(IMDB_ID_PATTERN)
+
+
+def movie_or_404(imdb_id: str) -> Movie:
+    """A movie of the catalogue, fetched from the IMDb API when missing and configured."""
+    if not IMDB_ID.match(imdb_id):
+        raise Http404(f"No movie has the IMDb id {imdb_id!r}.")
+    movie = Movie.objects.filter(imdb_id=imdb_id).first() or imdb_sync.fetch_movie(imdb_id)
+    if movie is None:
+        raise Http404(f"No movie has the IMDb id {imdb_id!r}.")
+    return movie
+
+
+def movie_for_input(imdb_id: str) -> Movie:
+    """The movie a request body names, or a 400 on `imdb_id`."""
+    try:
+        return movie_or_404(imdb_id)
+    except Http404:
+        raise ValidationError({"imdb_id": ["No movie has this IMDb id."]}) from None
+
+
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[OpenApiParameter("search", OpenApiTypes.STR, description="Words of the title")]
+    )
+)
+class MovieViewSet(viewsets.ReadOnlyModelViewSet):
+    """The catalogue and the movie page."""
+
+    serializer_class = MovieSummarySerializer
+    permission_classes = [permissions.AllowAny]
+    lookup_field = "imdb_id"
+    lookup_value_regex = "[^/]+"
+    filter_backends = []
+
+    def get_queryset(self):
+        search = self.request.query_params.get("search", "").strip()
+        if len(search) > 200:
+            raise ValidationError({"search": ["Ensure this field has no more than 200 characters."]})
+        if search:
+            imdb_sync.store_search_results(search)
+        return selectors.movie_list(search=search)
+
+    @extend_schema(responses=MoviePageSerializer)
+    def retrieve(self, request, imdb_id=None):
+        movie = movie_or_404(imdb_id)
+        imdb_sync.refresh_if_stale(movie)
+        page = selectors.movie_page(imdb_id=movie.imdb_id)
+        me = selectors.movie_for_user(movie=page, user=request.user)
+        return Response(MoviePageSerializer(page, context={"request": request, "me": me}).data)
+
+    @extend_schema(responses=ReviewSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def reviews(self, request, imdb_id=None):
+        movie = movie_or_404(imdb_id)
+        page = self.paginate_queryset(selectors.review_list().filter(movie=movie))
+        return self.get_paginated_response(ReviewSerializer(page, many=True).data)
+
+
+class WatchlistViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """The caller's watchlist; another user's item answers 404."""
+
+    serializer_class = WatchlistItemSerializer
+    permission_classes = [permissions.IsAuthenticated]
+    filterset_class = WatchlistFilter
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation has no user
+            return WatchlistItem.objects.none()
+        return selectors.user_watchlist(user=self.request.user)
+
+    @extend_schema(
+        request=WatchlistAddSerializer, responses={200: WatchlistItemSerializer, 201: WatchlistItemSerializer}
+    )
+    def create(self, request):
+        body = WatchlistAddSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        movie = movie_for_input(body.validated_data["imdb_id"])
+        item, created = services.watchlist_add(user=request.user, movie=movie)
+        return self._item_response(item, status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+    @extend_schema(request=WatchlistUpdateSerializer, responses=WatchlistItemSerializer)
+    def partial_update(self, request, pk=None):
+        item = self.get_object()
+        body = WatchlistUpdateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        services.watchlist_item_set_watched(item=item, **body.validated_data)
+        return self._item_response(item, status.HTTP_200_OK)
+
+    def perform_destroy(self, instance):
+        services.watchlist_item_delete(item=instance)
+
+    def _item_response(self, item, status_code):
+        item = self.get_queryset().get(pk=item.pk)  # reread with the movie's summary
+        return Response(WatchlistItemSerializer(item).data, status=status_code)
+
+
+class IsAuthorOrReadOnly(permissions.BasePermission):
+    message = "Only the author of a review can change it."
+
+    def has_object_permission(self, request, view, obj):
+        return request.method in permissions.SAFE_METHODS or obj.user_id == request.user.id
+
+
+class ReviewViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Reviews: public to read, the author's to write."""
+
+    serializer_class = ReviewSerializer
+    permission_classes = [permissions.IsAuthenticatedOrReadOnly, IsAuthorOrReadOnly]
+    filterset_class = ReviewFilter
+
+    def get_queryset(self):
+        return selectors.review_list()
+
+    @extend_schema(request=ReviewCreateSerializer, responses={201: ReviewSerializer})
+    def create(self, request):
+        body = ReviewCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        fields = dict(body.validated_data)
+        movie = movie_for_input(fields.pop("imdb_id"))
+        try:
+            review = services.review_create(user=request.user, movie=movie, **fields)
+        except services.AlreadyReviewed:
+            raise ValidationError({"imdb_id": ["You have already reviewed this movie."]}) from None
+        return Response(self._reread(review), status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=ReviewUpdateSerializer, responses=ReviewSerializer)
+    def partial_update(self, request, pk=None):
+        review = self.get_object()
+        body = ReviewUpdateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        if body.validated_data:
+            services.review_update(review=review, **body.validated_data)
+        return Response(self._reread(review))
+
+    def perform_destroy(self, instance):
+        services.review_delete(review=instance)
+
+    def _reread(self, review: Review):
+        return ReviewSerializer(self.get_queryset().get(pk=review.pk)).data

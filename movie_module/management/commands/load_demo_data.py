@@ -1,0 +1,55 @@
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from movie_module import demo
+from movie_module.models import CorpusRating, Movie
+
+DEMO_FIELDS = ["title", "year", "genres", "runtime_minutes", "directors", "cast"]
+
+
+class Command(BaseCommand):
+    help = "Load the demo catalogue and the demo ratings corpus. Safe to run again."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--users", type=int, default=600, help="synthetic raters (default 600)")
+
+    @transaction.atomic
+    def handle(self, *args, users, **options):
+        films = demo.load_catalogue()
+        existing = Movie.objects.in_bulk([film["imdb_id"] for film in films], field_name="imdb_id")
+        new_movies, refreshed = [], []
+        for film in films:
+            movie = existing.get(film["imdb_id"])
+            if movie is None:
+                new_movies.append(Movie(source=Movie.Source.DEMO, **film))
+            elif movie.source == Movie.Source.DEMO:
+                # Movies fetched from the IMDb API or edited by staff keep their richer data.
+                for field in DEMO_FIELDS:
+                    setattr(movie, field, film[field])
+                refreshed.append(movie)
+        Movie.objects.bulk_create(new_movies, batch_size=500, ignore_conflicts=True)
+        Movie.objects.bulk_update(refreshed, DEMO_FIELDS, batch_size=500)
+
+        movie_ids = dict(
+            Movie.objects.filter(imdb_id__in=[film["imdb_id"] for film in films]).values_list("imdb_id", "id")
+        )
+        ratings = [
+            CorpusRating(
+                source=demo.DEMO_SOURCE,
+                external_user_id=rating.external_user_id,
+                movie_id=movie_ids[rating.imdb_id],
+                rating=rating.rating,
+            )
+            for rating in demo.demo_ratings(films, users=users)
+        ]
+        CorpusRating.objects.bulk_create(
+            ratings,
+            batch_size=2000,
+            update_conflicts=True,
+            unique_fields=["source", "external_user_id", "movie"],
+            update_fields=["rating"],
+        )
+        self.stdout.write(
+            f"Demo catalogue: {len(new_movies)} movies added, {len(existing)} already there; "
+            f"demo corpus: {len(ratings)} ratings by {users} synthetic users."
+        )

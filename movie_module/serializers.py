@@ -1,0 +1,167 @@
+"""The wire shapes of ../shared/API.md's Movies, Watchlist and Reviews sections."""
+
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from .models import IMDB_ID_PATTERN, RATING_VALUES, Movie, Review, WatchlistItem
+
+
+class ImdbIdField(serializers.RegexField):
+    default_error_messages = {"invalid": "Enter an IMDb id: tt followed by 7 or 8 digits."}
+
+    def __init__(self, **kwargs):
+        super().__init__(IMDB_ID_PATTERN, max_length=10, **kwargs)
+
+
+class StarRatingField(serializers.FloatField):
+    """Stars from 0.5 to 5.0 in steps of 0.5; sent and shown as a number."""
+
+    default_error_messages = {
+        "invalid": "A rating is a number of stars.",
+        "not_half_star": "A rating is 0.5 to 5.0 stars in steps of 0.5.",
+    }
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool):
+            self.fail("invalid")
+        value = super().to_internal_value(data)
+        if value not in RATING_VALUES:
+            self.fail("not_half_star")
+        return value
+
+    def to_representation(self, value):
+        return float(value)
+
+
+@extend_schema_field(OpenApiTypes.DOUBLE)
+class AverageRatingField(serializers.Field):
+    def to_representation(self, value):
+        return None if value is None else round(float(value), 2)
+
+
+class MovieSummarySerializer(serializers.ModelSerializer):
+    imdb_rating = serializers.FloatField(allow_null=True)
+    average_rating = AverageRatingField(allow_null=True, read_only=True)
+    review_count = serializers.IntegerField(read_only=True)
+    genres = serializers.ListField(child=serializers.CharField())
+
+    class Meta:
+        model = Movie
+        fields = [
+            "imdb_id",
+            "title",
+            "year",
+            "poster_url",
+            "genres",
+            "imdb_rating",
+            "average_rating",
+            "review_count",
+        ]
+        read_only_fields = fields
+
+
+class MovieReferenceSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Movie
+        fields = ["imdb_id", "title", "year", "poster_url"]
+        read_only_fields = fields
+
+
+class UserReferenceSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    username = serializers.CharField(read_only=True)
+
+
+class ReviewSerializer(serializers.ModelSerializer):
+    movie = MovieReferenceSerializer(read_only=True)
+    user = UserReferenceSerializer(read_only=True)
+    rating = StarRatingField()
+
+    class Meta:
+        model = Review
+        fields = [
+            "id",
+            "movie",
+            "user",
+            "rating",
+            "body",
+            "contains_spoilers",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "movie", "user", "created_at", "updated_at"]
+
+
+class ReviewCreateSerializer(serializers.Serializer):
+    imdb_id = ImdbIdField()
+    rating = StarRatingField()
+    body = serializers.CharField(required=False, allow_blank=True, max_length=10000, default="")
+    contains_spoilers = serializers.BooleanField(required=False, default=False)
+
+
+class ReviewUpdateSerializer(serializers.Serializer):
+    rating = StarRatingField(required=False)
+    body = serializers.CharField(required=False, allow_blank=True, max_length=10000)
+    contains_spoilers = serializers.BooleanField(required=False)
+
+
+class MeSerializer(serializers.Serializer):
+    in_watchlist = serializers.BooleanField()
+    watched = serializers.BooleanField()
+    watchlist_id = serializers.IntegerField(allow_null=True)
+    review = ReviewSerializer(allow_null=True)
+
+
+class MoviePageSerializer(MovieSummarySerializer):
+    directors = serializers.ListField(child=serializers.CharField())
+    cast = serializers.ListField(child=serializers.CharField())
+    watchlist_count = serializers.IntegerField(read_only=True)
+    me = serializers.SerializerMethodField()
+
+    class Meta(MovieSummarySerializer.Meta):
+        fields = [
+            *MovieSummarySerializer.Meta.fields,
+            "plot",
+            "runtime_minutes",
+            "directors",
+            "cast",
+            "watchlist_count",
+            "me",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(MeSerializer(allow_null=True))
+    def get_me(self, movie):
+        me = self.context.get("me")
+        return None if me is None else MeSerializer(me, context=self.context).data
+
+
+class WatchlistItemSerializer(serializers.ModelSerializer):
+    movie = MovieSummarySerializer(read_only=True)
+
+    class Meta:
+        model = WatchlistItem
+        fields = ["id", "movie", "added_at", "watched", "watched_at"]
+        read_only_fields = fields
+
+
+class WatchlistAddSerializer(serializers.Serializer):
+    imdb_id = ImdbIdField()
+
+
+class WatchlistUpdateSerializer(serializers.Serializer):
+    watched = serializers.BooleanField()
+    watched_at = serializers.DateTimeField(required=False, allow_null=True)
+
+    def validate(self, attrs):
+        watched_at = attrs.get("watched_at")
+        if watched_at is not None:
+            if not attrs["watched"]:
+                raise serializers.ValidationError(
+                    {"watched_at": ["Only a watched movie has a time it was watched."]}
+                )
+            if watched_at > timezone.now() + timezone.timedelta(minutes=5):
+                raise serializers.ValidationError({"watched_at": ["This time is in the future."]})
+        return attrs
