@@ -68,13 +68,20 @@ class MovieViewSet(viewsets.ReadOnlyModelViewSet):
             imdb_sync.store_search_results(search)
         return selectors.movie_list(search=search)
 
+    def list(self, request):
+        page = self.paginate_queryset(self.get_queryset())
+        selectors.attach_review_stats(page)
+        return self.get_paginated_response(MovieSummarySerializer(page, many=True).data)
+
     @extend_schema(responses=MoviePageSerializer)
     def retrieve(self, request, imdb_id=None):
-        movie = movie_or_404(imdb_id)
+        movie = IMDB_ID.match(imdb_id) and selectors.movie_page(imdb_id=imdb_id)
+        if not movie:
+            movie_or_404(imdb_id)  # fetched from the IMDb API when it can be
+            movie = selectors.movie_page(imdb_id=imdb_id)
         imdb_sync.refresh_if_stale(movie)
-        page = selectors.movie_page(imdb_id=movie.imdb_id)
-        me = selectors.movie_for_user(movie=page, user=request.user)
-        return Response(MoviePageSerializer(page, context={"request": request, "me": me}).data)
+        me = selectors.movie_for_user(movie=movie, user=request.user)
+        return Response(MoviePageSerializer(movie, context={"request": request, "me": me}).data)
 
     @extend_schema(responses=ReviewSerializer(many=True))
     @action(detail=True, methods=["get"])
@@ -119,11 +126,19 @@ class WatchlistViewSet(
         services.watchlist_item_set_watched(item=item, **body.validated_data)
         return self._item_response(item, status.HTTP_200_OK)
 
+    def list(self, request):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        selectors.attach_review_stats(item.movie for item in page)
+        return self.get_paginated_response(WatchlistItemSerializer(page, many=True).data)
+
+    def retrieve(self, request, pk=None):
+        return self._item_response(self.get_object(), status.HTTP_200_OK)
+
     def perform_destroy(self, instance):
         services.watchlist_item_delete(item=instance)
 
     def _item_response(self, item, status_code):
-        item = self.get_queryset().get(pk=item.pk)  # reread with the movie's summary
+        selectors.attach_review_stats([item.movie])
         return Response(WatchlistItemSerializer(item).data, status=status_code)
 
 

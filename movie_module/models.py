@@ -2,7 +2,6 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Lower
 
 IMDB_ID_PATTERN = r"^tt\d{7,8}$"
 imdb_id_validator = RegexValidator(IMDB_ID_PATTERN, "Enter an IMDb id: tt followed by 7 or 8 digits.")
@@ -46,15 +45,13 @@ class Movie(models.Model):
     class Meta:
         ordering = ["title", "id"]
         indexes = [
-            # Case-insensitive title lookups and prefix search (`lower(title) LIKE 'x%'`).
-            models.Index(Lower("title"), "id", name="movie_title_lower_idx"),
+            # The catalogue is listed by title; search has its own trigram index.
+            models.Index(fields=["title", "id"], name="movie_title_idx"),
             models.Index(fields=["year"], name="movie_year_idx"),
             models.Index(fields=["refreshed_at"], name="movie_refreshed_idx"),
         ]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(imdb_id__regex=IMDB_ID_PATTERN), name="movie_imdb_id_format"
-            ),
+            models.CheckConstraint(condition=Q(imdb_id__regex=IMDB_ID_PATTERN), name="movie_imdb_id_format"),
             models.CheckConstraint(
                 condition=Q(imdb_rating__isnull=True) | Q(imdb_rating__gte=0, imdb_rating__lte=10),
                 name="movie_imdb_rating_range",
@@ -145,9 +142,7 @@ class CorpusRating(models.Model):
             models.UniqueConstraint(
                 fields=["source", "external_user_id", "movie"], name="corpus_rating_unique"
             ),
-            models.CheckConstraint(
-                condition=Q(rating__gte=0.5, rating__lte=5), name="corpus_rating_range"
-            ),
+            models.CheckConstraint(condition=Q(rating__gte=0.5, rating__lte=5), name="corpus_rating_range"),
         ]
 
     def __str__(self):

@@ -1,7 +1,9 @@
 """Every read the movie API shows, shaped once so each list runs a constant number of queries."""
 
 import re
+from collections.abc import Iterable
 
+from django.db import connection
 from django.db.models import (
     Avg,
     Case,
@@ -9,12 +11,12 @@ from django.db.models import (
     F,
     IntegerField,
     OuterRef,
-    Prefetch,
     QuerySet,
     Subquery,
     Value,
     When,
 )
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, Lower
 
 from .models import Movie, Review, WatchlistItem
@@ -23,18 +25,32 @@ WORD = re.compile(r"[^\W_]+")
 
 
 def _review_stat(aggregate, output_field=None):
-    """A correlated subquery over the movie's reviews; computed only for the rows shown."""
+    """A correlated subquery over the movie's reviews."""
     reviews = Review.objects.filter(movie=OuterRef("pk")).order_by().values("movie").annotate(stat=aggregate)
     return Subquery(reviews.values("stat")[:1], output_field=output_field)
 
 
-def movies_with_stats(queryset: QuerySet | None = None) -> QuerySet:
-    """Movies annotated with `average_rating` and `review_count` from this site's reviews."""
-    queryset = Movie.objects.all() if queryset is None else queryset
-    return queryset.annotate(
-        average_rating=_review_stat(Avg("rating")),
-        review_count=Coalesce(_review_stat(Count("id"), IntegerField()), Value(0)),
-    )
+def attach_review_stats(movies: Iterable[Movie]) -> list[Movie]:
+    """Set `average_rating` and `review_count` on each movie from this site's reviews.
+
+    One grouped query for the whole page, whatever its size. (Subqueries in the list
+    query itself would be computed for every row before sorting, not just the page.)
+    """
+    movies = list(movies)
+    if not movies:
+        return movies
+    stats = {
+        row["movie_id"]: row
+        for row in Review.objects.filter(movie_id__in={movie.id for movie in movies})
+        .order_by()
+        .values("movie_id")
+        .annotate(average=Avg("rating"), count=Count("id"))
+    }
+    for movie in movies:
+        row = stats.get(movie.id)
+        movie.average_rating = row["average"] if row else None
+        movie.review_count = row["count"] if row else 0
+    return movies
 
 
 def movie_list(*, search: str = "") -> QuerySet:
@@ -45,10 +61,8 @@ def movie_list(*, search: str = "") -> QuerySet:
     """
     words = [word.lower() for word in WORD.findall(search or "")]
     if not words:
-        return movies_with_stats().order_by("title", "id")
-    queryset = Movie.objects.all()
-    for word in words[:8]:
-        queryset = queryset.filter(title__icontains=word)
+        return Movie.objects.order_by("title", "id")
+    queryset = _titles_containing(words[:8])
     text = " ".join(search.split()).lower()
     queryset = queryset.alias(title_lower=Lower("title")).annotate(
         match_rank=Case(
@@ -58,19 +72,35 @@ def movie_list(*, search: str = "") -> QuerySet:
             output_field=IntegerField(),
         )
     )
-    return movies_with_stats(queryset).order_by(
-        "match_rank", F("imdb_votes").desc(nulls_last=True), "title", "id"
-    )
+    return queryset.order_by("match_rank", F("imdb_votes").desc(nulls_last=True), "title", "id")
+
+
+def _titles_containing(words: list[str]) -> QuerySet:
+    """Movies whose title contains every word, through the engine's trigram index."""
+    if connection.vendor == "sqlite":
+        # The FTS5 trigram table of migration 0003; words are alphanumeric, nothing to escape.
+        condition = " AND ".join(["title LIKE %s"] * len(words))
+        matching = RawSQL(
+            f"SELECT rowid FROM movie_title_search WHERE {condition}",
+            [f"%{word}%" for word in words],
+        )
+        return Movie.objects.filter(id__in=matching)
+    queryset = Movie.objects.all()
+    for word in words:
+        queryset = queryset.filter(title__icontains=word)  # pg_trgm index, migration 0002
+    return queryset
 
 
 def movie_page(*, imdb_id: str) -> Movie | None:
-    """The movie with its stats and watchlist count, or None."""
+    """The movie with its review stats and watchlist count, or None."""
     watchlist_count = (
         WatchlistItem.objects.filter(movie=OuterRef("pk")).order_by().values("movie").annotate(n=Count("id"))
     )
     return (
-        movies_with_stats(Movie.objects.filter(imdb_id=imdb_id))
+        Movie.objects.filter(imdb_id=imdb_id)
         .annotate(
+            average_rating=_review_stat(Avg("rating")),
+            review_count=Coalesce(_review_stat(Count("id"), IntegerField()), Value(0)),
             watchlist_count=Coalesce(Subquery(watchlist_count.values("n")[:1]), Value(0)),
         )
         .first()
@@ -92,12 +122,11 @@ def movie_for_user(*, movie: Movie, user) -> dict | None:
 
 
 def user_watchlist(*, user) -> QuerySet:
-    """The user's watchlist items, each with its movie's summary, newest first."""
-    return (
-        WatchlistItem.objects.filter(user=user)
-        .prefetch_related(Prefetch("movie", queryset=movies_with_stats()))
-        .order_by("-added_at", "-id")
-    )
+    """The user's watchlist items with their movies, newest first.
+
+    Pass a page of them through `attach_review_stats` before showing movie summaries.
+    """
+    return WatchlistItem.objects.filter(user=user).select_related("movie").order_by("-added_at", "-id")
 
 
 def review_list() -> QuerySet:

@@ -1,7 +1,6 @@
 """The wire shapes of ../shared/API.md's Movies, Watchlist and Reviews sections."""
 
 from django.utils import timezone
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -35,15 +34,36 @@ class StarRatingField(serializers.FloatField):
         return float(value)
 
 
-@extend_schema_field(OpenApiTypes.DOUBLE)
-class AverageRatingField(serializers.Field):
-    def to_representation(self, value):
-        return None if value is None else round(float(value), 2)
+# The list endpoints show up to 100 rows a page; DRF's generic field-by-field output costs
+# more than the queries behind it. These serializers declare their fields for validation
+# and the OpenAPI schema, and build the output directly (tests pin the exact shapes).
+_datetime = serializers.DateTimeField()
+
+
+def _time(value):
+    return None if value is None else _datetime.to_representation(value)
+
+
+def _number(value):
+    return None if value is None else float(value)
+
+
+def movie_summary(movie) -> dict:
+    return {
+        "imdb_id": movie.imdb_id,
+        "title": movie.title,
+        "year": movie.year,
+        "poster_url": movie.poster_url,
+        "genres": movie.genres,
+        "imdb_rating": _number(movie.imdb_rating),
+        "average_rating": None if movie.average_rating is None else round(float(movie.average_rating), 2),
+        "review_count": movie.review_count,
+    }
 
 
 class MovieSummarySerializer(serializers.ModelSerializer):
     imdb_rating = serializers.FloatField(allow_null=True)
-    average_rating = AverageRatingField(allow_null=True, read_only=True)
+    average_rating = serializers.FloatField(allow_null=True, read_only=True)
     review_count = serializers.IntegerField(read_only=True)
     genres = serializers.ListField(child=serializers.CharField())
 
@@ -60,6 +80,9 @@ class MovieSummarySerializer(serializers.ModelSerializer):
             "review_count",
         ]
         read_only_fields = fields
+
+    def to_representation(self, movie):
+        return movie_summary(movie)
 
 
 class MovieReferenceSerializer(serializers.ModelSerializer):
@@ -92,6 +115,24 @@ class ReviewSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["id", "movie", "user", "created_at", "updated_at"]
+
+    def to_representation(self, review):
+        movie, user = review.movie, review.user
+        return {
+            "id": review.id,
+            "movie": {
+                "imdb_id": movie.imdb_id,
+                "title": movie.title,
+                "year": movie.year,
+                "poster_url": movie.poster_url,
+            },
+            "user": {"id": user.id, "username": user.username},
+            "rating": float(review.rating),
+            "body": review.body,
+            "contains_spoilers": review.contains_spoilers,
+            "created_at": _time(review.created_at),
+            "updated_at": _time(review.updated_at),
+        }
 
 
 class ReviewCreateSerializer(serializers.Serializer):
@@ -137,6 +178,17 @@ class MoviePageSerializer(MovieSummarySerializer):
         me = self.context.get("me")
         return None if me is None else MeSerializer(me, context=self.context).data
 
+    def to_representation(self, movie):
+        return {
+            **movie_summary(movie),
+            "plot": movie.plot,
+            "runtime_minutes": movie.runtime_minutes,
+            "directors": movie.directors,
+            "cast": movie.cast,
+            "watchlist_count": movie.watchlist_count,
+            "me": self.get_me(movie),
+        }
+
 
 class WatchlistItemSerializer(serializers.ModelSerializer):
     movie = MovieSummarySerializer(read_only=True)
@@ -145,6 +197,15 @@ class WatchlistItemSerializer(serializers.ModelSerializer):
         model = WatchlistItem
         fields = ["id", "movie", "added_at", "watched", "watched_at"]
         read_only_fields = fields
+
+    def to_representation(self, item):
+        return {
+            "id": item.id,
+            "movie": movie_summary(item.movie),
+            "added_at": _time(item.added_at),
+            "watched": item.watched,
+            "watched_at": _time(item.watched_at),
+        }
 
 
 class WatchlistAddSerializer(serializers.Serializer):

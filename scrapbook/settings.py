@@ -83,7 +83,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
-ROOT_URLCONF = "scrapbook.urls"
+# Benchmarks swap in a URLconf that adds a bare view as the framework's ceiling.
+ROOT_URLCONF = os.environ.get("DJANGO_ROOT_URLCONF", "scrapbook.urls")
 ASGI_APPLICATION = "scrapbook.asgi.application"
 WSGI_APPLICATION = "scrapbook.wsgi.application"
 
@@ -125,6 +126,8 @@ else:
                 "timeout": 20,
                 "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
             },
+            # Opening a SQLite file is cheap but its PRAGMAs are not: keep connections a while.
+            "CONN_MAX_AGE": env_int("DATABASE_CONN_MAX_AGE", 60),
             # A file, not memory, so a test's uvicorn subprocess sees the test database.
             "TEST": {"NAME": os.environ.get("SQLITE_TEST_NAME", str(DATA_DIR / "test.sqlite3"))},
         }
@@ -225,6 +228,28 @@ SPECTACULAR_SETTINGS = {
 RAPIDAPI_KEY = os.environ.get("RAPIDAPI_KEY", "")
 IMDB_API_URL = os.environ.get("IMDB_API_URL", "https://imdb8.p.rapidapi.com").rstrip("/")
 IMDB_API_HOST = os.environ.get("IMDB_API_HOST", "") or (urlsplit(IMDB_API_URL).hostname or "")
+# Resilience (movie_module/imdb/client.py): timeouts per attempt, retries with backoff inside
+# a total budget per call, and a per-process circuit breaker.
+IMDB_CONNECT_TIMEOUT = env_float("IMDB_CONNECT_TIMEOUT", 3.05)
+IMDB_READ_TIMEOUT = env_float("IMDB_READ_TIMEOUT", 5.0)
+IMDB_MAX_RETRIES = env_int("IMDB_MAX_RETRIES", 2)
+IMDB_BACKOFF_SECONDS = env_float("IMDB_BACKOFF_SECONDS", 0.5)
+IMDB_BACKOFF_MAX_SECONDS = env_float("IMDB_BACKOFF_MAX_SECONDS", 4.0)
+IMDB_CALL_BUDGET_SECONDS = env_float("IMDB_CALL_BUDGET_SECONDS", 8.0)
+IMDB_BREAKER_THRESHOLD = env_int("IMDB_BREAKER_THRESHOLD", 5)
+IMDB_BREAKER_COOLDOWN_SECONDS = env_float("IMDB_BREAKER_COOLDOWN_SECONDS", 30.0)
+IMDB_POOL_SIZE = env_int("IMDB_POOL_SIZE", 10)
+# Requests per second per process (a token bucket): the cheaper plans allow a few.
+IMDB_RATE_PER_SECOND = env_float("IMDB_RATE_PER_SECOND", 5.0)
+# Cached answers, in seconds; "not found" is cached too, for less time.
+IMDB_SEARCH_CACHE_SECONDS = env_int("IMDB_SEARCH_CACHE_SECONDS", 6 * 3600)
+IMDB_LOOKUP_CACHE_SECONDS = env_int("IMDB_LOOKUP_CACHE_SECONDS", 24 * 3600)
+IMDB_NOT_FOUND_CACHE_SECONDS = env_int("IMDB_NOT_FOUND_CACHE_SECONDS", 3600)
+# Stored details older than this are refreshed: in the background when a movie page is
+# shown (IMDB_REFRESH_WORKERS threads per process), in bulk by `manage.py refresh_movies`.
+IMDB_REFRESH_AFTER_DAYS = env_int("IMDB_REFRESH_AFTER_DAYS", 30)
+IMDB_REFRESH_WORKERS = env_int("IMDB_REFRESH_WORKERS", 2)
+IMDB_REFRESH_CONCURRENCY = env_int("IMDB_REFRESH_CONCURRENCY", 4)
 
 # Behind a TLS-terminating proxy (see the README's production section).
 if env_bool("DJANGO_BEHIND_PROXY", False):

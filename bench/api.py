@@ -1,0 +1,196 @@
+"""Throughput and latency of the movie API under concurrent load, against a bare Django view.
+
+    .venv/bin/python bench/api.py [--seconds 10] [--concurrency 32] [--workers 1]
+                                  [--database-url postgres://...]
+
+Builds a scratch database (SQLite in a temp folder unless --database-url names one):
+the demo catalogue, 200 users each with 20 watchlist items and reviews. Starts uvicorn
+with Scrapbook plus a bare `JsonResponse` view (bench/urls.py), drives each endpoint with
+aiohttp for a fixed time, and prints requests per second, p50 and p99, and each endpoint's
+throughput as a share of the bare view's, measured in the same run.
+"""
+
+import argparse
+import asyncio
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import aiohttp
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(BASE_DIR))
+
+
+def prepare_database(env: dict, users: int) -> dict:
+    """Migrate and fill the scratch database; return tokens and ids the requests use."""
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=BASE_DIR, env=env, check=True)
+    subprocess.run([sys.executable, "manage.py", "load_demo_data"], cwd=BASE_DIR, env=env, check=True)
+    os.environ.update(env)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "scrapbook.settings")
+    import django
+
+    django.setup()
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    from authentication.models import User
+    from movie_module.models import Movie, Review, WatchlistItem
+
+    movies = list(Movie.objects.values_list("id", "imdb_id"))
+    rng = random.Random(7)
+    people = User.objects.bulk_create(
+        [User(username=f"bench{number}", email=f"bench{number}@example.com") for number in range(users)],
+        ignore_conflicts=True,
+    )
+    people = list(User.objects.filter(username__startswith="bench"))
+    items, reviews = [], []
+    for person in people:
+        for movie_id, _ in rng.sample(movies, 40)[:20]:
+            items.append(WatchlistItem(user=person, movie_id=movie_id))
+        for movie_id, _ in rng.sample(movies, 20):
+            reviews.append(Review(user=person, movie_id=movie_id, rating=rng.choice(range(1, 11)) / 2))
+    WatchlistItem.objects.bulk_create(items, ignore_conflicts=True)
+    Review.objects.bulk_create(reviews, ignore_conflicts=True)
+    return {
+        "tokens": [str(AccessToken.for_user(person)) for person in people],
+        "imdb_ids": [imdb_id for _, imdb_id in movies],
+        "movie_pages": max(1, len(movies) // 20),
+        "review_pages": max(1, Review.objects.count() // 20),
+    }
+
+
+def endpoints(fixtures: dict) -> dict:
+    """Name -> function returning (path, needs_token) for one request."""
+    rng = random.Random(11)
+    return {
+        "bare JsonResponse (ceiling)": lambda: ("/bench/ceiling/", False),
+        "GET /api/movies/": lambda: (f"/api/movies/?page={rng.randint(1, fixtures['movie_pages'])}", False),
+        "GET /api/movies/<id>/": lambda: (f"/api/movies/{rng.choice(fixtures['imdb_ids'])}/", True),
+        "GET /api/watchlist/": lambda: ("/api/watchlist/", True),
+        "GET /api/reviews/": lambda: (
+            f"/api/reviews/?page={rng.randint(1, fixtures['review_pages'])}",
+            False,
+        ),
+    }
+
+
+async def drive(url: str, next_request, tokens: list[str], seconds: float, concurrency: int):
+    latencies, errors = [], 0
+    deadline = time.perf_counter() + seconds
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(connector=connector) as session:
+
+        async def client(number: int):
+            nonlocal errors
+            token = tokens[number % len(tokens)]
+            while time.perf_counter() < deadline:
+                path, needs_token = next_request()
+                headers = {"Authorization": f"Bearer {token}"} if needs_token else {}
+                started = time.perf_counter()
+                async with session.get(url + path, headers=headers) as response:
+                    await response.read()
+                    if response.status != 200:
+                        errors += 1
+                latencies.append(time.perf_counter() - started)
+
+        began = time.perf_counter()
+        await asyncio.gather(*(client(number) for number in range(concurrency)))
+        elapsed = time.perf_counter() - began
+    latencies.sort()
+    return {
+        "rps": len(latencies) / elapsed,
+        "p50": statistics.median(latencies) * 1000,
+        "p99": latencies[int(len(latencies) * 0.99) - 1] * 1000,
+        "requests": len(latencies),
+        "errors": errors,
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--users", type=int, default=200)
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--database-url", default="")
+    arguments = parser.parse_args()
+
+    scratch = tempfile.mkdtemp(prefix="scrapbook-bench-")
+    env = {
+        **os.environ,
+        "DJANGO_ROOT_URLCONF": "bench.urls",
+        # Production settings: DEBUG's query log and static-file autorefresh would skew it.
+        "DJANGO_DEBUG": "0",
+        "DJANGO_SECRET_KEY": "bench-only-" + "x" * 60,
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "DJANGO_SECURE_SSL_REDIRECT": "0",
+        "LOG_LEVEL": "WARNING",
+        "SCRAPBOOK_DATA_DIR": scratch,
+        "SQLITE_PATH": str(Path(scratch) / "bench.sqlite3"),
+    }
+    if arguments.database_url:
+        env["DATABASE_URL"] = arguments.database_url
+    fixtures = prepare_database(env, arguments.users)
+
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "scrapbook.asgi:application",
+            "--port",
+            str(arguments.port),
+            "--workers",
+            str(arguments.workers),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        cwd=BASE_DIR,
+        env=env,
+    )
+    url = f"http://127.0.0.1:{arguments.port}"
+    try:
+        import requests
+
+        for _ in range(200):
+            try:
+                requests.get(url + "/bench/ceiling/", timeout=1)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        results = {}
+        for name, next_request in endpoints(fixtures).items():
+            asyncio.run(drive(url, next_request, fixtures["tokens"], 2, arguments.concurrency))  # warm up
+            results[name] = asyncio.run(
+                drive(url, next_request, fixtures["tokens"], arguments.seconds, arguments.concurrency)
+            )
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+    ceiling = results["bare JsonResponse (ceiling)"]["rps"]
+    engine = "PostgreSQL" if arguments.database_url else "SQLite"
+    print(
+        f"\nuvicorn workers={arguments.workers}, {engine}, concurrency={arguments.concurrency}, "
+        f"{arguments.seconds:.0f} s per endpoint\n"
+    )
+    print("| endpoint | requests/s | p50 ms | p99 ms | errors | share of ceiling |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for name, result in results.items():
+        print(
+            f"| {name} | {result['rps']:.0f} | {result['p50']:.1f} | {result['p99']:.1f} | "
+            f"{result['errors']} | {result['rps'] / ceiling:.2f} |"
+        )
+
+
+if __name__ == "__main__":
+    main()
