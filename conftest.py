@@ -14,6 +14,17 @@ def fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def recommender_model_directory(settings, tmp_path):
+    """Every test fits into its own folder; none sees the developer's fitted model."""
+    from movie_module import model_store
+
+    settings.RECOMMENDER_MODEL_DIR = tmp_path / "recommender"
+    model_store.worker_copy.forget()
+    yield settings.RECOMMENDER_MODEL_DIR
+    model_store.worker_copy.forget()
+
+
+@pytest.fixture(autouse=True)
 def empty_cache():
     """Throttles, rate limits and cached IMDb answers never leak from one test to the next."""
     cache.clear()

@@ -9,6 +9,7 @@ from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from . import selectors, services
 from .filters import ReviewFilter, WatchlistFilter
@@ -17,9 +18,14 @@ from .models import IMDB_ID_PATTERN, Movie, Review, WatchlistItem
 from .serializers import (
     MoviePageSerializer,
     MovieSummarySerializer,
+    RecommendationQuerySerializer,
+    RecommendationsSerializer,
+    RecommendedMovieSerializer,
     ReviewCreateSerializer,
     ReviewSerializer,
     ReviewUpdateSerializer,
+    SeedReviewSerializer,
+    SimilarMoviesSerializer,
     WatchlistAddSerializer,
     WatchlistItemSerializer,
     WatchlistUpdateSerializer,
@@ -89,6 +95,40 @@ class MovieViewSet(viewsets.ReadOnlyModelViewSet):
         movie = movie_or_404(imdb_id)
         page = self.paginate_queryset(selectors.review_list().filter(movie=movie))
         return self.get_paginated_response(ReviewSerializer(page, many=True).data)
+
+    @extend_schema(parameters=[RecommendationQuerySerializer], responses=SimilarMoviesSerializer)
+    @action(detail=True, methods=["get"])
+    def similar(self, request, imdb_id=None):
+        query = RecommendationQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        movie = movie_or_404(imdb_id)
+        recommended = services.similar_titles(movie=movie, limit=query.validated_data["limit"])
+        return Response({"results": resolved(recommended)})
+
+
+def resolved(recommended) -> list[dict]:
+    """`(title, score)` pairs with the movie each names, in the API's shape."""
+    movies = selectors.movies_for_recommendations(recommended)
+    return RecommendedMovieSerializer(list(zip(recommended, movies, strict=True)), many=True).data
+
+
+class RecommendationsView(APIView):
+    """What the caller may like next, from the similarity model over their reviews."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(parameters=[RecommendationQuerySerializer], responses=RecommendationsSerializer)
+    def get(self, request):
+        query = RecommendationQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        answer = services.recommend_for_user(user=request.user, limit=query.validated_data["limit"])
+        return Response(
+            {
+                "source": answer.source,
+                "based_on": SeedReviewSerializer(answer.based_on, many=True).data,
+                "results": resolved(answer.titles),
+            }
+        )
 
 
 class WatchlistViewSet(

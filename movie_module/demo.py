@@ -52,7 +52,7 @@ def _affinity_matrix(films: list[dict]) -> np.ndarray:
     return vectors @ vectors.T
 
 
-def demo_ratings(films: list[dict], *, users: int = 600, seed: int = 20261126) -> list[DemoRating]:
+def demo_ratings(films: list[dict], *, users: int = 1500, seed: int = 20261126) -> list[DemoRating]:
     """Invented ratings of `films` by `users` synthetic people; the same every run."""
     if not films:
         return []
@@ -65,7 +65,7 @@ def demo_ratings(films: list[dict], *, users: int = 600, seed: int = 20261126) -
     for user_number in range(users):
         favourites = random.choice(len(films), size=random.integers(2, 5), replace=False)
         taste = affinity[favourites].max(axis=0)
-        seen_weight = popularity * (0.2 + taste**2)
+        seen_weight = np.sqrt(popularity) * (0.03 + taste**3)
         seen_count = int(min(len(films), random.integers(15, 60)))
         seen = random.choice(len(films), size=seen_count, replace=False, p=seen_weight / seen_weight.sum())
         seen = np.union1d(seen, favourites)

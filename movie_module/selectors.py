@@ -19,6 +19,7 @@ from django.db.models import (
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, Lower
 
+from .imdb import sync as imdb_sync
 from .models import Movie, Review, WatchlistItem
 
 WORD = re.compile(r"[^\W_]+")
@@ -149,3 +150,18 @@ def review_list() -> QuerySet:
         )
         .order_by("-created_at", "-id")
     )
+
+
+def movies_for_recommendations(recommended) -> list[Movie | None]:
+    """Resolve each recommended `(title, score)` to a catalogue movie with its review stats.
+
+    The movie the recommender named comes from the local catalogue; a title it no longer
+    holds goes to the catalogue by title, then to the IMDb API. None when nothing matches.
+    """
+    known = Movie.objects.in_bulk([pair.movie_id for pair in recommended if pair.movie_id])
+    movies = [
+        known.get(pair.movie_id) or imdb_sync.resolve_title(pair.title, getattr(pair, "year", None))
+        for pair in recommended
+    ]
+    attach_review_stats(movie for movie in movies if movie is not None)
+    return movies

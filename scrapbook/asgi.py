@@ -12,6 +12,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "scrapbook.settings")
 django_application = get_asgi_application()  # sets Django up before the imports below
 
 from chat.socket_server import socketio_app  # noqa: E402
+from movie_module.scheduler import start_refit_scheduler, stop_refit_scheduler  # noqa: E402
 
 from .routing import LifespanApp, PathPrefixRouter, ProtocolTypeRouter  # noqa: E402
 
@@ -19,6 +20,6 @@ application = ProtocolTypeRouter(
     {
         "http": PathPrefixRouter({"/socket.io/": socketio_app}, default=django_application),
         "websocket": PathPrefixRouter({"/socket.io/": socketio_app}),
-        "lifespan": LifespanApp(),
+        "lifespan": LifespanApp(on_startup=[start_refit_scheduler], on_shutdown=[stop_refit_scheduler]),
     }
 )

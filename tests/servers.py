@@ -4,6 +4,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -52,6 +53,8 @@ def uvicorn_server(*, port: int | None = None, workers: int = 1, extra_env: dict
         **os.environ,
         **test_database_environment(),
         "AUTH_THROTTLE_RATE": "10000/minute",
+        "RECOMMENDER_AUTO_REFIT": "0",
+        "RECOMMENDER_MODEL_DIR": str(Path(tempfile.gettempdir()) / f"scrapbook-test-model-{port}"),
         "PYTHONUNBUFFERED": "1",
         **(extra_env or {}),
     }

@@ -11,7 +11,7 @@ class Command(BaseCommand):
     help = "Load the demo catalogue and the demo ratings corpus. Safe to run again."
 
     def add_arguments(self, parser):
-        parser.add_argument("--users", type=int, default=600, help="synthetic raters (default 600)")
+        parser.add_argument("--users", type=int, default=1500, help="synthetic raters (default 1500)")
 
     @transaction.atomic
     def handle(self, *args, users, **options):
@@ -42,13 +42,9 @@ class Command(BaseCommand):
             )
             for rating in demo.demo_ratings(films, users=users)
         ]
-        CorpusRating.objects.bulk_create(
-            ratings,
-            batch_size=2000,
-            update_conflicts=True,
-            unique_fields=["source", "external_user_id", "movie"],
-            update_fields=["rating"],
-        )
+        # The corpus is generated whole: replace it, so a re-run leaves exactly this set.
+        CorpusRating.objects.filter(source=demo.DEMO_SOURCE).delete()
+        CorpusRating.objects.bulk_create(ratings, batch_size=5000)
         self.stdout.write(
             f"Demo catalogue: {len(new_movies)} movies added, {len(existing)} already there; "
             f"demo corpus: {len(ratings)} ratings by {users} synthetic users."

@@ -1,0 +1,183 @@
+"""The fitted recommender on disk, and each worker's copy of it.
+
+`fit_recommender` writes the model files atomically; every uvicorn worker loads them on
+first use and picks up a newer fit by itself (it looks at the files' modification times
+at most every few seconds), so a refit needs no restart.
+"""
+
+import json
+import logging
+import os
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+from django.conf import settings
+from django.db.models import Max
+
+from .models import CorpusRating, Movie, Review
+from .recommender import ItemSimilarityModel, ModelFileError, PopularityModel
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class FittedModels:
+    similarity: ItemSimilarityModel
+    popularity: PopularityModel
+    # Each movie's title and year when the model was fitted: the model speaks titles, and
+    # a title whose movie has since left the catalogue can still be resolved elsewhere.
+    titles: dict[int, tuple[str, int | None]]
+    fitted_at: float  # modification time of the similarity file
+
+
+def model_directory() -> Path:
+    return Path(settings.RECOMMENDER_MODEL_DIR)
+
+
+def similarity_path() -> Path:
+    return model_directory() / "item_similarity.npz"
+
+
+def popularity_path() -> Path:
+    return model_directory() / "popularity.npz"
+
+
+def titles_path() -> Path:
+    return model_directory() / "titles.json"
+
+
+def fit_marker_path() -> Path:
+    """The last review id seen by the latest fit: how refits notice new reviews."""
+    return model_directory() / "fitted_through_review.txt"
+
+
+def training_ratings() -> pd.DataFrame:
+    """Every rating the model learns from: corpus ratings plus this site's reviews.
+
+    User ids are namespaced strings ("demo:17", "site:5") so a corpus user and a site
+    user never merge; movie ids are Movie primary keys.
+    """
+    corpus = pd.DataFrame.from_records(
+        CorpusRating.objects.values_list("source", "external_user_id", "movie_id", "rating").iterator(
+            chunk_size=20000
+        ),
+        columns=["source", "external_user_id", "movie_id", "rating"],
+    )
+    site = pd.DataFrame.from_records(
+        Review.objects.values_list("user_id", "movie_id", "rating").iterator(chunk_size=20000),
+        columns=["user_id", "movie_id", "rating"],
+    )
+    corpus_frame = pd.DataFrame(
+        {
+            "user_id": corpus["source"].astype(str) + ":" + corpus["external_user_id"].astype(str),
+            "movie_id": corpus["movie_id"].astype("int64"),
+            "rating": corpus["rating"].astype("float64"),
+        }
+    )
+    site_frame = pd.DataFrame(
+        {
+            "user_id": "site:" + site["user_id"].astype(str),
+            "movie_id": site["movie_id"].astype("int64"),
+            "rating": site["rating"].astype("float64"),
+        }
+    )
+    return pd.concat([corpus_frame, site_frame], ignore_index=True)
+
+
+def fit_and_save() -> dict:
+    """Fit both models on every stored rating and replace the files atomically."""
+    last_review_id = Review.objects.aggregate(last=Max("id"))["last"] or 0
+    started = time.perf_counter()
+    ratings = training_ratings()
+    similarity = ItemSimilarityModel().fit(ratings)
+    popularity = PopularityModel().fit(ratings)
+    titles = {
+        movie_id: [title, year]
+        for movie_id, title, year in Movie.objects.filter(id__in=ratings["movie_id"].unique().tolist())
+        .values_list("id", "title", "year")
+        .iterator(chunk_size=5000)
+    }
+    model_directory().mkdir(parents=True, exist_ok=True)
+    _write_atomically(titles_path(), json.dumps(titles))
+    popularity.save(popularity_path())
+    similarity.save(similarity_path())  # last: its mtime tells workers to reload
+    _write_atomically(fit_marker_path(), str(last_review_id))
+    worker_copy.forget()  # this process sees its own fit at once; others within seconds
+    return {
+        "ratings": len(ratings),
+        "movies": similarity.movie_count,
+        "seconds": time.perf_counter() - started,
+    }
+
+
+def reviews_since_last_fit() -> int | None:
+    """How many reviews were written after the latest fit; None when never fitted."""
+    try:
+        fitted_through = int(fit_marker_path().read_text().strip() or 0)
+    except (OSError, ValueError):
+        return None
+    return Review.objects.filter(id__gt=fitted_through).count()
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary.write_text(text)
+    os.replace(temporary, path)
+
+
+class _WorkerCopy:
+    """This process's loaded models, reloaded when the files change."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._models: FittedModels | None = None
+        self._checked_at = 0.0
+
+    def get(self) -> FittedModels | None:
+        # How long a worker trusts its copy before looking at the files again.
+        interval = settings.RECOMMENDER_RELOAD_CHECK_SECONDS
+        now = time.monotonic()
+        if now - self._checked_at < interval:
+            return self._models
+        with self._lock:
+            if now - self._checked_at >= interval:
+                self._models = self._load_if_newer()
+                self._checked_at = time.monotonic()
+        return self._models
+
+    def forget(self) -> None:
+        with self._lock:
+            self._models = None
+            self._checked_at = 0.0
+
+    def _load_if_newer(self) -> FittedModels | None:
+        try:
+            modified = similarity_path().stat().st_mtime
+        except FileNotFoundError:
+            return None
+        if self._models is not None and self._models.fitted_at == modified:
+            return self._models
+        try:
+            titles = json.loads(titles_path().read_text())
+            models = FittedModels(
+                similarity=ItemSimilarityModel.load(similarity_path()),
+                popularity=PopularityModel.load(popularity_path()),
+                titles={int(movie_id): (title, year) for movie_id, (title, year) in titles.items()},
+                fitted_at=modified,
+            )
+        except (OSError, ValueError, ModelFileError):
+            logger.exception("Could not load the recommender; keeping the previous one")
+            return self._models
+        logger.info("Loaded the recommender fitted at %s", time.ctime(modified))
+        return models
+
+
+worker_copy = _WorkerCopy()
+
+
+def current_models() -> FittedModels | None:
+    """The latest fitted models, or None when the recommender was never fitted."""
+    return worker_copy.get()
