@@ -68,3 +68,18 @@ def test_docs_are_served_without_any_cdn(client):
 
 def test_admin_login_page_answers(client):
     assert client.get("/admin/login/").status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/api/nothing-here/", "/api/movies/tt0133093/nothing/"])
+def test_unknown_api_paths_answer_json_in_production(client, settings, path):
+    settings.DEBUG = False
+    response = client.get(path)
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not found."}
+
+
+def test_unknown_pages_outside_the_api_stay_html(client, settings):
+    settings.DEBUG = False
+    response = client.get("/nothing-here/")
+    assert response.status_code == 404
+    assert "text/html" in response["Content-Type"]
