@@ -4,7 +4,9 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from authentication.tests.factories import UserFactory
-from tests.servers import uvicorn_server
+from movie_module.imdb import sync as imdb_sync
+from tests.fake_imdb import FakeImdb
+from tests.servers import free_port, uvicorn_server
 
 
 @pytest.fixture(autouse=True)
@@ -73,3 +75,59 @@ def live_server_url(django_db_setup, django_db_blocker):
     """
     with uvicorn_server() as url:
         yield url
+
+
+# Unmistakable, so a test can assert it never shows up in logs, errors or responses.
+TEST_RAPIDAPI_KEY = "test-key-5f0c9e3a-never-log-me"
+
+# Small timeouts and backoffs keep the fault tests fast; a long cool-down never ends mid-test.
+FAST_IMDB_SETTINGS = {
+    "IMDB_API_HOST": "imdb8.p.rapidapi.com",
+    "IMDB_CONNECT_TIMEOUT": 0.5,
+    "IMDB_READ_TIMEOUT": 0.3,
+    "IMDB_MAX_RETRIES": 2,
+    "IMDB_BACKOFF_SECONDS": 0.01,
+    "IMDB_BACKOFF_MAX_SECONDS": 0.05,
+    "IMDB_CALL_BUDGET_SECONDS": 1.5,
+    "IMDB_BREAKER_THRESHOLD": 3,
+    "IMDB_BREAKER_COOLDOWN_SECONDS": 60.0,
+    "IMDB_RATE_PER_SECOND": 1000.0,
+}
+
+
+@pytest.fixture(autouse=True)
+def imdb_api_off(settings):
+    """No test reaches the real API, whatever key the environment holds; each starts with a
+    fresh client and breaker, and no background refresh outlives its test."""
+    settings.RAPIDAPI_KEY = ""
+    imdb_sync.reset_client()
+    yield
+    imdb_sync.wait_for_refreshes(timeout=10)
+    imdb_sync.reset_client()
+
+
+def point_imdb_client_at(settings, url: str) -> None:
+    settings.RAPIDAPI_KEY = TEST_RAPIDAPI_KEY
+    settings.IMDB_API_URL = url
+    for name, value in FAST_IMDB_SETTINGS.items():
+        setattr(settings, name, value)
+
+
+@pytest.fixture
+def fake_imdb(settings, imdb_api_off):
+    """The fake IMDb API (tests/fake_imdb.py) running, and the client configured to use it."""
+    with FakeImdb() as server:
+        point_imdb_client_at(settings, server.url)
+        yield server
+        imdb_sync.wait_for_refreshes(timeout=10)
+
+
+@pytest.fixture
+def imdb_refusing_connections(settings, imdb_api_off):
+    """The client configured for a port where nothing listens: connection refused."""
+    point_imdb_client_at(settings, f"http://127.0.0.1:{free_port()}")
+
+
+@pytest.fixture
+def imdb_client(fake_imdb):
+    return imdb_sync.get_client()
