@@ -1,0 +1,11 @@
+"""Movie recommendation models: pure pandas/numpy/scipy, no Django.
+
+    model = ItemSimilarityModel().fit(ratings)  # columns user_id, movie_id, rating
+    model.recommend({movie_id: rating, ...}, n=10, exclude=())  # [(movie_id, score), ...]
+"""
+
+from .popularity import PopularityModel
+from .similarity import ItemSimilarityModel
+from .storage import ModelFileError
+
+__all__ = ["ItemSimilarityModel", "ModelFileError", "PopularityModel"]

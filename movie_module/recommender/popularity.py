@@ -1,0 +1,91 @@
+"""Popularity ranking: the cold-start answer and the baseline the similarity model must beat."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+
+from .corpus import code_lookup, index_ratings, known_codes
+from .storage import load_arrays, save_arrays
+
+
+class PopularityModel:
+    """Ranks movies by their damped mean rating, the same list for everyone.
+
+    The damped mean (sum of ratings + prior_strength * global mean) / (count +
+    prior_strength) is a Bayesian average: a movie needs many ratings to move far from the
+    global mean, so a handful of 5s cannot beat a classic with thousands of 4.5s.
+    """
+
+    model_kind = "popularity"
+
+    def __init__(self, *, prior_strength: float = 100.0) -> None:
+        self.prior_strength = prior_strength
+        self._set_state(movie_ids=np.zeros(0, dtype=np.int64), scores=np.zeros(0))
+
+    def fit(self, ratings: pd.DataFrame) -> PopularityModel:
+        """Learn each movie's damped mean from `ratings` (columns user_id, movie_id, rating)
+        and return the model itself. Raises ValueError for malformed ratings."""
+        indexed = index_ratings(ratings)
+        movie_count = indexed.movie_count
+        counts = np.bincount(indexed.movie_codes, minlength=movie_count)
+        totals = np.bincount(indexed.movie_codes, weights=indexed.ratings, minlength=movie_count)
+        global_mean = float(indexed.ratings.mean()) if len(indexed.ratings) else 0.0
+        damped_means = (totals + self.prior_strength * global_mean) / (
+            counts + self.prior_strength
+        )
+        # Shown on the same 0-10 scale as the similarity model: twice the star rating.
+        scores = 2.0 * damped_means
+        # Ties go to the more rated movie, then to the smaller id.
+        order = np.lexsort((np.arange(movie_count), -counts, -scores))
+        self._set_state(movie_ids=indexed.movie_ids[order], scores=scores[order])
+        return self
+
+    def most_popular(self, n: int = 10, exclude: Iterable = ()) -> list[tuple[object, float]]:
+        """Return the `n` best (movie_id, score) pairs not in `exclude`, best first. The
+        score is twice the damped mean rating (0-10). Unknown ids in `exclude` are
+        ignored."""
+        if n <= 0:
+            return []
+        excluded = np.unique(known_codes(exclude, self._lookup))
+        # Positions are ranks, so the first n + len(excluded) hold the answer.
+        head = np.arange(min(len(self.movie_ids), n + len(excluded)))
+        head = head[~np.isin(head, excluded)][:n]
+        return list(zip(self.movie_ids[head].tolist(), self._scores[head].tolist(), strict=True))
+
+    def recommend(
+        self, user_ratings: dict, n: int = 10, exclude: Iterable = ()
+    ) -> list[tuple[object, float]]:
+        """Same answer as `most_popular`, minus every movie in `user_ratings`; the
+        ratings themselves are ignored."""
+        return self.most_popular(n, exclude=[*user_ratings.keys(), *exclude])
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the fitted model to `path` (.npz, no pickle), replacing it atomically."""
+        save_arrays(
+            path,
+            self.model_kind,
+            {
+                "movie_ids": self.movie_ids,
+                "scores": self._scores,
+                "prior_strength": np.float64(self.prior_strength),
+            },
+        )
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> PopularityModel:
+        """Read a model written by `save`. Raises storage.ModelFileError for a file of
+        another kind or format version, OSError when it cannot be read."""
+        arrays = load_arrays(path, cls.model_kind)
+        model = cls(prior_strength=float(arrays["prior_strength"]))
+        model._set_state(movie_ids=arrays["movie_ids"], scores=arrays["scores"])
+        return model
+
+    def _set_state(self, *, movie_ids: np.ndarray, scores: np.ndarray) -> None:
+        # Stored in rank order: position 0 is the best movie.
+        self.movie_ids = movie_ids
+        self._scores = scores.astype(np.float64)
+        self._lookup = code_lookup(movie_ids)
