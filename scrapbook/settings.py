@@ -142,7 +142,7 @@ CACHE_KEY_PREFIX = os.environ.get("CACHE_KEY_PREFIX", "scrapbook")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "scrapbook.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": CACHE_KEY_PREFIX,
             "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
