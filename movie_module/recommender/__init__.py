@@ -1,7 +1,7 @@
 """Movie recommendation models: pure pandas/numpy/scipy, no Django.
 
-    model = ItemSimilarityModel().fit(ratings)  # columns user_id, movie_id, rating
-    model.recommend({movie_id: rating, ...}, n=10, exclude=())  # [(movie_id, score), ...]
+model = ItemSimilarityModel().fit(ratings)  # columns user_id, movie_id, rating
+model.recommend({movie_id: rating, ...}, n=10, exclude=())  # [(movie_id, score), ...]
 """
 
 from .popularity import PopularityModel

@@ -48,9 +48,9 @@ def index_ratings(ratings: pd.DataFrame) -> IndexedRatings:
     ):
         raise ValueError(f"ratings must lie between {LOWEST_RATING} and {HIGHEST_RATING}")
 
-    user_codes, user_ids = pd.factorize(frame["user_id"])
+    # Codes follow the sorted ids, so the same ratings in any row order give the same model.
+    user_codes = _sorted_codes(frame["user_id"])
     movie_codes, movie_ids = pd.factorize(frame["movie_id"], sort=True)
-    user_codes = user_codes.astype(np.int32)
     movie_codes = movie_codes.astype(np.int32)
 
     pair_keys = user_codes.astype(np.int64) * max(len(movie_ids), 1) + movie_codes
@@ -66,8 +66,20 @@ def index_ratings(ratings: pd.DataFrame) -> IndexedRatings:
         movie_codes=movie_codes,
         ratings=rating_values,
         movie_ids=movie_id_array(movie_ids),
-        user_count=len(user_ids),
+        user_count=int(user_codes.max(initial=-1)) + 1,
     )
+
+
+def _sorted_codes(ids: pd.Series) -> np.ndarray:
+    """Dense codes of `ids` in sorted id order (by their text when types are mixed)."""
+    codes, uniques = pd.factorize(ids)
+    try:
+        order = np.argsort(np.asarray(uniques), kind="stable")
+    except TypeError:
+        order = np.argsort(np.asarray(uniques.astype(str)), kind="stable")
+    rank = np.empty(len(uniques), dtype=np.int32)
+    rank[order] = np.arange(len(uniques), dtype=np.int32)
+    return rank[codes]
 
 
 def movie_id_array(ids) -> np.ndarray:
@@ -96,9 +108,7 @@ def code_lookup(movie_ids: np.ndarray) -> dict:
     return dict(zip(movie_ids.tolist(), range(len(movie_ids)), strict=True))
 
 
-def seed_codes(
-    user_ratings: dict, lookup: dict, threshold: float
-) -> tuple[np.ndarray, np.ndarray]:
+def seed_codes(user_ratings: dict, lookup: dict, threshold: float) -> tuple[np.ndarray, np.ndarray]:
     """Codes and ratings of the movies in `user_ratings` that the model knows and the user
     rated above `threshold`, in code order so the outcome never depends on dict order."""
     codes, values = [], []

@@ -49,8 +49,9 @@ def evaluate(
     own_users = own["user_id"].to_numpy()
     own_movies = own["movie_id"].to_numpy().tolist()
     own_ratings = own["rating"].to_numpy(dtype=np.float64).tolist()
-    boundaries = np.searchsorted(own_users, users.to_numpy(), side="left"), np.searchsorted(
-        own_users, users.to_numpy(), side="right"
+    boundaries = (
+        np.searchsorted(own_users, users.to_numpy(), side="left"),
+        np.searchsorted(own_users, users.to_numpy(), side="right"),
     )
 
     discounts = 1.0 / np.log2(np.arange(2, k + 2))
@@ -69,11 +70,12 @@ def evaluate(
         ideal = ideal_gains[min(len(relevant_movies), k) - 1]
         ndcg.append(float(discounts[: len(hits)][hits].sum()) / ideal)
 
-    catalogue_size = train["movie_id"].nunique()
+    catalogue = set(train["movie_id"].unique().tolist())
+    covered = len(recommended_anywhere & catalogue)
     return {
         "precision": float(np.mean(precision)) if precision else 0.0,
         "recall": float(np.mean(recall)) if recall else 0.0,
         "ndcg": float(np.mean(ndcg)) if ndcg else 0.0,
-        "coverage": len(recommended_anywhere) / catalogue_size if catalogue_size else 0.0,
+        "coverage": covered / len(catalogue) if catalogue else 0.0,
         "users": len(precision),
     }

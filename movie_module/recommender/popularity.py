@@ -34,9 +34,7 @@ class PopularityModel:
         counts = np.bincount(indexed.movie_codes, minlength=movie_count)
         totals = np.bincount(indexed.movie_codes, weights=indexed.ratings, minlength=movie_count)
         global_mean = float(indexed.ratings.mean()) if len(indexed.ratings) else 0.0
-        damped_means = (totals + self.prior_strength * global_mean) / (
-            counts + self.prior_strength
-        )
+        damped_means = (totals + self.prior_strength * global_mean) / (counts + self.prior_strength)
         # Shown on the same 0-10 scale as the similarity model: twice the star rating.
         scores = 2.0 * damped_means
         # Ties go to the more rated movie, then to the smaller id.

@@ -27,12 +27,14 @@ class ItemSimilarityModel:
     2010). Two movies' similarity is the cosine of these columns times
     n_common / (n_common + shrinkage), so a pair that few users rated together counts
     little. Each movie keeps its `neighbours` most similar movies; only movies with at
-    least `min_support` ratings take part.
+    least `min_support` ratings take part. A user with more than `max_user_ratings`
+    ratings lends a fixed sample of that many to the similarities: such a user costs the
+    square of their count, and rating nearly everything says little about any one pair.
 
     The defaults are the production settings, tuned for nDCG@10 on synthetic corpora of
     100k, 1M and 10M ratings (bench/recommender.py): short neighbour lists (20) beat long
-    ones, and the best shrinkage grew with the corpus roughly like sqrt(users), which is
-    what shrinkage=None uses.
+    ones, the best shrinkage grew with the corpus roughly like sqrt(users) (what
+    shrinkage=None uses), and the 1000-rating cap halved the 10M fit while raising nDCG.
     """
 
     model_kind = "item_similarity"
@@ -44,14 +46,14 @@ class ItemSimilarityModel:
         shrinkage: float | None = None,
         min_support: int = 5,
         centre_offset: float = 1.0,
+        max_user_ratings: int | None = 1000,
         threads: int | None = None,
-        max_user_ratings: int | None = None,
     ) -> None:
-        self.max_user_ratings = max_user_ratings
         self.neighbours = neighbours
         self.shrinkage = shrinkage
         self.min_support = min_support
         self.centre_offset = centre_offset
+        self.max_user_ratings = max_user_ratings
         # None: one worker per core, up to four.
         self.threads = threads
         self._set_state(
@@ -68,10 +70,11 @@ class ItemSimilarityModel:
         movie_count = indexed.movie_count
         user_means = _user_means(indexed.user_codes, indexed.ratings, indexed.user_count)
         centred = indexed.ratings - user_means[indexed.user_codes] + self.centre_offset
-        kept = _ratings_within_cap(indexed.user_codes, self.max_user_ratings)
+        kept = _sample_heavy_users(indexed.user_codes, indexed.movie_codes, self.max_user_ratings)
         user_items = sp.csr_matrix(
-            (centred[kept].astype(np.float32), (indexed.user_codes[kept], indexed.movie_codes[kept])),
+            (centred[kept], (indexed.user_codes[kept], indexed.movie_codes[kept])),
             shape=(indexed.user_count, movie_count),
+            dtype=np.float32,
         )
         support = np.bincount(indexed.movie_codes, minlength=movie_count)
         tie_rank = _popularity_rank(support)
@@ -160,6 +163,8 @@ class ItemSimilarityModel:
                 "shrinkage": np.float64(np.nan if self.shrinkage is None else self.shrinkage),
                 "min_support": np.int64(self.min_support),
                 "centre_offset": np.float64(self.centre_offset),
+                # 0 stands for None (no cap).
+                "max_user_ratings": np.int64(self.max_user_ratings or 0),
             },
         )
 
@@ -174,6 +179,7 @@ class ItemSimilarityModel:
             shrinkage=None if np.isnan(shrinkage) else shrinkage,
             min_support=int(arrays["min_support"]),
             centre_offset=float(arrays["centre_offset"]),
+            max_user_ratings=int(arrays["max_user_ratings"]) or None,
         )
         movie_count = len(arrays["movie_ids"])
         similarity = sp.csr_matrix(
@@ -200,16 +206,29 @@ class ItemSimilarityModel:
         self._data = similarity.data.astype(np.float32)
         self._tie_rank = tie_rank.astype(np.int64)
 
-def _ratings_within_cap(user_codes: np.ndarray, cap: int | None) -> np.ndarray:
+
+def _sample_heavy_users(
+    user_codes: np.ndarray, movie_codes: np.ndarray, cap: int | None
+) -> np.ndarray:
+    """Mask keeping every rating of users with at most `cap` ratings and a fixed
+    pseudo-random `cap` of the others'. The choice hashes the (user, movie) codes, so it
+    depends on which ratings exist, never on their row order."""
     counts = np.bincount(user_codes)
+    kept = np.ones(len(user_codes), dtype=bool)
     if cap is None or counts.max(initial=0) <= cap:
-        return np.ones(len(user_codes), dtype=bool)
-    keys = np.random.default_rng(0).random(len(user_codes))
-    order = np.lexsort((keys, user_codes))
-    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
-    position = np.empty(len(user_codes), dtype=np.int64)
-    position[order] = np.arange(len(user_codes)) - starts[user_codes[order]]
-    return position < cap
+        return kept
+    heavy_rows = np.flatnonzero(counts[user_codes] > cap)
+    heavy_users = user_codes[heavy_rows].astype(np.uint64)
+    # Multiplicative hashing (Knuth): cheap, well spread, reproducible.
+    keys = (
+        heavy_users * np.uint64(0x9E3779B1)
+        + movie_codes[heavy_rows].astype(np.uint64) * np.uint64(0x85EBCA77)
+    ) & np.uint64(0xFFFFFFFF)
+    order = np.lexsort((keys, heavy_users))
+    sorted_users = heavy_users[order]
+    position = np.arange(len(order)) - np.searchsorted(sorted_users, sorted_users)
+    kept[heavy_rows[order[position >= cap]]] = False
+    return kept
 
 
 def _user_means(user_codes: np.ndarray, ratings: np.ndarray, user_count: int) -> np.ndarray:
