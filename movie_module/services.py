@@ -14,7 +14,6 @@ from .models import CorpusRating, Movie, Review, WatchlistItem
 
 SEED_THRESHOLD = 3.5  # reviews above this many stars are the recommender's seeds
 POPULARITY_PRIOR = 100.0  # as PopularityModel's prior_strength
-POPULARITY_PRIOR_MEAN = 3.5
 
 
 class AlreadyReviewed(Exception):
@@ -153,13 +152,15 @@ def popular_titles(*, limit: int, exclude=()) -> list[RecommendedTitle]:
     if models is not None:
         return _titled(models.popularity.most_popular(limit, exclude=exclude), models.titles)
     # Never fitted yet: the same damped mean, straight from the database.
-    rows = CorpusRating.objects.values("movie_id").annotate(count=Count("id"), mean=Avg("rating"))
+    rows = list(CorpusRating.objects.values("movie_id").annotate(count=Count("id"), mean=Avg("rating")))
+    total_count = sum(row["count"] for row in rows)
+    global_mean = sum(float(row["mean"]) * row["count"] for row in rows) / total_count if total_count else 0.0
     scored = []
     for row in rows:
         if row["movie_id"] in exclude:
             continue
         count, total = row["count"], float(row["mean"]) * row["count"]
-        damped_mean = (total + POPULARITY_PRIOR * POPULARITY_PRIOR_MEAN) / (count + POPULARITY_PRIOR)
+        damped_mean = (total + POPULARITY_PRIOR * global_mean) / (count + POPULARITY_PRIOR)
         scored.append((2 * damped_mean, count, row["movie_id"]))
     scored.sort(key=lambda entry: (-entry[0], -entry[1], entry[2]))
     return _titled([(movie_id, score) for score, _, movie_id in scored[:limit]])
