@@ -5,7 +5,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from authentication.tests.factories import UserFactory
 from movie_module.imdb import sync as imdb_sync
-from tests.fake_imdb import FakeImdb
+from tests.fake_imdb import SERVER_ERROR, FakeImdb, slow, too_many_requests
 from tests.servers import free_port, uvicorn_server
 
 
@@ -131,3 +131,23 @@ def imdb_refusing_connections(settings, imdb_api_off):
 @pytest.fixture
 def imdb_client(fake_imdb):
     return imdb_sync.get_client()
+
+
+# The ways the IMDb API fails that the endpoints must survive.
+API_DOWN = ["connection refused", "500", "slow", "429"]
+
+
+@pytest.fixture
+def api_down(request, settings, fake_imdb):
+    """The fake API failing in the way the test's parameter names."""
+    if request.param == "connection refused":
+        settings.IMDB_API_URL = f"http://127.0.0.1:{free_port()}"
+    elif request.param == "500":
+        fake_imdb.always("*", SERVER_ERROR)
+    elif request.param == "429":
+        fake_imdb.always("*", too_many_requests(retry_after="1"))
+    else:
+        settings.IMDB_READ_TIMEOUT = 0.2
+        settings.IMDB_CALL_BUDGET_SECONDS = 0.5
+        fake_imdb.always("*", slow(2))
+    return fake_imdb

@@ -7,34 +7,16 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from conftest import TEST_RAPIDAPI_KEY
+from conftest import API_DOWN, TEST_RAPIDAPI_KEY
 from movie_module.imdb import sync as imdb_sync
 from movie_module.models import Movie
-from tests.fake_imdb import OVERVIEW, SEARCH, SERVER_ERROR, slow
-from tests.servers import free_port
+from tests.fake_imdb import OVERVIEW, SEARCH, slow
 
 from .factories import MovieFactory
 
 pytestmark = pytest.mark.django_db
 
 MOVIES = "/api/movies/"
-API_DOWN = ["connection refused", "500", "slow"]
-
-
-@pytest.fixture
-def api_down(request, settings, fake_imdb):
-    """The fake API failing in the way the test's parameter names."""
-    if request.param == "connection refused":
-        settings.IMDB_API_URL = f"http://127.0.0.1:{free_port()}"
-    elif request.param == "500":
-        fake_imdb.always("*", SERVER_ERROR)
-    else:
-        settings.IMDB_READ_TIMEOUT = 0.2
-        settings.IMDB_CALL_BUDGET_SECONDS = 0.5
-        fake_imdb.always("*", slow(2))
-    return fake_imdb
-
-
 def titles(response) -> list[str]:
     return [movie["title"] for movie in response.data["results"]]
 
