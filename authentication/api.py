@@ -1,15 +1,19 @@
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, permissions, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
+from rest_framework_simplejwt import serializers as jwt_serializers
 from rest_framework_simplejwt import views as jwt_views
+
+from api.exceptions import error_responses
 
 from . import services
 from .serializers import PasswordChangeSerializer, RegisterSerializer, UserSerializer
 
 
+@extend_schema_view(post=extend_schema(responses={201: RegisterSerializer, **error_responses(400, 429)}))
 class RegisterView(generics.CreateAPIView):
     serializer_class = RegisterSerializer
     permission_classes = [permissions.AllowAny]
@@ -24,22 +28,34 @@ class RegisterView(generics.CreateAPIView):
             raise ValidationError({"username": ["A user with that username already exists."]}) from error
 
 
+@extend_schema_view(
+    post=extend_schema(
+        responses={200: jwt_serializers.TokenObtainPairSerializer, **error_responses(400, 401, 429)}
+    )
+)
 class LoginView(jwt_views.TokenObtainPairView):
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "auth"
 
 
+@extend_schema_view(
+    post=extend_schema(responses={200: jwt_serializers.TokenRefreshSerializer, **error_responses(400, 401)})
+)
 class RefreshView(jwt_views.TokenRefreshView):
     pass
 
 
 class LogoutView(jwt_views.TokenBlacklistView):
-    @extend_schema(responses={205: None})
+    @extend_schema(responses={205: None, **error_responses(400, 401)})
     def post(self, request, *args, **kwargs):
         super().post(request, *args, **kwargs)
         return Response(status=status.HTTP_205_RESET_CONTENT)
 
 
+@extend_schema_view(
+    get=extend_schema(responses={200: UserSerializer, **error_responses(401)}),
+    patch=extend_schema(responses={200: UserSerializer, **error_responses(400, 401)}),
+)
 class MeView(generics.RetrieveUpdateAPIView):
     serializer_class = UserSerializer
     permission_classes = [permissions.IsAuthenticated]
@@ -52,7 +68,7 @@ class MeView(generics.RetrieveUpdateAPIView):
 class PasswordChangeView(APIView):
     permission_classes = [permissions.IsAuthenticated]
 
-    @extend_schema(request=PasswordChangeSerializer, responses={204: None})
+    @extend_schema(request=PasswordChangeSerializer, responses={204: None, **error_responses(400, 401)})
     def post(self, request):
         serializer = PasswordChangeSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)

@@ -11,6 +11,8 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api.exceptions import error_responses
+
 from . import selectors, services
 from .filters import ReviewFilter, WatchlistFilter
 from .imdb import sync as imdb_sync
@@ -54,7 +56,12 @@ def movie_for_input(imdb_id: str) -> Movie:
 
 @extend_schema_view(
     list=extend_schema(
-        parameters=[OpenApiParameter("search", OpenApiTypes.STR, description="Words of the title")]
+        parameters=[
+            OpenApiParameter(
+                "search", {"type": "string", "maxLength": 200}, description="Words of the title"
+            )
+        ],
+        responses={200: MovieSummarySerializer(many=True), **error_responses(400, 401, 404)},
     )
 )
 class MovieViewSet(viewsets.ReadOnlyModelViewSet):
@@ -79,7 +86,7 @@ class MovieViewSet(viewsets.ReadOnlyModelViewSet):
         selectors.attach_review_stats(page)
         return self.get_paginated_response(MovieSummarySerializer(page, many=True).data)
 
-    @extend_schema(responses=MoviePageSerializer)
+    @extend_schema(responses={200: MoviePageSerializer, **error_responses(401, 404)})
     def retrieve(self, request, imdb_id=None):
         movie = IMDB_ID.match(imdb_id) and selectors.movie_page(imdb_id=imdb_id)
         if not movie:
@@ -89,14 +96,17 @@ class MovieViewSet(viewsets.ReadOnlyModelViewSet):
         me = selectors.movie_for_user(movie=movie, user=request.user)
         return Response(MoviePageSerializer(movie, context={"request": request, "me": me}).data)
 
-    @extend_schema(responses=ReviewSerializer(many=True))
+    @extend_schema(responses={200: ReviewSerializer(many=True), **error_responses(401, 404)})
     @action(detail=True, methods=["get"])
     def reviews(self, request, imdb_id=None):
         movie = movie_or_404(imdb_id)
         page = self.paginate_queryset(selectors.review_list().filter(movie=movie))
         return self.get_paginated_response(ReviewSerializer(page, many=True).data)
 
-    @extend_schema(parameters=[RecommendationQuerySerializer], responses=SimilarMoviesSerializer)
+    @extend_schema(
+        parameters=[RecommendationQuerySerializer],
+        responses={200: SimilarMoviesSerializer, **error_responses(400, 401, 404)},
+    )
     @action(detail=True, methods=["get"])
     def similar(self, request, imdb_id=None):
         query = RecommendationQuerySerializer(data=request.query_params)
@@ -117,7 +127,10 @@ class RecommendationsView(APIView):
 
     permission_classes = [permissions.IsAuthenticated]
 
-    @extend_schema(parameters=[RecommendationQuerySerializer], responses=RecommendationsSerializer)
+    @extend_schema(
+        parameters=[RecommendationQuerySerializer],
+        responses={200: RecommendationsSerializer, **error_responses(400, 401)},
+    )
     def get(self, request):
         query = RecommendationQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
@@ -131,6 +144,15 @@ class RecommendationsView(APIView):
         )
 
 
+@extend_schema_view(
+    list=extend_schema(
+        # The filter takes the words `true` and `false`, not any boolean spelling.
+        parameters=[OpenApiParameter("watched", OpenApiTypes.STR, enum=["true", "false"])],
+        responses={200: WatchlistItemSerializer(many=True), **error_responses(400, 401, 404)},
+    ),
+    retrieve=extend_schema(responses={200: WatchlistItemSerializer, **error_responses(401, 404)}),
+    destroy=extend_schema(responses={204: None, **error_responses(401, 404)}),
+)
 class WatchlistViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -149,7 +171,8 @@ class WatchlistViewSet(
         return selectors.user_watchlist(user=self.request.user)
 
     @extend_schema(
-        request=WatchlistAddSerializer, responses={200: WatchlistItemSerializer, 201: WatchlistItemSerializer}
+        request=WatchlistAddSerializer,
+        responses={200: WatchlistItemSerializer, 201: WatchlistItemSerializer, **error_responses(400, 401)},
     )
     def create(self, request):
         body = WatchlistAddSerializer(data=request.data)
@@ -158,7 +181,10 @@ class WatchlistViewSet(
         item, created = services.watchlist_add(user=request.user, movie=movie)
         return self._item_response(item, status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
-    @extend_schema(request=WatchlistUpdateSerializer, responses=WatchlistItemSerializer)
+    @extend_schema(
+        request=WatchlistUpdateSerializer,
+        responses={200: WatchlistItemSerializer, **error_responses(400, 401, 404)},
+    )
     def partial_update(self, request, pk=None):
         item = self.get_object()
         body = WatchlistUpdateSerializer(data=request.data)
@@ -189,6 +215,14 @@ class IsAuthorOrReadOnly(permissions.BasePermission):
         return request.method in permissions.SAFE_METHODS or obj.user_id == request.user.id
 
 
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[OpenApiParameter("movie", str, pattern=IMDB_ID_PATTERN, description="An IMDb id")],
+        responses={200: ReviewSerializer(many=True), **error_responses(400, 401, 404)},
+    ),
+    retrieve=extend_schema(responses={200: ReviewSerializer, **error_responses(401, 404)}),
+    destroy=extend_schema(responses={204: None, **error_responses(401, 403, 404)}),
+)
 class ReviewViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -204,7 +238,9 @@ class ReviewViewSet(
     def get_queryset(self):
         return selectors.review_list()
 
-    @extend_schema(request=ReviewCreateSerializer, responses={201: ReviewSerializer})
+    @extend_schema(
+        request=ReviewCreateSerializer, responses={201: ReviewSerializer, **error_responses(400, 401)}
+    )
     def create(self, request):
         body = ReviewCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -216,7 +252,10 @@ class ReviewViewSet(
             raise ValidationError({"imdb_id": ["You have already reviewed this movie."]}) from None
         return Response(self._reread(review), status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=ReviewUpdateSerializer, responses=ReviewSerializer)
+    @extend_schema(
+        request=ReviewUpdateSerializer,
+        responses={200: ReviewSerializer, **error_responses(400, 401, 403, 404)},
+    )
     def partial_update(self, request, pk=None):
         review = self.get_object()
         body = ReviewUpdateSerializer(data=request.data)

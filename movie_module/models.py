@@ -3,7 +3,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.db.models import Q
 
-IMDB_ID_PATTERN = r"^tt\d{7,8}$"
+IMDB_ID_PATTERN = r"^tt[0-9]{7,8}$"
 imdb_id_validator = RegexValidator(IMDB_ID_PATTERN, "Enter an IMDb id: tt followed by 7 or 8 digits.")
 
 # Ratings are stars from 0.5 to 5.0 in steps of 0.5.

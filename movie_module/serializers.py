@@ -1,6 +1,7 @@
 """The wire shapes of ../shared/API.md's Movies, Watchlist and Reviews sections."""
 
 from django.utils import timezone
+from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -14,6 +15,7 @@ class ImdbIdField(serializers.RegexField):
         super().__init__(IMDB_ID_PATTERN, max_length=10, **kwargs)
 
 
+@extend_schema_field({"type": "number", "minimum": 0.5, "maximum": 5.0, "multipleOf": 0.5})
 class StarRatingField(serializers.FloatField):
     """Stars from 0.5 to 5.0 in steps of 0.5; sent and shown as a number."""
 
@@ -32,6 +34,17 @@ class StarRatingField(serializers.FloatField):
 
     def to_representation(self, value):
         return float(value)
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "anyOf": [{"format": "uri"}, {"maxLength": 0}],
+        "description": "The poster's URL; empty when the movie has none.",
+    }
+)
+class PosterUrlField(serializers.CharField):
+    """A URL, or the empty string: the model field is `blank=True`."""
 
 
 # The list endpoints show up to 100 rows a page; DRF's generic field-by-field output costs
@@ -62,6 +75,7 @@ def movie_summary(movie) -> dict:
 
 
 class MovieSummarySerializer(serializers.ModelSerializer):
+    poster_url = PosterUrlField(read_only=True)
     imdb_rating = serializers.FloatField(allow_null=True)
     average_rating = serializers.FloatField(allow_null=True, read_only=True)
     review_count = serializers.IntegerField(read_only=True)
@@ -86,6 +100,8 @@ class MovieSummarySerializer(serializers.ModelSerializer):
 
 
 class MovieReferenceSerializer(serializers.ModelSerializer):
+    poster_url = PosterUrlField(read_only=True)
+
     class Meta:
         model = Movie
         fields = ["imdb_id", "title", "year", "poster_url"]
@@ -226,6 +242,15 @@ class WatchlistUpdateSerializer(serializers.Serializer):
             if watched_at > timezone.now() + timezone.timedelta(minutes=5):
                 raise serializers.ValidationError({"watched_at": ["This time is in the future."]})
         return attrs
+
+
+class WatchlistUpdateSchema(OpenApiSerializerExtension):
+    """The PATCH body requires `watched`: the schema must not make every field optional."""
+
+    target_class = WatchlistUpdateSerializer
+
+    def map_serializer(self, auto_schema, direction):
+        return auto_schema._map_serializer(WatchlistUpdateSerializer(), direction, bypass_extensions=True)
 
 
 class RecommendationQuerySerializer(serializers.Serializer):
