@@ -210,3 +210,20 @@ def test_movie_reviews_run_the_same_queries_for_1_and_100(api_client, django_ass
 def test_the_catalogue_cannot_be_written_through_the_api(auth_client):
     assert auth_client.post(MOVIES, {"imdb_id": "tt0133093", "title": "X"}).status_code == 405
     assert not Movie.objects.exists()
+
+
+def test_search_still_finds_movies_after_migrations_rebuilt_the_movie_table(api_client, db):
+    """On SQLite a migration may rebuild the movie table, dropping the search triggers."""
+    from django.db import connection
+
+    from movie_module.search_index import ensure_title_search_triggers
+
+    if connection.vendor != "sqlite":
+        pytest.skip("the FTS5 index exists on SQLite only")
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TRIGGER movie_title_search_insert")
+    MovieFactory(title="Solaris")
+    ensure_title_search_triggers()
+    MovieFactory(title="Solaris Rising")
+    titles = [movie["title"] for movie in api_client.get(MOVIES, {"search": "solaris"}).data["results"]]
+    assert titles == ["Solaris", "Solaris Rising"]
