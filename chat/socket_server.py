@@ -1,9 +1,46 @@
 """The Socket.IO server of Scrapbook's chat, mounted in the one ASGI application.
 
+The contract is the Chat section of ../shared/API.md. What it leaves open is decided here:
+
+- Connecting needs an access JWT (`auth: {token}` or `?token=`); anything else is refused
+  with "authentication failed". Every connection joins `lobby`. A user may hold several
+  connections (tabs); each one joins and leaves rooms on its own.
+- `join {room}` acks `{ok, room, members, history}`: the usernames present (sorted, each
+  once, the joiner included) and the last 50 messages, oldest first. Joining a room
+  already joined is fine and acks the same. A connection is in at most
+  MAX_ROOMS_PER_CONNECTION rooms, `lobby` included.
+- `leave {room}` acks `{ok, room}`, also when the connection was not in the room.
+  `lobby` can be left like any room (and joined again).
+- `message {room?, text}` or a bare string (then the room is `lobby`): only a room the
+  connection has joined can be written to, since its author would not see the answers
+  otherwise. The text is trimmed, stored, and then broadcast to everyone in the room,
+  the sending connection included (so every tab renders messages from one event); the
+  ack is `{ok, message}`.
+- `typing {room}` (joined rooms only) sends `typing {room, user: {id, username}}` to the
+  room's other connections (other tabs of the same user do get it) and acks `{ok, room}`.
+- `presence {room, users}` is sent to the room when its connections change (join,
+  leave, disconnect), coalesced: at most one every PRESENCE_INTERVAL_SECONDS per room
+  and worker (longer in rooms of more than 50 users), always with the latest state
+  (see chat.presence).
+- Refusals ack `{ok: false, error}` and change nothing: "invalid_payload" (not the
+  documented shape: a non-object, a missing key, a wrong type), "invalid_room",
+  "not_in_room", "too_many_rooms", "empty_message", "message_too_long", "rate_limited"
+  (10 messages in 10 seconds per user, counted across connections and workers),
+  "storage_failed" (the message could not be stored, so nobody received it) and
+  "server_error" (anything unexpected, logged).
+
+Handlers of one connection run one after the other (`async_handlers=False`), so a
+client's events take effect in the order it sent them: a `message` sent right after a
+`join` finds the room joined, and one client's messages are broadcast in order.
+Database work runs in Django's sync thread (`sync_to_async`), never on the event loop.
+
 With REDIS_URL set, python-socketio's AsyncRedisManager carries every emit to all
-workers and hosts, so they behave as one server.
+workers and hosts, and presence lives in Redis, so they behave as one server.
 """
 
+import contextlib
+import functools
+import gc
 import logging
 from urllib.parse import parse_qs
 
@@ -11,31 +48,84 @@ import socketio
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.db import connections
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import AccessToken
+
+from . import selectors, services
+from .broadcast import MemoryManager, RedisManager
+from .presence import Presence, PresenceAnnouncer, RedisPresence
+from .serializers import message_data, messages_data
+from .services import ChatError
 
 logger = logging.getLogger(__name__)
 
 AUTHENTICATION_FAILED = "authentication failed"
 LOBBY = "lobby"
+MAX_ROOMS_PER_CONNECTION = 50
+PRESENCE_INTERVAL_SECONDS = 0.25
+PRESENCE_SECONDS_PER_USER = 0.005  # a room of 500 gets a presence every 2.5 s at most
 
 
 def make_client_manager():
     if settings.REDIS_URL:
-        return socketio.AsyncRedisManager(settings.REDIS_URL, channel=settings.SOCKETIO_CHANNEL)
-    return None  # python-socketio's in-memory manager
+        return RedisManager(settings.REDIS_URL, channel=settings.SOCKETIO_CHANNEL)
+    return MemoryManager()
 
+
+def make_presence() -> Presence:
+    if settings.REDIS_URL:
+        return RedisPresence(settings.REDIS_URL, prefix=settings.CACHE_KEY_PREFIX)
+    return Presence()
+
+
+# With hundreds of connections open, CPython's default thresholds (700, 10, 10) run a full
+# collection every few seconds, each a 100-200 ms pause of every broadcast in this process
+# (bench/chat.py, measured with gc.callbacks): that pause was the p99. Collecting the young
+# generation after 50,000 allocations instead of 700 lets the short-lived objects of
+# message handling die of reference counting first; full collections became rare.
+GARBAGE_COLLECTION_THRESHOLDS = (50_000, 20, 100)
+gc.set_threshold(*GARBAGE_COLLECTION_THRESHOLDS)
 
 sio = socketio.AsyncServer(
     async_mode="asgi",
     client_manager=make_client_manager(),
     cors_allowed_origins=settings.CORS_ALLOWED_ORIGINS,
+    async_handlers=False,
     logger=False,
     engineio_logger=False,
 )
+presence = make_presence()
+announcer = PresenceAnnouncer(
+    presence=presence,
+    emit=sio.emit,
+    interval=PRESENCE_INTERVAL_SECONDS,
+    seconds_per_user=PRESENCE_SECONDS_PER_USER,
+)
 
 
-@sync_to_async
+def database_sync_to_async(function):
+    """`function` run in Django's one sync thread, off the event loop.
+
+    All chat handlers share that thread and keep its database connection open between
+    calls (opening one per message would cost more than the insert, and on SQLite every
+    last close checkpoints the WAL); a connection that has failed is replaced on the
+    next call once it proves unusable.
+    """
+
+    def with_usable_connections(*args, **kwargs):
+        for connection in connections.all(initialized_only=True):
+            if connection.connection is not None and connection.errors_occurred:
+                if connection.is_usable():
+                    connection.errors_occurred = False
+                else:
+                    connection.close()
+        return function(*args, **kwargs)
+
+    return sync_to_async(with_usable_connections, thread_sensitive=True)
+
+
+@database_sync_to_async
 def user_for_access_token(token):
     """The active user an access token names, or None when the token is not good."""
     if not isinstance(token, str) or not token:
@@ -49,6 +139,16 @@ def user_for_access_token(token):
     return user_model.objects.filter(pk=user_id, is_active=True).only("id", "username").first()
 
 
+@database_sync_to_async
+def room_history_data(room: str) -> list[dict]:
+    return messages_data(selectors.room_history(room=room))
+
+
+@database_sync_to_async
+def message_post_data(*, user, room: str, text: str) -> dict:
+    return message_data(services.message_post(user=user, room=room, text=text))
+
+
 def token_from(environ, auth):
     if isinstance(auth, dict) and auth.get("token"):
         return auth["token"]
@@ -56,20 +156,145 @@ def token_from(environ, auth):
     return tokens[0] if tokens else None
 
 
+def payload_object(args: tuple) -> dict:
+    """The one object an event carries; raises ChatError("invalid_payload") otherwise."""
+    if len(args) != 1 or not isinstance(args[0], dict):
+        raise ChatError("invalid_payload")
+    return args[0]
+
+
+def payload_room(args: tuple) -> str:
+    """The valid room name of a `{room}` payload."""
+    room = payload_object(args).get("room")
+    if not isinstance(room, str):
+        raise ChatError("invalid_payload")
+    return services.room_name_clean(room)
+
+
+def joined_room(sid: str, args: tuple) -> str:
+    """The room of a `{room}` payload, which this connection must have joined."""
+    room = payload_room(args)
+    if room not in presence.rooms_of(sid):
+        raise ChatError("not_in_room")
+    return room
+
+
+def acknowledged(handler):
+    """Answer ChatError, and any unexpected error, with an `{ok: false, error}` ack."""
+
+    @functools.wraps(handler)
+    async def answer(sid, *args):
+        try:
+            return await handler(sid, *args)
+        except ChatError as error:
+            return {"ok": False, "error": error.code}
+        except Exception:
+            logger.exception("Chat: the %r handler failed", handler.__name__)
+            return {"ok": False, "error": "server_error"}
+
+    return answer
+
+
+async def user_of(sid: str):
+    return (await sio.get_session(sid))["user"]
+
+
+async def enter(sid: str, room: str, username: str) -> None:
+    await sio.enter_room(sid, room)
+    await presence.add(room=room, sid=sid, username=username)
+    announcer.announce(room)
+
+
 @sio.event
 async def connect(sid, environ, auth=None):
     user = await user_for_access_token(token_from(environ, auth))
     if user is None:
         raise socketio.exceptions.ConnectionRefusedError(AUTHENTICATION_FAILED)
-    await sio.save_session(sid, {"user_id": user.id, "username": user.username})
-    await sio.enter_room(sid, LOBBY)
+    await sio.save_session(sid, {"user": user})
+    try:
+        await enter(sid, LOBBY, user.username)
+    except Exception:
+        logger.exception("Chat: cannot register a new connection's presence")
+        with contextlib.suppress(Exception):
+            await presence.remove_connection(sid=sid)
+        raise socketio.exceptions.ConnectionRefusedError("server_error") from None
 
 
 @sio.event
-async def message(sid, data):
-    session = await sio.get_session(sid)
-    user = {"id": session["user_id"], "username": session["username"]}
-    await sio.emit("message", {"user": user, "text": data})
+async def disconnect(sid, reason=None):
+    try:
+        rooms = await presence.remove_connection(sid=sid)
+    except Exception:
+        logger.exception("Chat: cannot remove a disconnected connection from presence")
+        return
+    for room in rooms:
+        announcer.announce(room)
+
+
+@sio.on("join")
+@acknowledged
+async def join(sid, *args):
+    room = payload_room(args)
+    joined = presence.rooms_of(sid)
+    if room not in joined and len(joined) >= MAX_ROOMS_PER_CONNECTION:
+        raise ChatError("too_many_rooms")
+    user = await user_of(sid)
+    await enter(sid, room, user.username)
+    if not sio.manager.is_connected(sid, "/"):  # a polling client that went away meanwhile
+        await presence.remove_connection(sid=sid)
+        return {"ok": False, "error": "server_error"}
+    members = await presence.users(room)
+    history = await room_history_data(room)
+    return {"ok": True, "room": room, "members": members, "history": history}
+
+
+@sio.on("leave")
+@acknowledged
+async def leave(sid, *args):
+    room = payload_room(args)
+    if room in presence.rooms_of(sid):
+        await sio.leave_room(sid, room)
+        await presence.remove(room=room, sid=sid)
+        announcer.announce(room)
+    return {"ok": True, "room": room}
+
+
+@sio.on("message")
+@acknowledged
+async def message(sid, *args):
+    if len(args) == 1 and isinstance(args[0], str):
+        room, text = LOBBY, args[0]
+    else:
+        payload = payload_object(args)
+        room = payload.get("room")
+        room = LOBBY if room is None else room
+        if not isinstance(room, str) or "text" not in payload:
+            raise ChatError("invalid_payload")
+        text = payload["text"]
+    room = services.room_name_clean(room)
+    if room not in presence.rooms_of(sid):
+        raise ChatError("not_in_room")
+    text = services.message_text_clean(text)
+    try:
+        stored = await message_post_data(user=await user_of(sid), room=room, text=text)
+    except ChatError:
+        raise
+    except Exception:
+        logger.exception("Chat: cannot store a message")
+        raise ChatError("storage_failed") from None
+    await sio.emit("message", stored, to=room)
+    return {"ok": True, "message": stored}
+
+
+@sio.on("typing")
+@acknowledged
+async def typing(sid, *args):
+    room = joined_room(sid, args)
+    user = await user_of(sid)
+    await sio.emit(
+        "typing", {"room": room, "user": {"id": user.id, "username": user.username}}, to=room, skip_sid=sid
+    )
+    return {"ok": True, "room": room}
 
 
 socketio_app = socketio.ASGIApp(sio, socketio_path="socket.io")

@@ -101,8 +101,11 @@ def test_a_message_is_broadcast_to_every_connection(live_server_url, user, other
             await receiver.disconnect()
 
     data = asyncio.run(scenario())
+    # A bare string goes to `lobby`, which every connection joins, as a stored Message.
+    assert set(data) == {"id", "room", "user", "text", "created_at"}
+    assert data["room"] == "lobby"
     assert data["text"] == "hello everyone"
-    assert data["user"]["username"] == user.username
+    assert data["user"] == {"id": user.id, "username": user.username}
 
 
 def test_http_on_the_same_port_still_reaches_django(live_server_url, user):

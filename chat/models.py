@@ -1,0 +1,49 @@
+import re
+
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models.functions import Length
+from django.db.models.lookups import GreaterThanOrEqual, LessThanOrEqual
+
+# `movie:tt0133093` is a movie page's room; `lobby` is the room every connection joins.
+ROOM_NAME_PATTERN = r"[a-z0-9][a-z0-9_:-]{0,63}"
+ROOM_NAME_REGEX = re.compile(ROOM_NAME_PATTERN)
+ROOM_NAME_MAX_LENGTH = 64
+MESSAGE_MAX_LENGTH = 2000
+
+validate_room_name = RegexValidator(
+    rf"\A{ROOM_NAME_PATTERN}\Z",
+    "A room name is 1 to 64 characters: lowercase letters, digits, '_', ':' and '-', "
+    "starting with a letter or a digit.",
+)
+
+
+class Message(models.Model):
+    """One chat message, stored before anyone receives it."""
+
+    room = models.CharField(max_length=ROOM_NAME_MAX_LENGTH, validators=[validate_room_name])
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="chat_messages")
+    text = models.TextField(max_length=MESSAGE_MAX_LENGTH)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [
+            # History pages of a room, newest first, and the rooms list's last message.
+            models.Index(fields=["room", "-id"], name="chat_message_room_id_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(room__regex=rf"^{ROOM_NAME_PATTERN}$"),
+                name="chat_message_room_name_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    GreaterThanOrEqual(Length("text"), 1), LessThanOrEqual(Length("text"), MESSAGE_MAX_LENGTH)
+                ),
+                name="chat_message_text_length_valid",
+            ),
+        ]
+
+    def __str__(self):
+        return f"#{self.id} {self.room}"

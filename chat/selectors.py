@@ -1,0 +1,70 @@
+"""Every read of the chat: room history (Socket.IO and REST) and the rooms list."""
+
+from dataclasses import dataclass
+
+from django.db.models import Count, Max
+
+from .models import Message
+
+HISTORY_LENGTH = 50
+PAGE_LIMIT_DEFAULT = 50
+PAGE_LIMIT_MAX = 100
+ROOM_LIST_LENGTH = 100
+
+
+@dataclass(frozen=True)
+class MessagePage:
+    results: list[Message]
+    next_before: int | None
+
+
+@dataclass(frozen=True)
+class RoomSummary:
+    room: str
+    last_message: Message | None
+    message_count: int
+
+
+def room_history(*, room: str, length: int = HISTORY_LENGTH) -> list[Message]:
+    """The last `length` messages of a room, oldest first (what a client shows on joining)."""
+    newest_first = Message.objects.filter(room=room).select_related("user").order_by("-id")[:length]
+    return list(reversed(newest_first))
+
+
+def room_message_page(
+    *, room: str, before: int | None = None, limit: int = PAGE_LIMIT_DEFAULT
+) -> MessagePage:
+    """One page of a room's messages, newest first, older than message `before` when given.
+
+    `next_before` is the cursor of the next (older) page, None on the last page. One query:
+    it reads one row more than the page to know whether another page follows.
+    """
+    messages = Message.objects.filter(room=room).select_related("user").order_by("-id")
+    if before is not None:
+        messages = messages.filter(id__lt=before)
+    rows = list(messages[: limit + 1])
+    results = rows[:limit]
+    next_before = results[-1].id if len(rows) > limit else None
+    return MessagePage(results=results, next_before=next_before)
+
+
+def room_list(*, length: int = ROOM_LIST_LENGTH) -> list[RoomSummary]:
+    """The rooms that have messages, most recently active first, at most `length` of them.
+
+    Two queries whatever the number of rooms: counts and last ids grouped by room, then
+    the last messages with their authors.
+    """
+    rooms = list(
+        Message.objects.values("room")
+        .annotate(message_count=Count("id"), last_id=Max("id"))
+        .order_by("-last_id")[:length]
+    )
+    last_messages = Message.objects.select_related("user").in_bulk([room["last_id"] for room in rooms])
+    return [
+        RoomSummary(
+            room=room["room"],
+            last_message=last_messages.get(room["last_id"]),
+            message_count=room["message_count"],
+        )
+        for room in rooms
+    ]

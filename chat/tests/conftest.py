@@ -1,0 +1,51 @@
+import os
+import uuid
+
+import pytest
+import redis
+
+from tests.servers import uvicorn_server
+
+LOCAL_REDIS_URL = "redis://127.0.0.1:6379/15"
+
+
+def services_required() -> bool:
+    return os.environ.get("CI_REQUIRE_SERVICES") == "1"
+
+
+def skip_or_fail(reason: str):
+    """Skip a test that needs a missing service, or fail it where CI requires services."""
+    if services_required():
+        pytest.fail(f"{reason} (CI_REQUIRE_SERVICES=1)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def redis_url():
+    """REDIS_URL when set, else the local Redis's database 15 when it answers."""
+    url = os.environ.get("REDIS_URL") or LOCAL_REDIS_URL
+    try:
+        with redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1) as client:
+            client.ping()
+    except redis.RedisError as error:
+        skip_or_fail(f"no Redis at {url} ({error}); set REDIS_URL or start redis-server")
+    return url
+
+
+@pytest.fixture(scope="module")
+def redis_servers(django_db_setup, django_db_blocker, redis_url):
+    """Two uvicorn processes on different ports that share one Redis, as two workers do.
+
+    Their cache keys and pub/sub channel are this module's own, so other test runs on
+    the same Redis do not interfere; the keys are deleted afterwards.
+    """
+    namespace = f"scrapbook-test-{uuid.uuid4().hex[:10]}"
+    env = {"REDIS_URL": redis_url, "CACHE_KEY_PREFIX": namespace, "SOCKETIO_CHANNEL": namespace}
+    try:
+        with uvicorn_server(extra_env=env) as first, uvicorn_server(extra_env=env) as second:
+            yield first, second
+    finally:
+        with redis.Redis.from_url(redis_url) as client:
+            keys = list(client.scan_iter(match=f"{namespace}:*", count=1000))
+            if keys:
+                client.delete(*keys)

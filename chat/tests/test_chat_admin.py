@@ -1,0 +1,81 @@
+"""Moderation in the admin: staff find messages by room or author and delete them."""
+
+import pytest
+from django.urls import reverse
+
+from authentication.tests.factories import UserFactory
+from chat.models import Message
+
+CHANGELIST = reverse("admin:chat_message_changelist")
+
+
+@pytest.fixture
+def staff_client(client, db):
+    client.force_login(UserFactory(is_staff=True))
+    return client
+
+
+@pytest.fixture
+def messages(db):
+    alice, bob = UserFactory(username="alice"), UserFactory(username="bob")
+    return {
+        "alice_in_matrix": Message.objects.create(room="movie:tt0133093", user=alice, text="red pill"),
+        "bob_in_matrix": Message.objects.create(room="movie:tt0133093", user=bob, text="blue pill"),
+        "bob_in_lobby": Message.objects.create(room="lobby", user=bob, text="hello all"),
+    }
+
+
+def listed_texts(response):
+    return sorted(message.text for message in response.context["cl"].result_list)
+
+
+def test_staff_search_messages_by_room(staff_client, messages):
+    response = staff_client.get(CHANGELIST, {"q": "movie:tt0133093"})
+    assert response.status_code == 200
+    assert listed_texts(response) == ["blue pill", "red pill"]
+
+
+def test_staff_search_messages_by_username_in_any_case(staff_client, messages):
+    response = staff_client.get(CHANGELIST, {"q": "BOB"})
+    assert listed_texts(response) == ["blue pill", "hello all"]
+
+
+def test_staff_delete_a_message(staff_client, messages):
+    target = messages["bob_in_lobby"]
+    response = staff_client.post(reverse("admin:chat_message_delete", args=[target.id]), {"post": "yes"})
+    assert response.status_code == 302
+    assert not Message.objects.filter(id=target.id).exists()
+    assert Message.objects.count() == 2
+
+
+def test_nobody_adds_or_edits_messages_in_the_admin(staff_client, messages):
+    assert staff_client.get(reverse("admin:chat_message_add")).status_code == 403
+    target = messages["alice_in_matrix"]
+    staff_client.post(
+        reverse("admin:chat_message_change", args=[target.id]),
+        {"room": "lobby", "text": "edited", "user": target.user_id},
+    )
+    target.refresh_from_db()
+    assert (target.room, target.text) == ("movie:tt0133093", "red pill")
+
+
+def test_users_who_are_not_staff_cannot_moderate(client, messages):
+    client.force_login(UserFactory())
+    response = client.post(
+        reverse("admin:chat_message_delete", args=[messages["bob_in_lobby"].id]), {"post": "yes"}
+    )
+    assert response.status_code == 302
+    assert "/login/" in response["Location"]
+    assert Message.objects.count() == 3
+
+
+def test_changelist_queries_do_not_grow_with_the_messages(
+    staff_client, messages, django_assert_max_num_queries
+):
+    Message.objects.bulk_create(
+        Message(room=f"movie:tt{n:07d}", user=UserFactory(), text=f"message {n}") for n in range(40)
+    )
+    with django_assert_max_num_queries(8):
+        response = staff_client.get(CHANGELIST)
+    assert response.status_code == 200
+    assert len(response.context["cl"].result_list) == 43
