@@ -7,7 +7,7 @@ PORT ?= 8000
 WORKERS ?= 1
 PYTEST_ARGS ?=
 
-.PHONY: run serve install test lint check-deploy demo clean
+.PHONY: run serve install js-install browser test bench-chat lint check-deploy demo clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,16 +19,45 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt | $(BIN)/python
 
 install: $(VENV)/.installed
 
+# Migrate, load the demo catalogue and ratings (idempotent), fit the recommender.
 demo: install
 	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py load_demo_data
+	$(BIN)/python manage.py fit_recommender
 
 run: demo serve
 
 serve: install
-	$(BIN)/python -m uvicorn scrapbook.asgi:application --host $(HOST) --port $(PORT) --workers $(WORKERS)
+	$(BIN)/python -m uvicorn scrapbook.asgi:application --host $(HOST) --port $(PORT) --workers $(WORKERS) \
+		--ws-per-message-deflate false
 
-test: install
+# The JavaScript socket.io-client the chat tests drive (and the benchmark's bare Node
+# server), Axios and playwright-core for the browser test: reinstalled only when the
+# lock file changes.
+JS_DIR := tests/js
+$(JS_DIR)/node_modules/.installed: $(JS_DIR)/package-lock.json
+	cd $(JS_DIR) && npm ci --no-audit --no-fund --silent
+	touch $@
+
+js-install: $(JS_DIR)/node_modules/.installed
+
+# Debian's Chromium for the browser end-to-end test (tests/test_browser_e2e.py): installed
+# with apt-get when missing and we are root. Never fails the build; the test then skips.
+CHROMIUM_PATH ?= /usr/bin/chromium
+browser:
+	@if [ -x "$(CHROMIUM_PATH)" ]; then :; \
+	elif [ "$$(id -u)" != 0 ]; then echo "browser: no Chromium at $(CHROMIUM_PATH) and not root, so not installing it: the browser test will skip"; \
+	elif ! command -v apt-get >/dev/null; then echo "browser: no Chromium at $(CHROMIUM_PATH) and no apt-get: the browser test will skip"; \
+	else echo "browser: installing Debian's chromium"; \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } \
+		|| echo "browser: installing chromium with apt-get failed: the browser test will skip"; \
+	fi
+
+test: install js-install browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench-chat: install js-install
+	$(BIN)/python bench/chat.py
 
 lint: install
 	$(BIN)/ruff check .
@@ -38,4 +67,4 @@ check-deploy: install
 		DJANGO_ALLOWED_HOSTS=scrapbook.example.com $(BIN)/python manage.py check --deploy --fail-level WARNING
 
 clean:
-	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache
+	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache $(JS_DIR)/node_modules
