@@ -23,22 +23,14 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
-from contextlib import contextmanager
 from pathlib import Path
 
-import requests
-
 REPOSITORY = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPOSITORY))
+
+from tests.servers import free_port, serving  # noqa: E402
+
 ROOM = "movie:tt0133093"
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def scratch_environment(data_dir: Path) -> dict[str, str]:
@@ -82,34 +74,6 @@ print(json.dumps([str(AccessToken.for_user(user)) for user in users]))
         [sys.executable, "-c", script], cwd=REPOSITORY, env=env, check=True, capture_output=True, text=True
     )
     return json.loads(output.stdout)
-
-
-def wait_for_http(url: str, process: subprocess.Popen, path: str, seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{process.args} exited with code {process.returncode}")
-        try:
-            requests.get(url + path, timeout=5)
-            return
-        except (requests.ConnectionError, requests.Timeout):
-            time.sleep(0.05)
-    raise RuntimeError(f"nothing answered at {url} in {seconds} s")
-
-
-@contextmanager
-def running(command: list[str], env: dict[str, str], url: str, path: str):
-    process = subprocess.Popen(command, cwd=REPOSITORY, env=env, stdout=subprocess.DEVNULL)
-    try:
-        wait_for_http(url, process, path)
-        yield process
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def cpu_seconds(pid: int) -> float:
@@ -227,8 +191,14 @@ def main() -> None:
         bare_command = [node, str(REPOSITORY / "bench" / "chat_bare_server.mjs"), str(bare_port)]
         rows = []
         with (
-            running(ours_command, env, ours_url, "/api/health/") as ours_server,
-            running(bare_command, env, bare_url, "/socket.io/?EIO=4&transport=polling") as bare_server,
+            serving(ours_command, env=env, url=ours_url, stdout=subprocess.DEVNULL) as ours_server,
+            serving(
+                bare_command,
+                env=env,
+                url=bare_url,
+                ready_path="/socket.io/?EIO=4&transport=polling",
+                stdout=subprocess.DEVNULL,
+            ) as bare_server,
         ):
             for clients, rate in scenarios:
                 tokens_file = data_dir / f"tokens-{clients}.json"

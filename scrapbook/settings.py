@@ -5,6 +5,7 @@ The defaults are the embedded setup: SQLite, local-memory cache, in-memory Socke
 manager, no IMDb API key. See the README for the full table of variables.
 """
 
+import contextlib
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -171,7 +172,10 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT", BASE_DIR / "staticfiles"))
+# WhiteNoise warns on every start when the folder is missing, collectstatic or not.
+with contextlib.suppress(OSError):
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},

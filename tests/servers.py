@@ -32,17 +32,35 @@ def test_database_environment() -> dict[str, str]:
     return {"DATABASE_URL": urlunsplit(parts._replace(path="/" + name))}
 
 
-def wait_until_serving(url: str, process: subprocess.Popen, deadline_seconds: float = 30) -> None:
+def wait_until_serving(
+    url: str, process: subprocess.Popen, path: str = "/api/health/", deadline_seconds: float = 30
+) -> None:
     deadline = time.monotonic() + deadline_seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"uvicorn exited with code {process.returncode}")
+            raise RuntimeError(f"{process.args[:3]} exited with code {process.returncode}")
         try:
-            requests.get(url + "/api/health/", timeout=1)
+            requests.get(url + path, timeout=5)
             return
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):
             time.sleep(0.05)
-    raise RuntimeError(f"uvicorn did not start serving {url} in {deadline_seconds} s")
+    raise RuntimeError(f"nothing answered at {url} in {deadline_seconds} s")
+
+
+@contextmanager
+def serving(command: list[str], *, env: dict, url: str, ready_path: str = "/api/health/", **popen):
+    """Run a server process until the block ends, once `url + ready_path` answers."""
+    process = subprocess.Popen(command, cwd=BASE_DIR, env=env, **popen)
+    try:
+        wait_until_serving(url, process, ready_path)
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 @contextmanager
@@ -59,19 +77,22 @@ def uvicorn_server(*, port: int | None = None, workers: int = 1, extra_env: dict
         **(extra_env or {}),
     }
     command = [
-        sys.executable, "-m", "uvicorn", "scrapbook.asgi:application",
-        "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
-        "--log-level", "warning", "--no-access-log", "--timeout-graceful-shutdown", "3",
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "scrapbook.asgi:application",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--log-level",
+        "warning",
+        "--no-access-log",
+        "--timeout-graceful-shutdown",
+        "3",
     ]
-    process = subprocess.Popen(command, cwd=BASE_DIR, env=env)
     url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_serving(url, process)
+    with serving(command, env=env, url=url):
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
