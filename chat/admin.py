@@ -20,7 +20,7 @@ class MessageAdmin(admin.ModelAdmin):
     list_per_page = 50
     # Counting a big table on every page view is the slow part of a changelist.
     show_full_result_count = False
-    fields = ["room", "user", "text", "created_at"]
+    fields = ["room", "user", "text", "created_at", "client_id"]
     readonly_fields = fields
 
     def get_search_results(self, request, queryset, search_term):

@@ -8,13 +8,31 @@ connection does the sending), so here the one encoded packet goes straight onto 
 recipient's queue, with no task and no await. Emits with callbacks, binary payloads and
 anything else unusual take python-socketio's own path.
 
+RedisManager.emit_once publishes an emit at most once per key, across workers and
+restarts, for broadcasts that a resend may repeat (chat.socket_server).
+
 Written against python-socketio 5.18 and python-engineio 4.15 (requirements.txt pins
 them); the chat tests exercise both managers.
 """
 
+import logging
+
 import socketio
 from engineio import packet as engineio_packet
 from socketio import packet as socketio_packet
+
+logger = logging.getLogger(__name__)
+
+# Marks the key and publishes, only when the key is not marked yet. Redis runs a script as
+# one step: of several emits with one key exactly one publishes, and a worker killed
+# before its script ran has neither published nor marked the key.
+EMIT_ONCE_SCRIPT = """
+if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[3]) then
+    redis.call('PUBLISH', ARGV[1], ARGV[2])
+    return 1
+end
+return 0
+"""
 
 
 class MemoryManager(socketio.AsyncManager):
@@ -66,3 +84,39 @@ class RedisManager(socketio.AsyncRedisManager, MemoryManager):
     MemoryManager comes after AsyncPubSubManager in the method order, so publishing stays
     python-socketio's and only the local delivery of each emit is replaced.
     """
+
+    async def emit_once(self, key: str, event: str, data: dict, *, room: str, seconds: int) -> bool:
+        """Emit `event` with JSON `data` to `room` on every worker, unless an emit_once with
+        this key already did in the last `seconds`; return whether this one did.
+
+        Redis failures are logged, like python-socketio's own publishing, and return False.
+        """
+        message = {
+            "method": "emit",
+            "event": event,
+            "data": [data],
+            "binary": False,
+            "namespace": "/",
+            "room": room,
+            "skip_sid": None,
+            "callback": None,
+            "host_id": self.host_id,
+        }
+        published = False
+        for attempt in (1, 2):
+            try:
+                if not self.connected:
+                    self._redis_connect()
+                mark = f"{self.channel}:emitted:{key}"
+                payload = self.json.dumps(message)
+                published = await self.redis.eval(EMIT_ONCE_SCRIPT, 1, mark, self.channel, payload, seconds)
+                break
+            except Exception:
+                self.connected = False
+                if attempt == 2:
+                    logger.exception("Chat: cannot publish %s to Redis", key)
+                    return False
+        if published:
+            # Workers skip what they published themselves: deliver to this one's connections.
+            await self._handle_emit(message)
+        return bool(published)

@@ -11,6 +11,10 @@ ROOM_NAME_PATTERN = r"[a-z0-9][a-z0-9_:-]{0,63}"
 ROOM_NAME_REGEX = re.compile(ROOM_NAME_PATTERN)
 ROOM_NAME_MAX_LENGTH = 64
 MESSAGE_MAX_LENGTH = 2000
+# A sender's own id for a message (a UUID, say), which makes resending it harmless.
+CLIENT_ID_PATTERN = r"[A-Za-z0-9_-]{1,64}"
+CLIENT_ID_REGEX = re.compile(CLIENT_ID_PATTERN)
+CLIENT_ID_MAX_LENGTH = 64
 
 validate_room_name = RegexValidator(
     rf"\A{ROOM_NAME_PATTERN}\Z",
@@ -26,6 +30,8 @@ class Message(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="chat_messages")
     text = models.TextField(max_length=MESSAGE_MAX_LENGTH)
     created_at = models.DateTimeField(auto_now_add=True)
+    # NULL rather than "" when the sender gave none, so the unique constraint skips it.
+    client_id = models.CharField(max_length=CLIENT_ID_MAX_LENGTH, null=True, blank=True)
 
     class Meta:
         indexes = [
@@ -42,6 +48,17 @@ class Message(models.Model):
                     GreaterThanOrEqual(Length("text"), 1), LessThanOrEqual(Length("text"), MESSAGE_MAX_LENGTH)
                 ),
                 name="chat_message_text_length_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(client_id__isnull=True)
+                | models.Q(client_id__regex=rf"^{CLIENT_ID_PATTERN}$"),
+                name="chat_message_client_id_valid",
+            ),
+            # A resent message (same sender, same client_id) is stored once.
+            models.UniqueConstraint(
+                fields=["user", "client_id"],
+                condition=models.Q(client_id__isnull=False),
+                name="chat_message_user_client_id_unique",
             ),
         ]
 

@@ -1,9 +1,11 @@
 """Every write of the chat, with its rules: room names, message length, the rate limit."""
 
-from django.core.cache import cache
-from django.db import transaction
+from typing import NamedTuple
 
-from .models import MESSAGE_MAX_LENGTH, ROOM_NAME_REGEX, Message
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
+
+from .models import CLIENT_ID_REGEX, MESSAGE_MAX_LENGTH, ROOM_NAME_REGEX, Message
 
 RATE_LIMIT_MESSAGES = 10
 RATE_LIMIT_WINDOW_SECONDS = 10
@@ -21,6 +23,15 @@ def room_name_clean(value: object) -> str:
     """The room name `value` names; raises ChatError("invalid_room") when it is not one."""
     if not isinstance(value, str) or ROOM_NAME_REGEX.fullmatch(value) is None:
         raise ChatError("invalid_room")
+    return value
+
+
+def message_client_id_clean(value: object) -> str | None:
+    """The client id (None when absent); raises ChatError("invalid_payload") when it is not one."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or CLIENT_ID_REGEX.fullmatch(value) is None:
+        raise ChatError("invalid_payload")
     return value
 
 
@@ -51,18 +62,45 @@ def message_rate_limit_take(*, user_id: int) -> bool:
     return any(key not in taken and cache.add(key, 1, RATE_LIMIT_WINDOW_SECONDS) for key in keys)
 
 
-def message_post(*, user, room: str, text: str) -> Message:
-    """Store a user's message in a room and return it, committed.
+def message_of_client_id(*, user, client_id: str) -> Message | None:
+    """The message the user stored with this client id, or None."""
+    return Message.objects.select_related("user").filter(user=user, client_id=client_id).first()
+
+
+class PostedMessage(NamedTuple):
+    message: Message
+    duplicate: bool  # True when this was a resend: the message was stored before
+
+
+def message_post(*, user, room: str, text: str, client_id: str | None = None) -> PostedMessage:
+    """Store a user's message in a room; return it, committed, and whether it was a resend.
+
+    A `client_id` makes resending safe: when the user already stored a message with it,
+    nothing is stored and that message comes back with `duplicate=True`, whatever the
+    resend's room and text, without taking a rate limit slot. Concurrent resends are
+    settled by the (user, client_id) unique constraint, so exactly one of them stores.
 
     The caller broadcasts the returned message: it is committed by then, so nobody ever
-    receives a message that was not stored. Raises ChatError for a bad room or text
-    ("invalid_room", "empty_message", "message_too_long") and when the user is over the
-    rate limit ("rate_limited"); database errors propagate.
+    receives a message that was not stored. Raises ChatError for a bad room, text or client
+    id ("invalid_room", "empty_message", "message_too_long", "invalid_payload") and when
+    the user is over the rate limit ("rate_limited"); database errors propagate.
     """
     room = room_name_clean(room)
     text = message_text_clean(text)
+    client_id = message_client_id_clean(client_id)
+    if client_id is not None:
+        stored = message_of_client_id(user=user, client_id=client_id)
+        if stored is not None:
+            return PostedMessage(stored, duplicate=True)
     if not message_rate_limit_take(user_id=user.id):
         raise ChatError("rate_limited")
-    with transaction.atomic():
-        message = Message.objects.create(room=room, user=user, text=text)
-    return message
+    try:
+        with transaction.atomic():
+            message = Message.objects.create(room=room, user=user, text=text, client_id=client_id)
+    except IntegrityError:
+        # Another connection stored the same resend since the lookup above.
+        stored = None if client_id is None else message_of_client_id(user=user, client_id=client_id)
+        if stored is None:
+            raise
+        return PostedMessage(stored, duplicate=True)
+    return PostedMessage(message, duplicate=False)

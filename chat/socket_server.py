@@ -11,11 +11,21 @@ The contract is the Chat section of ../shared/API.md. What it leaves open is dec
   MAX_ROOMS_PER_CONNECTION rooms, `lobby` included.
 - `leave {room}` acks `{ok, room}`, also when the connection was not in the room.
   `lobby` can be left like any room (and joined again).
-- `message {room?, text}` or a bare string (then the room is `lobby`): only a room the
-  connection has joined can be written to, since its author would not see the answers
-  otherwise. The text is trimmed, stored, and then broadcast to everyone in the room,
-  the sending connection included (so every tab renders messages from one event); the
-  ack is `{ok, message}`.
+- `message {room?, text, client_id?}` or a bare string (then the room is `lobby`): only
+  a room the connection has joined can be written to, since its author would not see the
+  answers otherwise. The text is trimmed, stored, and then broadcast to everyone in the
+  room, the sending connection included (so every tab renders messages from one event);
+  the ack is `{ok, message}`.
+- `client_id` (optional, `^[A-Za-z0-9_-]{1,64}$`, e.g. a UUID; null is the same as
+  absent) makes resending safe. A client that lost its connection before the ack came
+  cannot know whether the message was stored; it resends it with the same `client_id`
+  (after joining the room again). If that user already stored a message with it, nothing
+  is stored or broadcast again and the ack is `{ok: true, message: <the stored one>,
+  duplicate: true}` (no rate limit slot is taken). Concurrent resends, on any connections
+  and workers, store it once: the (user, client_id) unique constraint settles them.
+  One exception to "not broadcast again": with Redis, when the worker that stored it was
+  killed before broadcasting it, the first resend within BROADCAST_ONCE_SECONDS
+  broadcasts it, since nobody else ever will (see `message_broadcast`).
 - `typing {room}` (joined rooms only) sends `typing {room, user: {id, username}}` to the
   room's other connections (other tabs of the same user do get it) and acks `{ok, room}`.
 - `presence {room, users}` is sent to the room when its connections change (join,
@@ -23,10 +33,10 @@ The contract is the Chat section of ../shared/API.md. What it leaves open is dec
   and worker (longer in rooms of more than 50 users), always with the latest state
   (see chat.presence).
 - Refusals ack `{ok: false, error}` and change nothing: "invalid_payload" (not the
-  documented shape: a non-object, a missing key, a wrong type), "invalid_room",
-  "not_in_room", "too_many_rooms", "empty_message", "message_too_long", "rate_limited"
-  (10 messages in 10 seconds per user, counted across connections and workers),
-  "storage_failed" (the message could not be stored, so nobody received it) and
+  documented shape: a non-object, a missing key, a wrong type, a bad `client_id`),
+  "invalid_room", "not_in_room", "too_many_rooms", "empty_message", "message_too_long",
+  "rate_limited" (10 messages in 10 seconds per user, counted across connections and
+  workers), "storage_failed" (the message could not be stored, so nobody received it) and
   "server_error" (anything unexpected, logged).
 
 Handlers of one connection run one after the other (`async_handlers=False`), so a
@@ -42,6 +52,7 @@ import contextlib
 import functools
 import gc
 import logging
+from datetime import timedelta
 from urllib.parse import parse_qs
 
 import socketio
@@ -49,6 +60,7 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connections
+from django.utils import timezone
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import AccessToken
 
@@ -65,6 +77,9 @@ LOBBY = "lobby"
 MAX_ROOMS_PER_CONNECTION = 50
 PRESENCE_INTERVAL_SECONDS = 0.25
 PRESENCE_SECONDS_PER_USER = 0.005  # a room of 500 gets a presence every 2.5 s at most
+# How long a message with a client_id is remembered as broadcast (a Redis key each): a
+# resend later than that is acked but not broadcast, whether or not it was.
+BROADCAST_ONCE_SECONDS = 3600
 
 
 def make_client_manager():
@@ -145,8 +160,12 @@ def room_history_data(room: str) -> list[dict]:
 
 
 @database_sync_to_async
-def message_post_data(*, user, room: str, text: str) -> dict:
-    return message_data(services.message_post(user=user, room=room, text=text))
+def message_post_data(
+    *, user, room: str, text: str, client_id: str | None
+) -> tuple[services.PostedMessage, dict]:
+    """The posted message (see services.message_post) and its wire data."""
+    posted = services.message_post(user=user, room=room, text=text, client_id=client_id)
+    return posted, message_data(posted.message)
 
 
 def token_from(environ, auth):
@@ -259,9 +278,34 @@ async def leave(sid, *args):
     return {"ok": True, "room": room}
 
 
+async def message_broadcast(posted: services.PostedMessage, data: dict) -> None:
+    """Emit a stored message to its room, once, also when it was posted more than once.
+
+    A message without a client_id is posted once: it is emitted. One with a client_id
+    may be posted again by resends (services.message_post). With Redis its emit is marked
+    in the same step as it is published (RedisManager.emit_once), so exactly one of its
+    posts emits it: the first, or a resend when the worker of the first was killed between
+    storing and publishing it. In one process the first post emits it: had the process
+    died before, the connections that missed it died with it, and their clients find it
+    in the history of the `join` that follows their reconnection.
+    """
+    message = posted.message
+    if message.client_id is None:
+        await sio.emit("message", data, to=message.room)
+    elif isinstance(sio.manager, RedisManager):
+        age = timezone.now() - message.created_at
+        if not posted.duplicate or age < timedelta(seconds=BROADCAST_ONCE_SECONDS):
+            await sio.manager.emit_once(
+                f"message:{message.id}", "message", data, room=message.room, seconds=BROADCAST_ONCE_SECONDS
+            )
+    elif not posted.duplicate:
+        await sio.emit("message", data, to=message.room)
+
+
 @sio.on("message")
 @acknowledged
 async def message(sid, *args):
+    client_id = None
     if len(args) == 1 and isinstance(args[0], str):
         room, text = LOBBY, args[0]
     else:
@@ -271,18 +315,22 @@ async def message(sid, *args):
         if not isinstance(room, str) or "text" not in payload:
             raise ChatError("invalid_payload")
         text = payload["text"]
+        client_id = services.message_client_id_clean(payload.get("client_id"))
     room = services.room_name_clean(room)
     if room not in presence.rooms_of(sid):
         raise ChatError("not_in_room")
     text = services.message_text_clean(text)
     try:
-        stored = await message_post_data(user=await user_of(sid), room=room, text=text)
+        user = await user_of(sid)
+        posted, stored = await message_post_data(user=user, room=room, text=text, client_id=client_id)
     except ChatError:
         raise
     except Exception:
         logger.exception("Chat: cannot store a message")
         raise ChatError("storage_failed") from None
-    await sio.emit("message", stored, to=room)
+    await message_broadcast(posted, stored)
+    if posted.duplicate:
+        return {"ok": True, "message": stored, "duplicate": True}
     return {"ok": True, "message": stored}
 
 

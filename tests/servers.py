@@ -67,6 +67,14 @@ def serving(command: list[str], *, env: dict, url: str, ready_path: str = "/api/
 def uvicorn_server(*, port: int | None = None, workers: int = 1, extra_env: dict | None = None):
     """Run `uvicorn scrapbook.asgi:application` in a child process; yield its base URL."""
     port = port or free_port()
+    with uvicorn_process(port=port, workers=workers, extra_env=extra_env):
+        yield f"http://127.0.0.1:{port}"
+
+
+@contextmanager
+def uvicorn_process(*, port: int, workers: int = 1, extra_env: dict | None = None, **popen):
+    """Run `uvicorn scrapbook.asgi:application` on `port`; yield its subprocess.Popen, which
+    is the server itself with one worker (a test may kill it). `popen` goes to Popen."""
     env = {
         **os.environ,
         **test_database_environment(),
@@ -93,6 +101,5 @@ def uvicorn_server(*, port: int | None = None, workers: int = 1, extra_env: dict
         "--timeout-graceful-shutdown",
         "3",
     ]
-    url = f"http://127.0.0.1:{port}"
-    with serving(command, env=env, url=url):
-        yield url
+    with serving(command, env=env, url=f"http://127.0.0.1:{port}", **popen) as process:
+        yield process

@@ -1,5 +1,6 @@
 import os
 import uuid
+from contextlib import contextmanager
 
 import pytest
 import redis
@@ -32,20 +33,34 @@ def redis_url():
     return url
 
 
-@pytest.fixture(scope="module")
-def redis_servers(django_db_setup, django_db_blocker, redis_url):
-    """Two uvicorn processes on different ports that share one Redis, as two workers do.
-
-    Their cache keys and pub/sub channel are this module's own, so other test runs on
-    the same Redis do not interfere; the keys are deleted afterwards.
-    """
+@contextmanager
+def redis_namespace(redis_url: str):
+    """The environment of servers that share this Redis with a cache key prefix and a
+    pub/sub channel of their own, so other test runs on it do not interfere; the keys
+    are deleted afterwards."""
     namespace = f"scrapbook-test-{uuid.uuid4().hex[:10]}"
-    env = {"REDIS_URL": redis_url, "CACHE_KEY_PREFIX": namespace, "SOCKETIO_CHANNEL": namespace}
     try:
-        with uvicorn_server(extra_env=env) as first, uvicorn_server(extra_env=env) as second:
-            yield first, second
+        yield {"REDIS_URL": redis_url, "CACHE_KEY_PREFIX": namespace, "SOCKETIO_CHANNEL": namespace}
     finally:
         with redis.Redis.from_url(redis_url) as client:
             keys = list(client.scan_iter(match=f"{namespace}:*", count=1000))
             if keys:
                 client.delete(*keys)
+
+
+@pytest.fixture
+def redis_server_env(redis_url):
+    """The environment of uvicorn processes that share Redis (see redis_namespace)."""
+    with redis_namespace(redis_url) as env:
+        yield env
+
+
+@pytest.fixture(scope="module")
+def redis_servers(django_db_setup, django_db_blocker, redis_url):
+    """Two uvicorn processes on different ports that share one Redis, as two workers do."""
+    with (
+        redis_namespace(redis_url) as env,
+        uvicorn_server(extra_env=env) as first,
+        uvicorn_server(extra_env=env) as second,
+    ):
+        yield first, second
