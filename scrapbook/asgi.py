@@ -6,10 +6,13 @@ router sends /socket.io/ over HTTP to Socket.IO too, not only websocket traffic.
 
 import os
 
-from django.core.asgi import get_asgi_application
+import django
+
+from .handlers import SyncChainASGIHandler
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "scrapbook.settings")
-django_application = get_asgi_application()  # sets Django up before the imports below
+django.setup(set_prefix=False)  # as get_asgi_application() does, before the imports below
+django_application = SyncChainASGIHandler()
 
 from chat.socket_server import socketio_app  # noqa: E402
 from movie_module.scheduler import start_refit_scheduler, stop_refit_scheduler  # noqa: E402

@@ -114,6 +114,20 @@ if DATABASE_URL:
             DATABASE_URL, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0), conn_health_checks=True
         )
     }
+    # Under ASGI each request runs its sync code on a thread of its own (asgiref's
+    # ThreadSensitiveContext), so a per-thread persistent connection is never reused: every
+    # request opened one, and with CONN_MAX_AGE they stayed open until garbage collected,
+    # past max_connections at 200 clients (bench/load.py, docs/PERFORMANCE.md). A pool per
+    # process hands the same few connections from request to request instead.
+    DATABASE_POOL_MAX_SIZE = env_int("DATABASE_POOL_MAX_SIZE", 10)
+    if DATABASE_POOL_MAX_SIZE > 0 and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps connections; Django refuses both
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": min(2, DATABASE_POOL_MAX_SIZE),
+            "max_size": DATABASE_POOL_MAX_SIZE,
+            # A request waits this long for a free connection, then fails (500) rather than queue forever.
+            "timeout": env_float("DATABASE_POOL_TIMEOUT", 10.0),
+        }
 else:
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
@@ -127,8 +141,9 @@ else:
                 "timeout": 20,
                 "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
             },
-            # Opening a SQLite file is cheap but its PRAGMAs are not: keep connections a while.
-            "CONN_MAX_AGE": env_int("DATABASE_CONN_MAX_AGE", 60),
+            # Under ASGI each request runs on a thread of its own, so a kept connection would
+            # never be reused (see the pool note above): close it after every request.
+            "CONN_MAX_AGE": 0,
             # A file, not memory, so a test's uvicorn subprocess sees the test database.
             "TEST": {"NAME": os.environ.get("SQLITE_TEST_NAME", str(DATA_DIR / "test.sqlite3"))},
         }
