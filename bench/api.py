@@ -26,6 +26,8 @@ import aiohttp
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
 
+from tests.servers import serving  # noqa: E402
+
 
 def prepare_database(env: dict, users: int) -> dict:
     """Migrate and fill the scratch database; return tokens and ids the requests use."""
@@ -140,42 +142,18 @@ def main():
         env["DATABASE_URL"] = arguments.database_url
     fixtures = prepare_database(env, arguments.users)
 
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "scrapbook.asgi:application",
-            "--port",
-            str(arguments.port),
-            "--workers",
-            str(arguments.workers),
-            "--log-level",
-            "warning",
-            "--no-access-log",
-        ],
-        cwd=BASE_DIR,
-        env=env,
-    )
+    command = [
+        sys.executable, "-m", "uvicorn", "scrapbook.asgi:application", "--port", str(arguments.port),
+        "--workers", str(arguments.workers), "--log-level", "warning", "--no-access-log",
+    ]  # fmt: skip
     url = f"http://127.0.0.1:{arguments.port}"
-    try:
-        import requests
-
-        for _ in range(200):
-            try:
-                requests.get(url + "/bench/ceiling/", timeout=1)
-                break
-            except requests.ConnectionError:
-                time.sleep(0.1)
-        results = {}
+    results = {}
+    with serving(command, env=env, url=url, ready_path="/bench/ceiling/"):
         for name, next_request in endpoints(fixtures).items():
             asyncio.run(drive(url, next_request, fixtures["tokens"], 2, arguments.concurrency))  # warm up
             results[name] = asyncio.run(
                 drive(url, next_request, fixtures["tokens"], arguments.seconds, arguments.concurrency)
             )
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
 
     ceiling = results["bare JsonResponse (ceiling)"]["rps"]
     engine = "PostgreSQL" if arguments.database_url else "SQLite"
