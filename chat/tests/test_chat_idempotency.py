@@ -36,6 +36,35 @@ def received_ids(client, room: str) -> list[int]:
     return [message["id"] for message in client.received["message"] if message["room"] == room]
 
 
+def assert_two_tabs_store_and_broadcast_once(first_url, second_url):
+    """Two tabs of one user (on `first_url` and `second_url`) send the same client_id at
+    once; a watcher on `second_url` must get one broadcast and the database one row."""
+    alice, bob = UserFactory(), UserFactory()
+    tokens = access_token_for(alice), access_token_for(bob)
+    room, client_id = unique_room(), new_client_id()
+    payload = {"room": room, "text": "from two tabs", "client_id": client_id}
+
+    async def scenario():
+        async with (
+            connected(first_url, tokens[0]) as on_first,
+            connected(second_url, tokens[0]) as on_second,
+            connected(second_url, tokens[1]) as watcher,
+        ):
+            for client in (on_first, on_second, watcher):
+                await client.call("join", {"room": room})
+            acks = await asyncio.gather(on_first.call("message", payload), on_second.call("message", payload))
+            # Both broadcasts, had there been two, were published before their acks came.
+            await received_once_barrier(on_second, watcher, room)
+            await received_once_barrier(on_first, watcher, room)
+            return acks, received_ids(watcher, room)
+
+    acks, at_watcher = asyncio.run(scenario())
+    stored = Message.objects.get(user=alice, client_id=client_id)
+    assert sorted(bool(ack.get("duplicate")) for ack in acks) == [False, True]
+    assert [ack["message"]["id"] for ack in acks] == [stored.id, stored.id]
+    assert at_watcher.count(stored.id) == 1
+
+
 @pytest.mark.slow
 @pytest.mark.usefixtures("transactional_db")
 class TestOverSocketIO:
@@ -103,28 +132,7 @@ class TestOverSocketIO:
         assert Message.objects.filter(user=user).count() == services.RATE_LIMIT_MESSAGES
 
     def test_two_tabs_sending_one_client_id_at_once_store_and_broadcast_it_once(self, live_server_url):
-        alice, bob = UserFactory(), UserFactory()
-        tokens = access_token_for(alice), access_token_for(bob)
-        room, client_id = unique_room(), new_client_id()
-        payload = {"room": room, "text": "from two tabs", "client_id": client_id}
-
-        async def scenario():
-            async with (
-                connected(live_server_url, tokens[0]) as tab,
-                connected(live_server_url, tokens[0]) as other_tab,
-                connected(live_server_url, tokens[1]) as watcher,
-            ):
-                for client in (tab, other_tab, watcher):
-                    await client.call("join", {"room": room})
-                acks = await asyncio.gather(tab.call("message", payload), other_tab.call("message", payload))
-                await received_once_barrier(tab, watcher, room)
-                return acks, received_ids(watcher, room)
-
-        acks, at_watcher = asyncio.run(scenario())
-        stored = Message.objects.get(user=alice, client_id=client_id)
-        assert sorted(bool(ack.get("duplicate")) for ack in acks) == [False, True]
-        assert [ack["message"]["id"] for ack in acks] == [stored.id, stored.id]
-        assert at_watcher.count(stored.id) == 1
+        assert_two_tabs_store_and_broadcast_once(live_server_url, live_server_url)
 
     def test_different_users_may_use_the_same_client_id(self, live_server_url):
         alice, bob = UserFactory(), UserFactory()
@@ -229,33 +237,7 @@ class TestAcrossWorkers:
     def test_tabs_on_two_workers_sending_one_client_id_at_once_store_and_broadcast_it_once(
         self, redis_servers
     ):
-        first_url, second_url = redis_servers
-        alice, bob = UserFactory(), UserFactory()
-        tokens = access_token_for(alice), access_token_for(bob)
-        room, client_id = unique_room(), new_client_id()
-        payload = {"room": room, "text": "from two workers", "client_id": client_id}
-
-        async def scenario():
-            async with (
-                connected(first_url, tokens[0]) as on_first,
-                connected(second_url, tokens[0]) as on_second,
-                connected(second_url, tokens[1]) as watcher,
-            ):
-                for client in (on_first, on_second, watcher):
-                    await client.call("join", {"room": room})
-                acks = await asyncio.gather(
-                    on_first.call("message", payload), on_second.call("message", payload)
-                )
-                # Both broadcasts, had there been two, were published before their acks came.
-                await received_once_barrier(on_second, watcher, room)
-                await received_once_barrier(on_first, watcher, room)
-                return acks, received_ids(watcher, room)
-
-        acks, at_watcher = asyncio.run(scenario())
-        stored = Message.objects.get(user=alice, client_id=client_id)
-        assert sorted(bool(ack.get("duplicate")) for ack in acks) == [False, True]
-        assert [ack["message"]["id"] for ack in acks] == [stored.id, stored.id]
-        assert at_watcher.count(stored.id) == 1
+        assert_two_tabs_store_and_broadcast_once(*redis_servers)
 
     def test_a_resend_broadcasts_a_message_whose_worker_died_before_broadcasting_it(self, redis_servers):
         # Stored here directly: as if a worker had stored it and been killed before publishing.
