@@ -50,7 +50,6 @@ workers and hosts, and presence lives in Redis, so they behave as one server.
 
 import contextlib
 import functools
-import gc
 import logging
 from datetime import timedelta
 from urllib.parse import parse_qs
@@ -93,14 +92,6 @@ def make_presence() -> Presence:
         return RedisPresence(settings.REDIS_URL, prefix=settings.CACHE_KEY_PREFIX)
     return Presence()
 
-
-# With hundreds of connections open, CPython's default thresholds (700, 10, 10) run a full
-# collection every few seconds, each a 100-200 ms pause of every broadcast in this process
-# (bench/chat.py, measured with gc.callbacks): that pause was the p99. Collecting the young
-# generation after 50,000 allocations instead of 700 lets the short-lived objects of
-# message handling die of reference counting first; full collections became rare.
-GARBAGE_COLLECTION_THRESHOLDS = (50_000, 20, 100)
-gc.set_threshold(*GARBAGE_COLLECTION_THRESHOLDS)
 
 sio = socketio.AsyncServer(
     async_mode="asgi",
