@@ -3,14 +3,8 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.utils import OpenApiResponse
-from rest_framework import exceptions, serializers
+from rest_framework import serializers
 from rest_framework.views import exception_handler as drf_exception_handler
-
-
-class ServiceUnavailable(exceptions.APIException):
-    status_code = 503
-    default_detail = "A service this request needs is unavailable, try again later."
-    default_code = "service_unavailable"
 
 
 def exception_handler(exc, context):
