@@ -1,4 +1,4 @@
-"""Django's ASGI handler, with the middleware chain and the view run in one thread hop.
+"""Django's ASGI handler, with the middleware chain run in one hop on a reused request thread.
 
 Django under ASGI builds its middleware chain in async mode. Every view and every built-in
 middleware here is synchronous, so each `process_request` / `process_response` and the view
@@ -6,20 +6,62 @@ became a `sync_to_async` hop between the event loop and the request's thread: ab
 request, which cost 3 ms of CPU on a bare view against 0.25 ms for the same view under WSGI
 (docs/PERFORMANCE.md, "Load: realistic mix at 200 clients"). Built in sync mode, the chain
 runs as under WSGI, in that one thread, entered once.
+
+Django also gives every request a new thread (asgiref's ThreadSensitiveContext), so a
+database connection, which belongs to a thread, was opened and closed by every request.
+Here a request borrows one of a fixed set of threads instead: its connection outlives the
+request (CONN_MAX_AGE), and at most REQUEST_THREADS requests run Django code at once per
+worker while the others wait their turn, rather than all piling onto the database.
 """
 
-from asgiref.sync import sync_to_async
+import asyncio
+import weakref
+from concurrent.futures import ThreadPoolExecutor
+
+from asgiref.sync import ThreadSensitiveContext, sync_to_async
+from django.conf import settings
 from django.core.handlers.asgi import ASGIHandler
 
 
 class SyncChainASGIHandler(ASGIHandler):
-    """ASGIHandler whose middleware chain and views run synchronously in the request's thread.
+    """ASGIHandler whose middleware chain and views run synchronously on a reused thread.
 
-    The request's thread is still asgiref's thread-sensitive one (one per request, as
-    before), so database connections and thread-locals behave exactly as they did. An async
-    view would still work: Django's sync path runs it with `async_to_sync`.
+    Each request still has one thread of its own for all its synchronous work, as under
+    Django's handler, so thread-locals and connections behave as they did; the thread is
+    taken from a fixed set and given back when the request ends. An async view would still
+    work: Django's sync path runs it with `async_to_sync`.
     """
+
+    def __init__(self, *, threads: int | None = None):
+        super().__init__()
+        self.thread_count = threads or settings.REQUEST_THREADS
+        # One single-thread executor per thread, so a request's calls all land on its thread.
+        self.threads = [
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"django-request-{number}")
+            for number in range(self.thread_count)
+        ]
+        # Free threads per event loop: an asyncio.Queue belongs to the loop that waits on it.
+        self._free_threads = weakref.WeakKeyDictionary()
 
     def load_middleware(self, is_async=False):
         super().load_middleware(is_async=False)
         self._middleware_chain = sync_to_async(self._middleware_chain, thread_sensitive=True)
+
+    async def __call__(self, scope, receive, send):
+        free_threads = self._free_threads_of_running_loop()
+        thread = await free_threads.get()
+        try:
+            # Django's own ThreadSensitiveContext, inside this one, keeps this thread.
+            async with ThreadSensitiveContext(executor=thread):
+                await super().__call__(scope, receive, send)
+        finally:
+            free_threads.put_nowait(thread)
+
+    def _free_threads_of_running_loop(self) -> asyncio.Queue:
+        loop = asyncio.get_running_loop()
+        free_threads = self._free_threads.get(loop)
+        if free_threads is None:
+            free_threads = self._free_threads[loop] = asyncio.Queue()
+            for thread in self.threads:
+                free_threads.put_nowait(thread)
+        return free_threads

@@ -104,6 +104,11 @@ TEMPLATES = [
     },
 ]
 
+# Threads per worker that run Django's synchronous code, one request each at a time
+# (scrapbook/handlers.py); further requests wait for a free one. Keep it at or under the
+# PostgreSQL pool's size, so a request never waits for a connection once it is running.
+REQUEST_THREADS = env_int("REQUEST_THREADS", 4)
+
 # Databases: SQLite file by default, PostgreSQL (or anything dj-database-url knows) via
 # DATABASE_URL.
 DATA_DIR = Path(os.environ.get("SCRAPBOOK_DATA_DIR", BASE_DIR / "var"))
@@ -114,11 +119,9 @@ if DATABASE_URL:
             DATABASE_URL, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0), conn_health_checks=True
         )
     }
-    # Under ASGI each request runs its sync code on a thread of its own (asgiref's
-    # ThreadSensitiveContext), so a per-thread persistent connection is never reused: every
-    # request opened one, and with CONN_MAX_AGE they stayed open until garbage collected,
-    # past max_connections at 200 clients (bench/load.py, docs/PERFORMANCE.md). A pool per
-    # process hands the same few connections from request to request instead.
+    # A pool per process hands the same few connections from request to request: with
+    # CONN_MAX_AGE alone, every thread that ever ran a query would keep a connection
+    # (bench/load.py once ran past max_connections at 200 clients, docs/PERFORMANCE.md).
     DATABASE_POOL_MAX_SIZE = env_int("DATABASE_POOL_MAX_SIZE", 10)
     if DATABASE_POOL_MAX_SIZE > 0 and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps connections; Django refuses both
@@ -141,9 +144,10 @@ else:
                 "timeout": 20,
                 "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
             },
-            # Under ASGI each request runs on a thread of its own, so a kept connection would
-            # never be reused (see the pool note above): close it after every request.
-            "CONN_MAX_AGE": 0,
+            # Requests run on a fixed set of threads (scrapbook/handlers.py), each keeping its
+            # connection: opening one and running its PRAGMAs cost more than most queries.
+            "CONN_MAX_AGE": env_int("DATABASE_CONN_MAX_AGE", 600),
+            "CONN_HEALTH_CHECKS": True,
             # A file, not memory, so a test's uvicorn subprocess sees the test database.
             "TEST": {"NAME": os.environ.get("SQLITE_TEST_NAME", str(DATA_DIR / "test.sqlite3"))},
         }
