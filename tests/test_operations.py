@@ -23,7 +23,7 @@ def test_the_suite_runs_on_the_engines_the_environment_names():
 def test_health_reports_every_part(api_client):
     response = api_client.get("/api/health/")
     assert response.status_code == 200
-    assert response.data == {
+    assert response.json() == {
         "status": "ok",
         "database": "ok",
         "cache": "ok",
@@ -42,10 +42,10 @@ def test_health_names_an_unreachable_redis(api_client, settings):
     }
     response = api_client.get("/api/health/")
     assert response.status_code == 503
-    assert response.data["cache"] == "unavailable"
-    assert response.data["chat_manager"] == "redis"
-    assert "redis" in response.data["detail"]
-    assert response.data["database"] == "ok"
+    assert response.json()["cache"] == "unavailable"
+    assert response.json()["chat_manager"] == "redis"
+    assert "redis" in response.json()["detail"]
+    assert response.json()["database"] == "ok"
 
 
 def test_schema_is_openapi_3_and_lists_the_auth_endpoints(api_client):

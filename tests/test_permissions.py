@@ -94,7 +94,7 @@ def test_permission_matrix(world, role, method, path, body, expected):
 def test_nobody_else_sees_or_changes_the_owners_records(world, role):
     client = client_for(world, role)
     item, review = world["item"], world["review"]
-    listed = client.get("/api/watchlist/").data["results"]
+    listed = client.get("/api/watchlist/").json()["results"]
     assert item.id not in [entry["id"] for entry in listed]
     client.patch(f"/api/watchlist/{item.id}/", {"watched": True}, format="json")
     client.delete(f"/api/watchlist/{item.id}/")
@@ -128,9 +128,9 @@ def test_me_cannot_be_pointed_at_another_user(world):
 
 def test_a_blacklisted_refresh_token_never_mints_an_access_token(world, api_client):
     owner = world["users"]["owner"]
-    tokens = api_client.post("/api/auth/login/", {"username": owner.username, "password": PASSWORD}).data
+    tokens = api_client.post("/api/auth/login/", {"username": owner.username, "password": PASSWORD}).json()
     assert api_client.post("/api/auth/logout/", {"refresh": tokens["refresh"]}).status_code == 205
     for _ in range(3):
         response = api_client.post("/api/auth/refresh/", {"refresh": tokens["refresh"]})
         assert response.status_code == 401
-        assert "access" not in response.data
+        assert "access" not in response.json()

@@ -31,9 +31,9 @@ def test_register_creates_an_account_that_can_log_in(api_client):
         REGISTER, {"username": "Alice", "email": "alice@example.com", "password": STRONG_PASSWORD}
     )
     assert response.status_code == 201
-    assert set(response.data) == {"id", "username", "email"}
-    assert response.data["username"] == "Alice"
-    assert "password" not in response.data
+    assert set(response.json()) == {"id", "username", "email"}
+    assert response.json()["username"] == "Alice"
+    assert "password" not in response.json()
     assert login(api_client, "Alice", STRONG_PASSWORD).status_code == 200
 
 
@@ -43,7 +43,7 @@ def test_register_without_a_field_names_it_and_creates_nothing(api_client, missi
     del body[missing]
     response = api_client.post(REGISTER, body)
     assert response.status_code == 400
-    assert response.data[missing] == ["This field is required."]
+    assert response.json()[missing] == ["This field is required."]
     assert User.objects.count() == 0
 
 
@@ -53,7 +53,7 @@ def test_register_with_a_weak_password_is_rejected(api_client, password):
         REGISTER, {"username": "bobbobbob", "email": "bob@example.com", "password": password}
     )
     assert response.status_code == 400
-    assert response.data["password"]
+    assert response.json()["password"]
     assert User.objects.count() == 0
 
 
@@ -63,7 +63,7 @@ def test_register_with_a_taken_username_in_another_case_is_rejected(api_client):
         REGISTER, {"username": "CAROL", "email": "c2@example.com", "password": STRONG_PASSWORD}
     )
     assert response.status_code == 400
-    assert response.data["username"] == ["A user with that username already exists."]
+    assert response.json()["username"] == ["A user with that username already exists."]
     assert User.objects.count() == 1
 
 
@@ -75,14 +75,14 @@ def test_register_with_malformed_fields_is_rejected(api_client, field, value):
     body = {"username": "dave", "email": "dave@example.com", "password": STRONG_PASSWORD, field: value}
     response = api_client.post(REGISTER, body)
     assert response.status_code == 400
-    assert field in response.data
+    assert field in response.json()
     assert User.objects.count() == 0
 
 
 def test_register_with_a_body_that_is_not_json_is_a_400(api_client):
     response = api_client.post(REGISTER, "{not json", content_type="application/json")
     assert response.status_code == 400
-    assert "detail" in response.data
+    assert "detail" in response.json()
 
 
 def test_register_with_a_list_body_is_a_400(api_client):
@@ -98,7 +98,7 @@ def test_register_is_throttled_per_client(api_client, settings):
     ]
     assert [r.status_code for r in responses[:10]] == [400] * 10
     assert responses[10].status_code == 429
-    assert "detail" in responses[10].data
+    assert "detail" in responses[10].json()
 
 
 # Login
@@ -107,8 +107,8 @@ def test_register_is_throttled_per_client(api_client, settings):
 def test_login_returns_an_access_and_a_refresh_token(api_client, user):
     response = login(api_client, user.username)
     assert response.status_code == 200
-    assert set(response.data) == {"access", "refresh"}
-    assert AccessToken(response.data["access"])["user_id"] == str(user.id)
+    assert set(response.json()) == {"access", "refresh"}
+    assert AccessToken(response.json()["access"])["user_id"] == str(user.id)
 
 
 def test_login_ignores_the_case_of_the_username(api_client):
@@ -119,7 +119,7 @@ def test_login_ignores_the_case_of_the_username(api_client):
 def test_login_with_a_wrong_password_is_a_401(api_client, user):
     response = login(api_client, user.username, "wrong-password")
     assert response.status_code == 401
-    assert response.data["detail"]
+    assert response.json()["detail"]
 
 
 def test_login_of_an_inactive_user_is_a_401(api_client):
@@ -133,7 +133,7 @@ def test_login_without_a_field_names_it(api_client, user, missing):
     del body[missing]
     response = api_client.post(LOGIN, body)
     assert response.status_code == 400
-    assert response.data[missing] == ["This field is required."]
+    assert response.json()[missing] == ["This field is required."]
 
 
 def test_login_is_throttled_per_client(api_client, user):
@@ -146,28 +146,28 @@ def test_login_is_throttled_per_client(api_client, user):
 
 
 def test_refresh_rotates_and_blacklists_the_old_token(api_client, user):
-    tokens = login(api_client, user.username).data
+    tokens = login(api_client, user.username).json()
     response = api_client.post(REFRESH, {"refresh": tokens["refresh"]})
     assert response.status_code == 200
-    assert set(response.data) == {"access", "refresh"}
-    assert response.data["refresh"] != tokens["refresh"]
+    assert set(response.json()) == {"access", "refresh"}
+    assert response.json()["refresh"] != tokens["refresh"]
     reused = api_client.post(REFRESH, {"refresh": tokens["refresh"]})
     assert reused.status_code == 401
-    assert reused.data["code"] == "token_not_valid"
-    assert api_client.post(REFRESH, {"refresh": response.data["refresh"]}).status_code == 200
+    assert reused.json()["code"] == "token_not_valid"
+    assert api_client.post(REFRESH, {"refresh": response.json()["refresh"]}).status_code == 200
 
 
 @pytest.mark.parametrize("token", ["", "garbage", "a.b.c"])
 def test_refresh_with_a_malformed_token_is_refused(api_client, token):
     response = api_client.post(REFRESH, {"refresh": token})
     assert response.status_code in (400, 401)
-    assert response.data
+    assert response.json()
 
 
 def test_refresh_without_a_token_names_the_field(api_client):
     response = api_client.post(REFRESH, {})
     assert response.status_code == 400
-    assert response.data["refresh"] == ["This field is required."]
+    assert response.json()["refresh"] == ["This field is required."]
 
 
 def test_refresh_with_an_expired_token_is_a_401(api_client, user):
@@ -175,17 +175,17 @@ def test_refresh_with_an_expired_token_is_a_401(api_client, user):
     token.set_exp(from_time=timezone.now() - datetime.timedelta(days=30))
     response = api_client.post(REFRESH, {"refresh": str(token)})
     assert response.status_code == 401
-    assert response.data["code"] == "token_not_valid"
+    assert response.json()["code"] == "token_not_valid"
 
 
 def test_refresh_with_an_access_token_is_refused(api_client, user):
-    tokens = login(api_client, user.username).data
+    tokens = login(api_client, user.username).json()
     response = api_client.post(REFRESH, {"refresh": tokens["access"]})
     assert response.status_code == 401
 
 
 def test_logout_blacklists_the_refresh_token(api_client, user):
-    tokens = login(api_client, user.username).data
+    tokens = login(api_client, user.username).json()
     response = api_client.post(LOGOUT, {"refresh": tokens["refresh"]})
     assert response.status_code == 205
     assert api_client.post(REFRESH, {"refresh": tokens["refresh"]}).status_code == 401
@@ -195,7 +195,7 @@ def test_logout_blacklists_the_refresh_token(api_client, user):
 def test_logout_without_a_token_names_the_field(api_client):
     response = api_client.post(LOGOUT, {})
     assert response.status_code == 400
-    assert response.data["refresh"] == ["This field is required."]
+    assert response.json()["refresh"] == ["This field is required."]
 
 
 # Me
@@ -204,16 +204,16 @@ def test_logout_without_a_token_names_the_field(api_client):
 def test_me_shows_the_callers_account(auth_client, user):
     response = auth_client.get(ME)
     assert response.status_code == 200
-    assert response.data["id"] == user.id
-    assert response.data["username"] == user.username
-    assert response.data["email"] == user.email
-    assert response.data["date_joined"]
+    assert response.json()["id"] == user.id
+    assert response.json()["username"] == user.username
+    assert response.json()["email"] == user.email
+    assert response.json()["date_joined"]
 
 
 def test_me_needs_authentication(api_client):
     response = api_client.get(ME)
     assert response.status_code == 401
-    assert response.data["detail"]
+    assert response.json()["detail"]
 
 
 @pytest.mark.parametrize("header", ["Bearer garbage", "Bearer ", "Token abc", "Bearer a.b.c"])
@@ -228,13 +228,13 @@ def test_me_with_an_expired_access_token_is_a_401(api_client, user):
     api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
     response = api_client.get(ME)
     assert response.status_code == 401
-    assert response.data["code"] == "token_not_valid"
+    assert response.json()["code"] == "token_not_valid"
 
 
 def test_patch_me_changes_the_email_only(auth_client, user):
     response = auth_client.patch(ME, {"email": "new@example.com", "username": "hijack"}, format="json")
     assert response.status_code == 200
-    assert response.data["email"] == "new@example.com"
+    assert response.json()["email"] == "new@example.com"
     user.refresh_from_db()
     assert user.email == "new@example.com"
     assert user.username != "hijack"
@@ -243,7 +243,7 @@ def test_patch_me_changes_the_email_only(auth_client, user):
 def test_patch_me_with_a_bad_email_changes_nothing(auth_client, user):
     response = auth_client.patch(ME, {"email": "nope"}, format="json")
     assert response.status_code == 400
-    assert "email" in response.data
+    assert "email" in response.json()
     user.refresh_from_db()
     assert user.email.endswith("@example.com")
 
@@ -256,7 +256,7 @@ def test_put_me_is_not_allowed(auth_client):
 
 
 def test_password_change_lets_the_new_password_in_and_signs_out_everywhere(auth_client, user, api_client):
-    tokens = login(api_client, user.username).data
+    tokens = login(api_client, user.username).json()
     response = auth_client.post(
         PASSWORD_CHANGE, {"old_password": PASSWORD, "new_password": STRONG_PASSWORD}, format="json"
     )
@@ -271,7 +271,7 @@ def test_password_change_with_a_wrong_old_password_changes_nothing(auth_client, 
         PASSWORD_CHANGE, {"old_password": "wrong", "new_password": STRONG_PASSWORD}, format="json"
     )
     assert response.status_code == 400
-    assert response.data["old_password"]
+    assert response.json()["old_password"]
     user.refresh_from_db()
     assert user.check_password(PASSWORD)
 
@@ -281,7 +281,7 @@ def test_password_change_to_a_weak_password_changes_nothing(auth_client, user):
         PASSWORD_CHANGE, {"old_password": PASSWORD, "new_password": "123"}, format="json"
     )
     assert response.status_code == 400
-    assert response.data["new_password"]
+    assert response.json()["new_password"]
     user.refresh_from_db()
     assert user.check_password(PASSWORD)
 
@@ -297,4 +297,4 @@ def test_password_change_without_a_field_names_it(auth_client, missing):
     del body[missing]
     response = auth_client.post(PASSWORD_CHANGE, body, format="json")
     assert response.status_code == 400
-    assert response.data[missing] == ["This field is required."]
+    assert response.json()[missing] == ["This field is required."]

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 
 MOVIES = "/api/movies/"
 def titles(response) -> list[str]:
-    return [movie["title"] for movie in response.data["results"]]
+    return [movie["title"] for movie in response.json()["results"]]
 
 
 # Search
@@ -29,7 +29,7 @@ def test_search_adds_the_apis_titles_to_the_local_ones(api_client, fake_imdb):
     MovieFactory(title="Matrix of Local Things")
     response = api_client.get(MOVIES, {"search": "matrix"})
     assert response.status_code == 200
-    assert response.data["count"] == 4
+    assert response.json()["count"] == 4
     assert set(titles(response)) == {
         "The Matrix", "Matrix of Local Things", "The Matrix Reloaded", "The Matrix Revolutions",
     }
@@ -71,7 +71,7 @@ def test_search_without_a_key_answers_from_the_catalogue_alone(settings, api_cli
 def test_a_movie_missing_locally_is_fetched_stored_and_shown(api_client, fake_imdb):
     response = api_client.get(f"{MOVIES}tt0133093/")
     assert response.status_code == 200
-    page = response.data
+    page = response.json()
     assert (page["imdb_id"], page["title"], page["year"], page["runtime_minutes"]) == (
         "tt0133093", "The Matrix", 1999, 136,
     )
@@ -89,7 +89,7 @@ def test_a_movie_neither_knows_is_a_404_and_the_api_is_asked_once(api_client, fa
     for _ in range(2):
         response = api_client.get(f"{MOVIES}tt9999999/")
         assert response.status_code == 404
-        assert response.data["detail"]
+        assert response.json()["detail"]
     assert fake_imdb.calls(OVERVIEW) == 1
     assert not Movie.objects.exists()
 
@@ -104,7 +104,7 @@ def test_a_stored_movie_is_served_with_the_api_down(api_client, api_down):
     MovieFactory(imdb_id="tt0133093", title="The Matrix", plot="Stored.", refreshed_at=None)
     response = api_client.get(f"{MOVIES}tt0133093/")
     assert response.status_code == 200
-    assert (response.data["title"], response.data["plot"]) == ("The Matrix", "Stored.")
+    assert (response.json()["title"], response.json()["plot"]) == ("The Matrix", "Stored.")
 
 
 @pytest.mark.parametrize("api_down", API_DOWN, indirect=True)
@@ -132,7 +132,7 @@ def test_a_stale_movie_page_is_served_at_once_and_refreshed_behind_it(settings, 
     start = time.monotonic()
     response = api_client.get(f"{MOVIES}tt0114709/")
     assert time.monotonic() - start < 0.5
-    assert response.data["imdb_rating"] is None
+    assert response.json()["imdb_rating"] is None
     assert imdb_sync.wait_for_refreshes(timeout=5)
-    assert api_client.get(f"{MOVIES}tt0114709/").data["imdb_rating"] == 8.3
+    assert api_client.get(f"{MOVIES}tt0114709/").json()["imdb_rating"] == 8.3
     assert fake_imdb.calls(OVERVIEW) == 1

@@ -21,26 +21,26 @@ def test_writing_a_review_returns_it(auth_client, user):
         REVIEWS, {"imdb_id": movie.imdb_id, "rating": 4.5, "body": "Superb.", "contains_spoilers": True}
     )
     assert response.status_code == 201
-    assert set(response.data) == REVIEW_FIELDS
-    assert response.data["movie"] == {
+    assert set(response.json()) == REVIEW_FIELDS
+    assert response.json()["movie"] == {
         "imdb_id": movie.imdb_id,
         "title": "Heat",
         "year": 1995,
         "poster_url": "",
     }
-    assert response.data["user"] == {"id": user.id, "username": user.username}
-    assert response.data["rating"] == 4.5
-    assert response.data["body"] == "Superb."
-    assert response.data["contains_spoilers"] is True
+    assert response.json()["user"] == {"id": user.id, "username": user.username}
+    assert response.json()["rating"] == 4.5
+    assert response.json()["body"] == "Superb."
+    assert response.json()["contains_spoilers"] is True
 
 
 def test_a_review_needs_only_the_movie_and_the_rating(auth_client):
     movie = MovieFactory()
     response = auth_client.post(REVIEWS, {"imdb_id": movie.imdb_id, "rating": "3"})
     assert response.status_code == 201
-    assert response.data["rating"] == 3.0
-    assert response.data["body"] == ""
-    assert response.data["contains_spoilers"] is False
+    assert response.json()["rating"] == 3.0
+    assert response.json()["body"] == ""
+    assert response.json()["contains_spoilers"] is False
 
 
 def test_a_review_marks_the_watchlist_item_watched(auth_client, user):
@@ -60,7 +60,7 @@ def test_a_second_review_of_the_same_movie_is_rejected(auth_client, user):
     review = ReviewFactory(user=user, rating=2)
     response = auth_client.post(REVIEWS, {"imdb_id": review.movie.imdb_id, "rating": 5})
     assert response.status_code == 400
-    assert response.data == {"imdb_id": ["You have already reviewed this movie."]}
+    assert response.json() == {"imdb_id": ["You have already reviewed this movie."]}
     review.refresh_from_db()
     assert review.rating == 2
     assert Review.objects.count() == 1
@@ -84,7 +84,7 @@ def test_a_bad_rating_is_rejected_and_nothing_is_written(auth_client, user, rati
     item = WatchlistItemFactory(user=user)
     response = auth_client.post(REVIEWS, {"imdb_id": item.movie.imdb_id, "rating": rating})
     assert response.status_code == 400
-    assert response.data["rating"] == [message]
+    assert response.json()["rating"] == [message]
     assert not Review.objects.exists()
     item.refresh_from_db()
     assert not item.watched
@@ -107,7 +107,7 @@ def test_bad_review_input_names_the_field(auth_client, body, field):
     body = {key: movie.imdb_id if value == "EXISTING" else value for key, value in body.items()}
     response = auth_client.post(REVIEWS, body)
     assert response.status_code == 400
-    assert field in response.data
+    assert field in response.json()
     assert not Review.objects.exists()
 
 
@@ -120,19 +120,19 @@ def test_writing_a_review_needs_authentication(api_client):
 
 def test_anyone_can_read_reviews(api_client):
     review = ReviewFactory()
-    assert api_client.get(REVIEWS).data["count"] == 1
+    assert api_client.get(REVIEWS).json()["count"] == 1
     response = api_client.get(review_url(review))
     assert response.status_code == 200
-    assert response.data["id"] == review.id
+    assert response.json()["id"] == review.id
 
 
 def test_reviews_filter_by_movie_and_by_username_in_any_case(api_client, user):
     mine = ReviewFactory(user=user)
     ReviewFactory(movie=mine.movie)
     ReviewFactory()
-    by_movie = api_client.get(REVIEWS, {"movie": mine.movie.imdb_id}).data
+    by_movie = api_client.get(REVIEWS, {"movie": mine.movie.imdb_id}).json()
     assert by_movie["count"] == 2
-    by_user = api_client.get(REVIEWS, {"user": user.username.upper()}).data
+    by_user = api_client.get(REVIEWS, {"user": user.username.upper()}).json()
     assert [review["id"] for review in by_user["results"]] == [mine.id]
 
 
@@ -145,7 +145,7 @@ def test_reviews_order_as_asked(api_client, ordering, expected):
         2: ReviewFactory(rating=5),
         3: ReviewFactory(rating=3),
     }
-    ids = [review["id"] for review in api_client.get(REVIEWS, {"ordering": ordering}).data["results"]]
+    ids = [review["id"] for review in api_client.get(REVIEWS, {"ordering": ordering}).json()["results"]]
     assert ids == [reviews[number].id for number in expected]
 
 
@@ -153,16 +153,16 @@ def test_reviews_order_as_asked(api_client, ordering, expected):
 def test_a_bad_review_filter_is_a_400(api_client, params):
     response = api_client.get(REVIEWS, params)
     assert response.status_code == 400
-    assert list(params)[0] in response.data
+    assert list(params)[0] in response.json()
 
 
 def test_the_author_can_edit_a_review(auth_client, user):
     review = ReviewFactory(user=user, rating=2, body="meh")
     response = auth_client.patch(review_url(review), {"rating": 4.5, "contains_spoilers": True})
     assert response.status_code == 200
-    assert response.data["rating"] == 4.5
-    assert response.data["body"] == "meh"
-    assert response.data["contains_spoilers"] is True
+    assert response.json()["rating"] == 4.5
+    assert response.json()["body"] == "meh"
+    assert response.json()["contains_spoilers"] is True
     review.refresh_from_db()
     assert float(review.rating) == 4.5
 
@@ -171,7 +171,7 @@ def test_an_edit_with_a_bad_rating_changes_nothing(auth_client, user):
     review = ReviewFactory(user=user, rating=2, body="meh")
     response = auth_client.patch(review_url(review), {"rating": 3.3, "body": "new"})
     assert response.status_code == 400
-    assert response.data["rating"]
+    assert response.json()["rating"]
     review.refresh_from_db()
     assert float(review.rating) == 2 and review.body == "meh"
 
@@ -180,7 +180,7 @@ def test_another_users_review_cannot_be_edited_or_deleted(auth_client):
     review = ReviewFactory(rating=2, body="theirs")
     edit = auth_client.patch(review_url(review), {"rating": 5})
     assert edit.status_code == 403
-    assert edit.data["detail"] == "Only the author of a review can change it."
+    assert edit.json()["detail"] == "Only the author of a review can change it."
     assert auth_client.delete(review_url(review)).status_code == 403
     review.refresh_from_db()
     assert float(review.rating) == 2 and review.body == "theirs"
@@ -198,7 +198,7 @@ def test_the_author_can_delete_a_review_and_the_watchlist_stays(auth_client, use
 def test_an_unknown_review_is_a_404(api_client):
     response = api_client.get(f"{REVIEWS}999999/")
     assert response.status_code == 404
-    assert response.data["detail"]
+    assert response.json()["detail"]
 
 
 def test_put_on_a_review_is_not_allowed(auth_client, user):
@@ -211,4 +211,4 @@ def test_the_review_list_runs_the_same_queries_for_1_and_100(api_client, django_
     for page_size in (1, 100):
         with django_assert_num_queries(2):
             response = api_client.get(REVIEWS, {"page_size": page_size, "ordering": "-rating"})
-        assert len(response.data["results"]) == page_size
+        assert len(response.json()["results"]) == page_size
