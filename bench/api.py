@@ -1,13 +1,21 @@
 """Throughput and latency of the movie API under concurrent load, against a bare Django view.
 
-    .venv/bin/python bench/api.py [--seconds 10] [--concurrency 32] [--workers 1]
-                                  [--database-url postgres://...]
+    .venv/bin/python bench/api.py [--seconds 12] [--rounds 4] [--concurrency 32] [--workers 1]
+                                  [--database-url postgres://...] [--redis-url redis://...]
+                                  [--no-cache]
 
 Builds a scratch database (SQLite in a temp folder unless --database-url names one):
 the demo catalogue, 200 users each with 20 watchlist items and reviews. Starts uvicorn
 with Scrapbook plus a bare `JsonResponse` view (bench/urls.py), drives each endpoint with
 aiohttp for a fixed time, and prints requests per second, p50 and p99, and each endpoint's
-throughput as a share of the bare view's, measured in the same run.
+throughput as a share of the bare view's, measured in the same run. The time is split into
+rounds that take the endpoints in turn, so a machine that gets busier or quieter during the
+run weighs on the bare view and the endpoints alike.
+
+Answers are cached until a write changes them (api/response_cache.py); after the warm-up
+the public lists come from the cache, while the movie page still reads the caller's own
+watchlist item and review. --no-cache (API_CACHE_SECONDS=0) measures every request built
+from the database.
 """
 
 import argparse
@@ -82,6 +90,7 @@ def endpoints(fixtures: dict) -> dict:
 
 
 async def drive(url: str, next_request, tokens: list[str], seconds: float, concurrency: int):
+    """Requests from `concurrency` clients for `seconds`: (latencies in seconds, errors, elapsed)."""
     latencies, errors = [], 0
     deadline = time.perf_counter() + seconds
     connector = aiohttp.TCPConnector(limit=concurrency)
@@ -103,7 +112,11 @@ async def drive(url: str, next_request, tokens: list[str], seconds: float, concu
         began = time.perf_counter()
         await asyncio.gather(*(client(number) for number in range(concurrency)))
         elapsed = time.perf_counter() - began
-    latencies.sort()
+    return latencies, errors, elapsed
+
+
+def summary(latencies: list[float], errors: int, elapsed: float) -> dict:
+    latencies = sorted(latencies)
     return {
         "rps": len(latencies) / elapsed,
         "p50": statistics.median(latencies) * 1000,
@@ -117,12 +130,15 @@ def main():
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--seconds", type=float, default=12, help="per endpoint, over all rounds")
+    parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--users", type=int, default=200)
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--database-url", default="")
+    parser.add_argument("--redis-url", default="", help="the cache (and Socket.IO) in Redis")
+    parser.add_argument("--no-cache", action="store_true", help="build every answer from the database")
     arguments = parser.parse_args()
 
     scratch = tempfile.mkdtemp(prefix="scrapbook-bench-")
@@ -140,6 +156,10 @@ def main():
     }
     if arguments.database_url:
         env["DATABASE_URL"] = arguments.database_url
+    if arguments.redis_url:
+        env["REDIS_URL"] = arguments.redis_url
+    if arguments.no_cache:
+        env["API_CACHE_SECONDS"] = "0"
     fixtures = prepare_database(env, arguments.users)
 
     command = [
@@ -147,19 +167,33 @@ def main():
         "--workers", str(arguments.workers), "--log-level", "warning", "--no-access-log",
     ]  # fmt: skip
     url = f"http://127.0.0.1:{arguments.port}"
-    results = {}
+    requests = endpoints(fixtures)
+    measured = {name: ([], 0, 0.0) for name in requests}
     with serving(command, env=env, url=url, ready_path="/bench/ceiling/"):
-        for name, next_request in endpoints(fixtures).items():
+        for next_request in requests.values():
             asyncio.run(drive(url, next_request, fixtures["tokens"], 2, arguments.concurrency))  # warm up
-            results[name] = asyncio.run(
-                drive(url, next_request, fixtures["tokens"], arguments.seconds, arguments.concurrency)
-            )
+        for _ in range(arguments.rounds):
+            for name, next_request in requests.items():
+                latencies, errors, elapsed = asyncio.run(
+                    drive(
+                        url,
+                        next_request,
+                        fixtures["tokens"],
+                        arguments.seconds / arguments.rounds,
+                        arguments.concurrency,
+                    )
+                )
+                so_far = measured[name]
+                measured[name] = (so_far[0] + latencies, so_far[1] + errors, so_far[2] + elapsed)
+    results = {name: summary(*totals) for name, totals in measured.items()}
 
     ceiling = results["bare JsonResponse (ceiling)"]["rps"]
     engine = "PostgreSQL" if arguments.database_url else "SQLite"
+    cache = "Redis cache" if arguments.redis_url else "local-memory cache"
+    cache = "no cache" if arguments.no_cache else cache
     print(
-        f"\nuvicorn workers={arguments.workers}, {engine}, concurrency={arguments.concurrency}, "
-        f"{arguments.seconds:.0f} s per endpoint\n"
+        f"\nuvicorn workers={arguments.workers}, {engine}, {cache}, concurrency={arguments.concurrency}, "
+        f"{arguments.seconds:.0f} s per endpoint in {arguments.rounds} rounds\n"
     )
     print("| endpoint | requests/s | p50 ms | p99 ms | errors | share of ceiling |")
     print("|---|---:|---:|---:|---:|---:|")
