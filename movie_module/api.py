@@ -1,23 +1,28 @@
 """Thin DRF views: parse, call a service or selector, answer."""
 
+import json
 import re
 
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.exceptions import error_responses
+from api.response_cache import cached_response, cached_value
+from authentication.signals import USERNAMES
 
 from . import selectors, services
 from .filters import ReviewFilter, WatchlistFilter
 from .imdb import sync as imdb_sync
 from .models import IMDB_ID_PATTERN, Movie, Review, WatchlistItem
 from .serializers import (
+    MeSerializer,
     MoviePageSerializer,
     MovieSummarySerializer,
     RecommendationQuerySerializer,
@@ -32,8 +37,11 @@ from .serializers import (
     WatchlistItemSerializer,
     WatchlistUpdateSerializer,
 )
+from .signals import MOVIES, REVIEWS, WATCHLISTS, watchlist_generation
 
 IMDB_ID = re.compile(IMDB_ID_PATTERN)
+SHARED_PAGE_END = b'"me":null}'
+MOVIE_FIELDS_IN_REVIEWS = ("imdb_id", "title", "year", "poster_url")
 
 
 def movie_or_404(imdb_id: str) -> Movie:
@@ -57,9 +65,7 @@ def movie_for_input(imdb_id: str) -> Movie:
 @extend_schema_view(
     list=extend_schema(
         parameters=[
-            OpenApiParameter(
-                "search", {"type": "string", "maxLength": 200}, description="Words of the title"
-            )
+            OpenApiParameter("search", {"type": "string", "maxLength": 200}, description="Words of the title")
         ],
         responses={200: MovieSummarySerializer(many=True), **error_responses(400, 401, 404)},
     )
@@ -82,19 +88,40 @@ class MovieViewSet(viewsets.ReadOnlyModelViewSet):
         return selectors.movie_list(search=search)
 
     def list(self, request):
+        return cached_response(request, depends_on=[MOVIES, REVIEWS], build=self._list_data)
+
+    def _list_data(self) -> dict:
         page = self.paginate_queryset(self.get_queryset())
         selectors.attach_review_stats(page)
-        return self.get_paginated_response(MovieSummarySerializer(page, many=True).data)
+        return self.get_paginated_response(MovieSummarySerializer(page, many=True).data).data
 
     @extend_schema(responses={200: MoviePageSerializer, **error_responses(401, 404)})
     def retrieve(self, request, imdb_id=None):
-        movie = IMDB_ID.match(imdb_id) and selectors.movie_page(imdb_id=imdb_id)
+        if not IMDB_ID.match(imdb_id):
+            raise Http404(f"No movie has the IMDb id {imdb_id!r}.")
+        # The page but `me` is the same for everyone: cached, rendered, until the movie, a
+        # review or a watchlist changes. `me` is the caller's own, read on every request.
+        movie_id, movie_fields, shared_json = cached_value(
+            f"movie-page:{imdb_id}", [MOVIES, REVIEWS, WATCHLISTS], lambda: self._shared_page(imdb_id)
+        )
+        me = selectors.movie_for_user(movie=Movie(id=movie_id, **movie_fields), user=request.user)
+        me = None if me is None else MeSerializer(me).data
+        if request.accepted_renderer.format != "json":  # the browsable API, with DEBUG
+            return Response({**json.loads(shared_json), "me": me})
+        if me is not None:
+            shared_json = shared_json[: -len(b"null}")] + JSONRenderer().render(me) + b"}"
+        return HttpResponse(shared_json, content_type="application/json")
+
+    def _shared_page(self, imdb_id: str) -> tuple[int, dict, bytes]:
+        """The movie's id, the fields a review shows of it, and the page as JSON with `me` null."""
+        movie = selectors.movie_page(imdb_id=imdb_id)
         if not movie:
             movie_or_404(imdb_id)  # fetched from the IMDb API when it can be
             movie = selectors.movie_page(imdb_id=imdb_id)
         imdb_sync.refresh_if_stale(movie)
-        me = selectors.movie_for_user(movie=movie, user=request.user)
-        return Response(MoviePageSerializer(movie, context={"request": request, "me": me}).data)
+        shared_json = JSONRenderer().render(MoviePageSerializer(movie, context={"me": None}).data)
+        assert shared_json.endswith(SHARED_PAGE_END)  # `me` is the page's last field
+        return movie.id, {field: getattr(movie, field) for field in MOVIE_FIELDS_IN_REVIEWS}, shared_json
 
     @extend_schema(responses={200: ReviewSerializer(many=True), **error_responses(401, 404)})
     @action(detail=True, methods=["get"])
@@ -193,9 +220,17 @@ class WatchlistViewSet(
         return self._item_response(item, status.HTTP_200_OK)
 
     def list(self, request):
+        return cached_response(
+            request,
+            depends_on=[watchlist_generation(request.user.pk), MOVIES, REVIEWS],
+            build=self._list_data,
+            key_parts=[request.user.pk],
+        )
+
+    def _list_data(self) -> dict:
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         selectors.attach_review_stats(item.movie for item in page)
-        return self.get_paginated_response(WatchlistItemSerializer(page, many=True).data)
+        return self.get_paginated_response(WatchlistItemSerializer(page, many=True).data).data
 
     def retrieve(self, request, pk=None):
         return self._item_response(self.get_object(), status.HTTP_200_OK)
@@ -237,6 +272,13 @@ class ReviewViewSet(
 
     def get_queryset(self):
         return selectors.review_list()
+
+    def list(self, request):
+        return cached_response(request, depends_on=[REVIEWS, MOVIES, USERNAMES], build=self._list_data)
+
+    def _list_data(self) -> dict:
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(ReviewSerializer(page, many=True).data).data
 
     @extend_schema(
         request=ReviewCreateSerializer, responses={201: ReviewSerializer, **error_responses(400, 401)}

@@ -122,12 +122,26 @@ def movie_for_user(*, movie: Movie, user) -> dict | None:
     """The caller's relation to a movie: the movie page's `me` block, or None if anonymous."""
     if not user.is_authenticated:
         return None
-    item = WatchlistItem.objects.filter(user=user, movie=movie).only("id", "watched").first()
-    review = review_list().filter(user=user, movie=movie).first()
+    # Read on every movie page, so one plain query for both rows (the ORM cannot join two
+    # unrelated rows), and a second only when there is a review to show.
+    reviews = connection.ops.quote_name(Review._meta.db_table)
+    items = connection.ops.quote_name(WatchlistItem._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT item.id, item.watched, review.id FROM (SELECT 1 AS one) AS anchor "
+            f"LEFT JOIN {items} AS item ON item.user_id = %s AND item.movie_id = %s "
+            f"LEFT JOIN {reviews} AS review ON review.user_id = %s AND review.movie_id = %s",
+            [user.pk, movie.pk, user.pk, movie.pk],
+        )
+        watchlist_id, watched, review_id = cursor.fetchone()
+    review = None
+    if review_id is not None:
+        review = Review.objects.get(pk=review_id)
+        review.movie, review.user = movie, user
     return {
-        "in_watchlist": item is not None,
-        "watched": bool(item and item.watched),
-        "watchlist_id": item.id if item else None,
+        "in_watchlist": watchlist_id is not None,
+        "watched": bool(watched),
+        "watchlist_id": watchlist_id,
         "review": review,
     }
 

@@ -170,6 +170,15 @@ class MeSerializer(serializers.Serializer):
     watchlist_id = serializers.IntegerField(allow_null=True)
     review = ReviewSerializer(allow_null=True)
 
+    def to_representation(self, me):
+        review = me["review"]
+        return {
+            "in_watchlist": me["in_watchlist"],
+            "watched": me["watched"],
+            "watchlist_id": me["watchlist_id"],
+            "review": None if review is None else ReviewSerializer().to_representation(review),
+        }
+
 
 class MoviePageSerializer(MovieSummarySerializer):
     directors = serializers.ListField(child=serializers.CharField())

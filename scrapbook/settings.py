@@ -174,8 +174,13 @@ else:
             "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
             "LOCATION": "scrapbook",
             "KEY_PREFIX": CACHE_KEY_PREFIX,
+            # Room for cached API answers (pages of up to 100 movies) as well as the rest.
+            "OPTIONS": {"MAX_ENTRIES": env_int("LOCMEM_CACHE_MAX_ENTRIES", 5000)},
         }
     }
+# Cached API answers (api/response_cache.py) are forgotten at once by the writes they depend
+# on; this bounds their age all the same, e.g. for several workers without Redis. 0: off.
+API_CACHE_SECONDS = env_int("API_CACHE_SECONDS", 300)
 SOCKETIO_CHANNEL = os.environ.get("SOCKETIO_CHANNEL", "scrapbook-socketio")
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -210,7 +215,7 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", ",".join(CORS_ALLOWED_OR
 AUTH_THROTTLE_RATE = os.environ.get("AUTH_THROTTLE_RATE", "10/minute")
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "authentication.authentication.CachedUserJWTAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],

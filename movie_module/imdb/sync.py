@@ -14,7 +14,10 @@ from django.db import connections
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from api.response_cache import invalidate
+
 from ..models import Movie
+from ..signals import MOVIES
 from .client import ImdbClient, ImdbConfig
 from .errors import ImdbCircuitOpen, ImdbError
 from .matching import wanted_title
@@ -95,7 +98,9 @@ def store_search_results(text: str) -> None:
             if result.imdb_id not in known
         ]
         # A concurrent request may store the same titles: the unique imdb_id settles it.
-        Movie.objects.bulk_create(new_movies, ignore_conflicts=True)
+        if new_movies:
+            Movie.objects.bulk_create(new_movies, ignore_conflicts=True)
+            invalidate(MOVIES)  # bulk_create sends no signal
     except ImdbError as exc:
         _log_degraded(exc, "IMDb search for %r unavailable, local results only", text[:100])
     except Exception:
@@ -181,6 +186,7 @@ def refresh_movie(movie: Movie, *, client: ImdbClient) -> RefreshOutcome:
         Movie.objects.filter(pk=movie.pk).update(refreshed_at=now)
         return RefreshOutcome.NOT_FOUND
     Movie.objects.filter(pk=movie.pk).update(**_fields_of(details), refreshed_at=now)
+    invalidate(MOVIES)  # update() sends no signal
     return RefreshOutcome.REFRESHED
 
 

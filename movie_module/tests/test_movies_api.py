@@ -23,9 +23,9 @@ def test_movie_list_is_paginated_movie_summaries(api_client):
     MovieFactory.create_batch(3)
     response = api_client.get(MOVIES)
     assert response.status_code == 200
-    assert set(response.data) == {"count", "next", "previous", "results"}
-    assert response.data["count"] == 3
-    assert set(response.data["results"][0]) == SUMMARY_FIELDS
+    assert set(response.json()) == {"count", "next", "previous", "results"}
+    assert response.json()["count"] == 3
+    assert set(response.json()["results"][0]) == SUMMARY_FIELDS
 
 
 def test_movie_summary_shows_this_sites_average_rating_and_review_count(api_client):
@@ -33,7 +33,7 @@ def test_movie_summary_shows_this_sites_average_rating_and_review_count(api_clie
     ReviewFactory(movie=movie, rating=4.5)
     ReviewFactory(movie=movie, rating=3.0)
     MovieFactory(title="Zodiac")
-    results = api_client.get(MOVIES).data["results"]
+    results = api_client.get(MOVIES).json()["results"]
     assert results[0]["title"] == "Heat"
     assert results[0]["average_rating"] == 3.75
     assert results[0]["review_count"] == 2
@@ -45,16 +45,16 @@ def test_movie_summary_shows_this_sites_average_rating_and_review_count(api_clie
 def test_page_size_is_capped_at_100(api_client):
     MovieFactory.create_batch(105)
     response = api_client.get(MOVIES, {"page_size": 500})
-    assert len(response.data["results"]) == 100
-    assert response.data["next"]
+    assert len(response.json()["results"]) == 100
+    assert response.json()["next"]
 
 
 def test_page_size_and_page_select_the_slice(api_client):
     for title in ["A", "B", "C", "D", "E"]:
         MovieFactory(title=title)
     response = api_client.get(MOVIES, {"page_size": 2, "page": 2})
-    assert [movie["title"] for movie in response.data["results"]] == ["C", "D"]
-    assert response.data["previous"] and response.data["next"]
+    assert [movie["title"] for movie in response.json()["results"]] == ["C", "D"]
+    assert response.json()["previous"] and response.json()["next"]
 
 
 @pytest.mark.parametrize("page", ["99", "0", "abc"])
@@ -62,7 +62,7 @@ def test_a_page_past_the_end_or_malformed_is_a_404(api_client, page):
     MovieFactory()
     response = api_client.get(MOVIES, {"page": page})
     assert response.status_code == 404
-    assert response.data["detail"]
+    assert response.json()["detail"]
 
 
 def test_search_matches_title_words_case_insensitively(api_client):
@@ -70,7 +70,7 @@ def test_search_matches_title_words_case_insensitively(api_client):
     MovieFactory(title="The Dark Knight Rises")
     MovieFactory(title="Knight and Day")
     MovieFactory(title="Dark City")
-    titles = [movie["title"] for movie in api_client.get(MOVIES, {"search": "KNIGHT dark"}).data["results"]]
+    titles = [movie["title"] for movie in api_client.get(MOVIES, {"search": "KNIGHT dark"}).json()["results"]]
     assert sorted(titles) == ["The Dark Knight", "The Dark Knight Rises"]
 
 
@@ -79,19 +79,19 @@ def test_search_ranks_the_exact_title_then_prefixes_first(api_client):
     MovieFactory(title="Aliens", imdb_votes=800000)
     MovieFactory(title="Alien", imdb_votes=100)
     MovieFactory(title="Alien: Covenant", imdb_votes=300000)
-    titles = [movie["title"] for movie in api_client.get(MOVIES, {"search": "alien"}).data["results"]]
+    titles = [movie["title"] for movie in api_client.get(MOVIES, {"search": "alien"}).json()["results"]]
     assert titles == ["Alien", "Aliens", "Alien: Covenant", "Return of the Alien"]
 
 
 def test_search_with_only_punctuation_lists_the_catalogue(api_client):
     MovieFactory.create_batch(2)
-    assert api_client.get(MOVIES, {"search": "%_*"}).data["count"] == 2
+    assert api_client.get(MOVIES, {"search": "%_*"}).json()["count"] == 2
 
 
 def test_search_that_is_too_long_is_a_400(api_client):
     response = api_client.get(MOVIES, {"search": "x" * 201})
     assert response.status_code == 400
-    assert response.data["search"]
+    assert response.json()["search"]
 
 
 def test_movie_list_runs_the_same_queries_for_1_and_100_movies(api_client, django_assert_num_queries):
@@ -99,11 +99,11 @@ def test_movie_list_runs_the_same_queries_for_1_and_100_movies(api_client, djang
     ReviewFactory.create_batch(3)
     # count, page, the page's review stats
     with django_assert_num_queries(3):
-        assert len(api_client.get(MOVIES, {"page_size": 1}).data["results"]) == 1
+        assert len(api_client.get(MOVIES, {"page_size": 1}).json()["results"]) == 1
     with django_assert_num_queries(3):
-        assert len(api_client.get(MOVIES, {"page_size": 100}).data["results"]) == 100
+        assert len(api_client.get(MOVIES, {"page_size": 100}).json()["results"]) == 100
     with django_assert_num_queries(3):
-        assert len(api_client.get(MOVIES, {"page_size": 100, "search": "movie"}).data["results"]) == 100
+        assert len(api_client.get(MOVIES, {"page_size": 100, "search": "movie"}).json()["results"]) == 100
 
 
 # The movie page
@@ -124,7 +124,7 @@ def test_movie_page_shows_details_and_no_me_block_when_anonymous(api_client):
     ReviewFactory(movie=movie, rating=5)
     response = api_client.get(f"{MOVIES}tt0133093/")
     assert response.status_code == 200
-    assert response.data == {
+    assert response.json() == {
         "imdb_id": "tt0133093",
         "title": "The Matrix",
         "year": 1999,
@@ -147,7 +147,7 @@ def test_movie_page_me_block_shows_the_callers_watchlist_item_and_review(auth_cl
     item = WatchlistItemFactory(user=user, movie=movie, watched=True)
     review = ReviewFactory(user=user, movie=movie, rating=3.5)
     ReviewFactory(movie=movie)  # someone else's
-    me = auth_client.get(f"{MOVIES}{movie.imdb_id}/").data["me"]
+    me = auth_client.get(f"{MOVIES}{movie.imdb_id}/").json()["me"]
     assert me["in_watchlist"] is True
     assert me["watched"] is True
     assert me["watchlist_id"] == item.id
@@ -159,7 +159,7 @@ def test_movie_page_me_block_for_a_movie_the_caller_has_not_touched(auth_client)
     movie = MovieFactory()
     ReviewFactory(movie=movie)
     WatchlistItemFactory(movie=movie)
-    me = auth_client.get(f"{MOVIES}{movie.imdb_id}/").data["me"]
+    me = auth_client.get(f"{MOVIES}{movie.imdb_id}/").json()["me"]
     assert me == {"in_watchlist": False, "watched": False, "watchlist_id": None, "review": None}
 
 
@@ -167,7 +167,7 @@ def test_movie_page_me_block_for_a_movie_the_caller_has_not_touched(auth_client)
 def test_an_unknown_or_malformed_imdb_id_is_a_404(api_client, imdb_id):
     response = api_client.get(f"{MOVIES}{imdb_id}/")
     assert response.status_code == 404
-    assert response.data["detail"]
+    assert response.json()["detail"]
     assert not Movie.objects.exists()
 
 
@@ -176,7 +176,7 @@ def test_movie_page_runs_a_constant_number_of_queries(auth_client, user, django_
     WatchlistItemFactory(user=user, movie=movie)
     ReviewFactory(user=user, movie=movie)
     ReviewFactory.create_batch(5, movie=movie)
-    # user (token), movie with stats, watchlist item, caller's review
+    # user (token), movie with stats, the caller's watchlist item and review ids, the review
     with django_assert_num_queries(4):
         assert auth_client.get(f"{MOVIES}{movie.imdb_id}/").status_code == 200
 
@@ -191,7 +191,7 @@ def test_movie_reviews_are_that_movies_newest_first(api_client):
     ReviewFactory()  # another movie's
     response = api_client.get(f"{MOVIES}{movie.imdb_id}/reviews/")
     assert response.status_code == 200
-    assert [review["id"] for review in response.data["results"]] == [newer.id, older.id]
+    assert [review["id"] for review in response.json()["results"]] == [newer.id, older.id]
 
 
 def test_reviews_of_an_unknown_movie_are_a_404(api_client):
@@ -204,7 +204,7 @@ def test_movie_reviews_run_the_same_queries_for_1_and_100(api_client, django_ass
     for page_size in (1, 100):
         with django_assert_num_queries(3):
             response = api_client.get(f"{MOVIES}{movie.imdb_id}/reviews/", {"page_size": page_size})
-        assert len(response.data["results"]) == page_size
+        assert len(response.json()["results"]) == page_size
 
 
 def test_the_catalogue_cannot_be_written_through_the_api(auth_client):
@@ -225,5 +225,5 @@ def test_search_still_finds_movies_after_migrations_rebuilt_the_movie_table(api_
     MovieFactory(title="Solaris")
     ensure_title_search_triggers()
     MovieFactory(title="Solaris Rising")
-    titles = [movie["title"] for movie in api_client.get(MOVIES, {"search": "solaris"}).data["results"]]
+    titles = [movie["title"] for movie in api_client.get(MOVIES, {"search": "solaris"}).json()["results"]]
     assert titles == ["Solaris", "Solaris Rising"]

@@ -1,0 +1,102 @@
+"""Cached answers that a write makes unreachable at once: generations, not timeouts.
+
+Every cached answer names the data it was built from, e.g. `("movies", "reviews")`. Each
+name has a generation in the Django cache, a random token; a write to that data replaces
+the token (`invalidate`), so the next read builds a new key and misses. Nothing is deleted:
+old entries age out. A read that races a write can only store the old answer under the
+old generation, which nobody asks for any more.
+
+`invalidate` runs twice: at once, so the writer's own next request sees its write even in
+a test's never-committed transaction, and after the commit, so that a reader who rebuilt
+the answer between the two cannot keep the pre-commit state.
+
+The cache is the Django cache: Redis when REDIS_URL is set, shared by every worker; the
+process's own memory otherwise, which is exact for one worker (`make run`). Several
+workers without Redis would each keep their own generations, so API_CACHE_SECONDS also
+bounds how old an answer can get.
+"""
+
+import hashlib
+import uuid
+from collections.abc import Callable, Iterable
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.http import HttpResponse
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+
+GENERATION_PREFIX = "generation:"
+
+
+def _new_token() -> str:
+    return uuid.uuid4().hex[:16]
+
+
+def generations(names: Iterable[str]) -> str | None:
+    """The current generations of `names` as one string, or None when the cache is down."""
+    keys = [GENERATION_PREFIX + name for name in names]
+    found = cache.get_many(keys)
+    missing = [key for key in keys if key not in found]
+    if missing:
+        # add(): two readers starting the same name agree on the first one's token.
+        for key in missing:
+            cache.add(key, _new_token(), timeout=None)
+        found = cache.get_many(keys)
+        if len(found) != len(keys):
+            return None
+    return ".".join(found[key] for key in keys)
+
+
+def invalidate(*names: str) -> None:
+    """Make every answer built from `names` unreachable, now and after the transaction."""
+
+    def replace_tokens():
+        cache.set_many({GENERATION_PREFIX + name: _new_token() for name in names}, timeout=None)
+
+    replace_tokens()
+    transaction.on_commit(replace_tokens)
+
+
+def cached_value(key: str, depends_on: Iterable[str], build: Callable[[], object]):
+    """`build()`, or its earlier result while none of `depends_on` has been written since.
+
+    Results of None are not cached. With API_CACHE_SECONDS=0, always `build()`.
+    """
+    timeout = settings.API_CACHE_SECONDS
+    if timeout <= 0:
+        return build()
+    stamp = generations(depends_on)
+    if stamp is None:  # no cache to ask: answer from the database
+        return build()
+    full_key = f"answer:{key}:{stamp}"
+    value = cache.get(full_key)
+    if value is None:
+        value = build()
+        if value is not None:
+            cache.set(full_key, value, timeout=timeout)
+    return value
+
+
+def request_key(request, *parts) -> str:
+    """A short key for `request`'s URL, query parameters in any order, and `parts`.
+
+    The host is part of it: pagination links in the answer are absolute URLs.
+    """
+    query = sorted((name, value) for name, values in request.query_params.lists() for value in values)
+    text = repr((request.build_absolute_uri(request.path), query, parts))
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+def cached_response(request, *, depends_on: Iterable[str], build: Callable[[], dict], key_parts=()):
+    """A 200 answer to a GET with `build()`'s data, built again only after a write it depends on.
+
+    JSON is cached as rendered bytes, which cost nothing to send again. Errors that `build()`
+    raises go through DRF as usual and are never cached.
+    """
+    key = request_key(request, *key_parts)
+    if request.accepted_renderer.format != "json":  # the browsable API, with DEBUG
+        return Response(cached_value(key, depends_on, build))
+    body = cached_value(f"json:{key}", depends_on, lambda: JSONRenderer().render(build()))
+    return HttpResponse(body, content_type="application/json")

@@ -1,0 +1,199 @@
+"""Cached answers (api/response_cache.py): a repeated read skips the database, and every
+write shows in the very next read, whoever or whatever made it."""
+
+import pytest
+from rest_framework.test import APIClient
+
+from conftest import access_token_for
+from movie_module.imdb import sync as imdb_sync
+
+from .factories import MovieFactory, ReviewFactory, WatchlistItemFactory
+
+MOVIES = "/api/movies/"
+REVIEWS = "/api/reviews/"
+WATCHLIST = "/api/watchlist/"
+AUTH_ME = "/api/auth/me/"
+
+pytestmark = pytest.mark.django_db
+
+
+def movie_in_list(client, imdb_id):
+    results = client.get(MOVIES, {"page_size": 100}).json()["results"]
+    return next(movie for movie in results if movie["imdb_id"] == imdb_id)
+
+
+def client_of(user):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {access_token_for(user)}")
+    return client
+
+
+@pytest.mark.parametrize("url", [MOVIES, REVIEWS, f"{REVIEWS}?ordering=rating&page_size=5"])
+def test_a_repeated_public_read_runs_no_query(api_client, url, django_assert_num_queries):
+    ReviewFactory.create_batch(3)
+    first = api_client.get(url)
+    with django_assert_num_queries(0):
+        again = api_client.get(url)
+    assert again.status_code == 200
+    assert again.json() == first.json()
+
+
+def test_a_repeated_movie_page_reads_only_the_callers_own_relation(
+    auth_client, user, django_assert_num_queries
+):
+    movie = MovieFactory()
+    auth_client.get(f"{MOVIES}{movie.imdb_id}/")
+    with django_assert_num_queries(1):  # whether the caller has a watchlist item or a review
+        assert auth_client.get(f"{MOVIES}{movie.imdb_id}/").status_code == 200
+
+
+def test_the_shared_movie_page_keeps_each_callers_own_me_block(auth_client, user, other_client):
+    movie = MovieFactory()
+    WatchlistItemFactory(user=user, movie=movie)
+    ReviewFactory(user=user, movie=movie, rating=4.5)
+    mine = auth_client.get(f"{MOVIES}{movie.imdb_id}/").json()["me"]
+    theirs = other_client.get(f"{MOVIES}{movie.imdb_id}/").json()["me"]
+    anonymous = APIClient().get(f"{MOVIES}{movie.imdb_id}/").json()["me"]
+    assert mine["in_watchlist"] and mine["review"]["rating"] == 4.5
+    assert mine["review"]["movie"]["imdb_id"] == movie.imdb_id
+    assert mine["review"]["user"]["username"] == user.username
+    assert theirs == {"in_watchlist": False, "watched": False, "watchlist_id": None, "review": None}
+    assert anonymous is None
+
+
+def test_one_users_watchlist_is_never_served_to_another(auth_client, user, other_client, other_user):
+    WatchlistItemFactory(user=user, movie=MovieFactory(title="Mine"))
+    WatchlistItemFactory(user=other_user, movie=MovieFactory(title="Theirs"))
+    assert [item["movie"]["title"] for item in auth_client.get(WATCHLIST).json()["results"]] == ["Mine"]
+    assert [item["movie"]["title"] for item in other_client.get(WATCHLIST).json()["results"]] == ["Theirs"]
+
+
+def test_a_new_review_shows_at_once_in_every_cached_answer(auth_client, user):
+    movie = MovieFactory()
+    WatchlistItemFactory(user=user, movie=movie)
+    page_url = f"{MOVIES}{movie.imdb_id}/"
+    # Fill the cache.
+    assert movie_in_list(auth_client, movie.imdb_id)["review_count"] == 0
+    assert auth_client.get(REVIEWS).json()["count"] == 0
+    assert auth_client.get(page_url).json()["average_rating"] is None
+    assert auth_client.get(WATCHLIST).json()["results"][0]["watched"] is False
+
+    created = auth_client.post(REVIEWS, {"imdb_id": movie.imdb_id, "rating": 3.5}, format="json")
+    assert created.status_code == 201
+
+    listed = movie_in_list(auth_client, movie.imdb_id)
+    assert (listed["review_count"], listed["average_rating"]) == (1, 3.5)
+    assert [review["id"] for review in auth_client.get(REVIEWS).json()["results"]] == [created.json()["id"]]
+    page = auth_client.get(page_url).json()
+    assert (page["review_count"], page["average_rating"]) == (1, 3.5)
+    assert page["me"]["review"]["id"] == created.json()["id"]
+    # Marked watched by the review (a bulk update, which sends no signal).
+    item = auth_client.get(WATCHLIST).json()["results"][0]
+    assert item["watched"] is True
+    assert item["movie"]["review_count"] == 1
+
+
+def test_an_edited_then_deleted_review_shows_at_once(auth_client, user):
+    review = ReviewFactory(user=user, rating=2.0)
+    imdb_id = review.movie.imdb_id
+    assert movie_in_list(auth_client, imdb_id)["average_rating"] == 2.0
+    assert auth_client.get(REVIEWS).json()["results"][0]["rating"] == 2.0
+
+    assert auth_client.patch(f"{REVIEWS}{review.id}/", {"rating": 5}, format="json").status_code == 200
+    assert movie_in_list(auth_client, imdb_id)["average_rating"] == 5.0
+    assert auth_client.get(REVIEWS).json()["results"][0]["rating"] == 5.0
+
+    assert auth_client.delete(f"{REVIEWS}{review.id}/").status_code == 204
+    assert movie_in_list(auth_client, imdb_id)["review_count"] == 0
+    assert auth_client.get(REVIEWS).json()["count"] == 0
+    assert auth_client.get(f"{MOVIES}{imdb_id}/").json()["me"]["review"] is None
+
+
+def test_watchlist_changes_show_at_once(auth_client, other_client):
+    movie = MovieFactory()
+    page_url = f"{MOVIES}{movie.imdb_id}/"
+    assert auth_client.get(WATCHLIST).json()["count"] == 0
+    assert auth_client.get(page_url).json()["watchlist_count"] == 0
+
+    added = auth_client.post(WATCHLIST, {"imdb_id": movie.imdb_id}, format="json").json()
+    assert auth_client.get(WATCHLIST).json()["count"] == 1
+    assert other_client.get(page_url).json()["watchlist_count"] == 1
+    assert auth_client.get(page_url).json()["me"]["watchlist_id"] == added["id"]
+
+    assert (
+        auth_client.patch(f"{WATCHLIST}{added['id']}/", {"watched": True}, format="json").status_code == 200
+    )
+    assert auth_client.get(WATCHLIST).json()["results"][0]["watched"] is True
+    assert auth_client.get(WATCHLIST, {"watched": "false"}).json()["count"] == 0
+
+    assert auth_client.delete(f"{WATCHLIST}{added['id']}/").status_code == 204
+    assert auth_client.get(WATCHLIST).json()["count"] == 0
+    assert other_client.get(page_url).json()["watchlist_count"] == 0
+
+
+def test_changes_made_outside_the_api_show_at_once(api_client):
+    """Staff edit movies and users in the admin, which saves through the ORM like this."""
+    review = ReviewFactory()
+    movie, author = review.movie, review.user
+    assert movie_in_list(api_client, movie.imdb_id)["title"] == movie.title
+    assert api_client.get(f"{MOVIES}{movie.imdb_id}/").json()["title"] == movie.title
+    assert api_client.get(REVIEWS).json()["results"][0]["user"]["username"] == author.username
+
+    movie.title = "Retitled by staff"
+    movie.save()
+    author.username = "renamed_by_staff"
+    author.save()
+
+    assert movie_in_list(api_client, movie.imdb_id)["title"] == "Retitled by staff"
+    assert api_client.get(f"{MOVIES}{movie.imdb_id}/").json()["title"] == "Retitled by staff"
+    first = api_client.get(REVIEWS).json()["results"][0]
+    assert (first["movie"]["title"], first["user"]["username"]) == ("Retitled by staff", "renamed_by_staff")
+
+    author.delete()  # cascades to the review
+    assert api_client.get(REVIEWS).json()["count"] == 0
+    assert movie_in_list(api_client, movie.imdb_id)["review_count"] == 0
+
+
+def test_an_imdb_refresh_shows_at_once(api_client, fake_imdb, imdb_client):
+    movie = MovieFactory(imdb_id="tt0133093", title="Matrix, the", plot="")
+    assert api_client.get(f"{MOVIES}tt0133093/").json()["title"] == "Matrix, the"
+    imdb_sync.refresh_movie(movie, client=imdb_client)  # a bulk update, which sends no signal
+    page = api_client.get(f"{MOVIES}tt0133093/").json()
+    assert page["title"] == "The Matrix"
+    assert movie_in_list(api_client, "tt0133093")["title"] == "The Matrix"
+
+
+def test_with_the_cache_off_every_read_runs_its_queries(api_client, settings, django_assert_num_queries):
+    settings.API_CACHE_SECONDS = 0
+    MovieFactory()
+    api_client.get(MOVIES)
+    with django_assert_num_queries(3):  # count, page, review stats
+        assert api_client.get(MOVIES).status_code == 200
+
+
+# The user behind a token is cached too, until the user changes.
+
+
+def test_a_deactivated_user_is_refused_at_once(user):
+    client = client_of(user)
+    assert client.get(AUTH_ME).status_code == 200
+    assert client.get(WATCHLIST).status_code == 200
+    user.is_active = False
+    user.save()
+    assert client.get(AUTH_ME).status_code == 401
+    assert client.get(WATCHLIST).status_code == 401
+
+
+def test_a_deleted_user_is_refused_at_once(user):
+    client = client_of(user)
+    assert client.get(AUTH_ME).status_code == 200
+    user.delete()
+    response = client.get(AUTH_ME)
+    assert response.status_code == 401
+
+
+def test_a_repeated_authenticated_read_does_not_read_the_user_again(user, django_assert_num_queries):
+    client = client_of(user)
+    client.get(AUTH_ME)
+    with django_assert_num_queries(0):
+        assert client.get(AUTH_ME).json()["username"] == user.username
