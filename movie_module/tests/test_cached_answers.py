@@ -1,8 +1,12 @@
 """Cached answers (api/response_cache.py): a repeated read skips the database, and every
 write shows in the very next read, whoever or whatever made it."""
 
+import datetime
+import time
+
 import pytest
 from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import AccessToken
 
 from conftest import access_token_for
 from movie_module.imdb import sync as imdb_sync
@@ -197,3 +201,16 @@ def test_a_repeated_authenticated_read_does_not_read_the_user_again(user, django
     client.get(AUTH_ME)
     with django_assert_num_queries(0):
         assert client.get(AUTH_ME).json()["username"] == user.username
+
+
+def test_a_token_used_while_valid_is_refused_once_it_expires(user):
+    token = AccessToken.for_user(user)
+    token.set_exp(lifetime=datetime.timedelta(seconds=1))
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert client.get(AUTH_ME).status_code == 200
+    deadline = time.monotonic() + 10
+    while (response := client.get(AUTH_ME)).status_code == 200 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert response.status_code == 401
+    assert response.json()["code"] == "token_not_valid"
