@@ -1,10 +1,11 @@
-"""Cached answers that a write makes unreachable at once: generations, not timeouts.
+"""Cached answers that a write makes stale at once: generations, not timeouts.
 
 Every cached answer names the data it was built from, e.g. `("movies", "reviews")`. Each
 name has a generation in the Django cache, a random token; a write to that data replaces
-the token (`invalidate`), so the next read builds a new key and misses. Nothing is deleted:
-old entries age out. A read that races a write can only store the old answer under the
-old generation, which nobody asks for any more.
+the token (`invalidate`). An answer is stored with the tokens it was built under, and
+served only while they are still the current ones: one read of the cache (`get_many`)
+fetches both, which is one round trip to Redis. A read that races a write can only store
+the old answer under the old tokens, which no longer match.
 
 `invalidate` runs twice: at once, so the writer's own next request sees its write even in
 a test's never-committed transaction, and after the commit, so that a reader who rebuilt
@@ -28,35 +29,34 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 GENERATION_PREFIX = "generation:"
+ANSWER_PREFIX = "answer:"
 
 
 def _new_token() -> str:
     return uuid.uuid4().hex[:16]
 
 
-def generations(names: Iterable[str]) -> str | None:
-    """The current generations of `names` as one string, or None when the cache is down."""
-    keys = [GENERATION_PREFIX + name for name in names]
-    found = cache.get_many(keys)
-    missing = [key for key in keys if key not in found]
-    if missing:
-        # add(): two readers starting the same name agree on the first one's token.
-        for key in missing:
-            cache.add(key, _new_token(), timeout=None)
-        found = cache.get_many(keys)
-        if len(found) != len(keys):
-            return None
-    return ".".join(found[key] for key in keys)
-
-
 def invalidate(*names: str) -> None:
-    """Make every answer built from `names` unreachable, now and after the transaction."""
+    """Make every answer built from `names` stale, now and after the transaction."""
 
     def replace_tokens():
         cache.set_many({GENERATION_PREFIX + name: _new_token() for name in names}, timeout=None)
 
     replace_tokens()
     transaction.on_commit(replace_tokens)
+
+
+def _current_tokens(found: dict, generation_keys: list[str]) -> tuple | None:
+    """The generations' tokens, starting those not in the cache yet; None if it is down."""
+    missing = [key for key in generation_keys if key not in found]
+    if missing:
+        # add(): two readers starting the same name agree on the first one's token.
+        for key in missing:
+            cache.add(key, _new_token(), timeout=None)
+        found = {**found, **cache.get_many(missing)}
+        if any(key not in found for key in missing):
+            return None
+    return tuple(found[key] for key in generation_keys)
 
 
 def cached_value(key: str, depends_on: Iterable[str], build: Callable[[], object]):
@@ -67,15 +67,18 @@ def cached_value(key: str, depends_on: Iterable[str], build: Callable[[], object
     timeout = settings.API_CACHE_SECONDS
     if timeout <= 0:
         return build()
-    stamp = generations(depends_on)
-    if stamp is None:  # no cache to ask: answer from the database
+    generation_keys = [GENERATION_PREFIX + name for name in depends_on]
+    answer_key = ANSWER_PREFIX + key
+    found = cache.get_many([*generation_keys, answer_key])
+    tokens = _current_tokens(found, generation_keys)
+    if tokens is None:  # no cache to ask: answer from the database
         return build()
-    full_key = f"answer:{key}:{stamp}"
-    value = cache.get(full_key)
-    if value is None:
-        value = build()
-        if value is not None:
-            cache.set(full_key, value, timeout=timeout)
+    stored = found.get(answer_key)
+    if stored is not None and stored[0] == tokens:
+        return stored[1]
+    value = build()
+    if value is not None:
+        cache.set(answer_key, (tokens, value), timeout=timeout)
     return value
 
 
