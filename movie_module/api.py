@@ -37,7 +37,7 @@ from .serializers import (
     WatchlistItemSerializer,
     WatchlistUpdateSerializer,
 )
-from .signals import MOVIES, REVIEWS, WATCHLISTS, watchlist_generation
+from .signals import MOVIES, REVIEWS, WATCHLISTS, reviews_generation, watchlist_generation
 
 IMDB_ID = re.compile(IMDB_ID_PATTERN)
 SHARED_PAGE_END = b'"me":null}'
@@ -104,13 +104,33 @@ class MovieViewSet(viewsets.ReadOnlyModelViewSet):
         movie_id, movie_fields, shared_json = cached_value(
             f"movie-page:{imdb_id}", [MOVIES, REVIEWS, WATCHLISTS], lambda: self._shared_page(imdb_id)
         )
-        me = selectors.movie_for_user(movie=Movie(id=movie_id, **movie_fields), user=request.user)
-        me = None if me is None else MeSerializer(me).data
+        me = None
+        if request.user.is_authenticated:
+            relation = self._relation(movie_id, request.user)
+            movie = Movie(id=movie_id, **movie_fields)
+            me = selectors.movie_for_user(movie=movie, user=request.user, relation=relation)
+            me = MeSerializer(me).data
         if request.accepted_renderer.format != "json":  # the browsable API, with DEBUG
             return Response({**json.loads(shared_json), "me": me})
         if me is not None:
             shared_json = shared_json[: -len(b"null}")] + JSONRenderer().render(me) + b"}"
         return HttpResponse(shared_json, content_type="application/json")
+
+    def _relation(self, movie_id: int, user) -> selectors.MovieRelation:
+        """The caller's relation to the movie, from a cached map of all of theirs when it fits."""
+
+        def all_relations():
+            relations = selectors.user_movie_relations(user=user)
+            return False if relations is None else relations  # False: too many, and cached so
+
+        relations = cached_value(
+            f"movie-relations:{user.pk}",
+            [watchlist_generation(user.pk), reviews_generation(user.pk)],
+            all_relations,
+        )
+        if relations is False:
+            return selectors.movie_relation(movie_id=movie_id, user=user)
+        return relations.get(movie_id, selectors.NO_RELATION)
 
     def _shared_page(self, imdb_id: str) -> tuple[int, dict, bytes]:
         """The movie's id, the fields a review shows of it, and the page as JSON with `me` null."""

@@ -118,12 +118,35 @@ def movie_page(*, imdb_id: str) -> Movie | None:
     )
 
 
-def movie_for_user(*, movie: Movie, user) -> dict | None:
-    """The caller's relation to a movie: the movie page's `me` block, or None if anonymous."""
-    if not user.is_authenticated:
+# A user's relation to one movie: (watchlist item id, watched, review id); None where absent.
+MovieRelation = tuple[int | None, bool, int | None]
+NO_RELATION: MovieRelation = (None, False, None)
+# Past this many watchlist items or reviews, a user's relations are read movie by movie.
+RELATIONS_IN_ONE_READ = 2000
+
+
+def user_movie_relations(*, user) -> dict[int, MovieRelation] | None:
+    """Every movie the user has on their watchlist or has reviewed, by movie id.
+
+    None when the user has more than RELATIONS_IN_ONE_READ of either: then
+    `movie_relation` reads one movie's.
+    """
+    limit = RELATIONS_IN_ONE_READ
+    items = WatchlistItem.objects.filter(user=user).values_list("movie_id", "id", "watched")
+    items = list(items[: limit + 1])
+    reviews = list(Review.objects.filter(user=user).values_list("movie_id", "id")[: limit + 1])
+    if len(items) > limit or len(reviews) > limit:
         return None
-    # Read on every movie page, so one plain query for both rows (the ORM cannot join two
-    # unrelated rows), and a second only when there is a review to show.
+    relations = {movie_id: (item_id, watched, None) for movie_id, item_id, watched in items}
+    for movie_id, review_id in reviews:
+        item_id, watched, _ = relations.get(movie_id, NO_RELATION)
+        relations[movie_id] = (item_id, watched, review_id)
+    return relations
+
+
+def movie_relation(*, movie_id: int, user) -> MovieRelation:
+    """The user's relation to one movie, in one query."""
+    # Plain SQL: the ORM cannot join two unrelated rows.
     reviews = connection.ops.quote_name(Review._meta.db_table)
     items = connection.ops.quote_name(WatchlistItem._meta.db_table)
     with connection.cursor() as cursor:
@@ -131,16 +154,22 @@ def movie_for_user(*, movie: Movie, user) -> dict | None:
             "SELECT item.id, item.watched, review.id FROM (SELECT 1 AS one) AS anchor "
             f"LEFT JOIN {items} AS item ON item.user_id = %s AND item.movie_id = %s "
             f"LEFT JOIN {reviews} AS review ON review.user_id = %s AND review.movie_id = %s",
-            [user.pk, movie.pk, user.pk, movie.pk],
+            [user.pk, movie_id, user.pk, movie_id],
         )
         watchlist_id, watched, review_id = cursor.fetchone()
+    return watchlist_id, bool(watched), review_id
+
+
+def movie_for_user(*, movie: Movie, user, relation: MovieRelation) -> dict:
+    """The movie page's `me` block: the caller's `relation` to the movie, with their review."""
+    watchlist_id, watched, review_id = relation
     review = None
     if review_id is not None:
         review = Review.objects.get(pk=review_id)
         review.movie, review.user = movie, user
     return {
         "in_watchlist": watchlist_id is not None,
-        "watched": bool(watched),
+        "watched": watched,
         "watchlist_id": watchlist_id,
         "review": review,
     }

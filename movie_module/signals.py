@@ -17,12 +17,17 @@ def watchlist_generation(user_id) -> str:
     return f"watchlist:{user_id}"
 
 
+def reviews_generation(user_id) -> str:
+    """One user's reviews."""
+    return f"reviews-by:{user_id}"
+
+
 def forget_movie(sender, instance, **kwargs):
     invalidate(MOVIES)
 
 
 def forget_review(sender, instance, **kwargs):
-    invalidate(REVIEWS)
+    invalidate(REVIEWS, reviews_generation(instance.user_id))
 
 
 def forget_watchlist_item(sender, instance, **kwargs):

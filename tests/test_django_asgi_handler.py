@@ -1,17 +1,28 @@
-"""Behind ASGI, Django runs its middleware chain and the view in one hop to the request's thread."""
+"""Behind ASGI, Django runs its middleware chain and the view in one hop to the request's
+thread, one of a fixed set."""
 
 import asyncio
+import threading
+import time
 
 import pytest
 from asgiref.sync import SyncToAsync
+from django.db import connection, connections
+from django.http import JsonResponse
+from django.urls import path
 
 from scrapbook.asgi import django_application
+from scrapbook.handlers import SyncChainASGIHandler
 
 pytestmark = pytest.mark.usefixtures("transactional_db")
 
 
 def asgi_get(path: str) -> tuple[int, dict]:
     """Run one GET through the ASGI application in this process: (status, headers)."""
+    return asyncio.run(asgi_get_async(path))
+
+
+async def asgi_get_async(path: str, application=django_application) -> tuple[int, dict]:
     scope = {
         "type": "http",
         "asgi": {"version": "3.0"},
@@ -39,7 +50,7 @@ def asgi_get(path: str) -> tuple[int, dict]:
             started["status"] = message["status"]
             started["headers"] = {name.decode().lower(): value.decode() for name, value in message["headers"]}
 
-    asyncio.run(django_application(scope, receive, send))
+    await application(scope, receive, send)
     return started["status"], started["headers"]
 
 
@@ -61,3 +72,43 @@ def test_a_request_crosses_to_its_thread_a_few_times_not_once_per_middleware(mon
     # request_started's receivers, the whole chain with the view, and response.close():
     # in async mode each middleware's process_request/process_response was a hop (~15).
     assert len(hops) <= 3, hops
+
+
+# A view that notes which thread ran it, how many ran at once, and its database connection.
+running = {"now": 0, "most": 0, "threads": set(), "connections": set()}
+running_lock = threading.Lock()
+
+
+def note_and_wait(request):
+    with running_lock:
+        running["now"] += 1
+        running["most"] = max(running["most"], running["now"])
+        running["threads"].add(threading.get_ident())
+    connection.ensure_connection()
+    running["connections"].add(id(connection.connection))
+    time.sleep(0.05)
+    with running_lock:
+        running["now"] -= 1
+    return JsonResponse({})
+
+
+urlpatterns = [path("note/", note_and_wait)]
+
+
+@pytest.mark.urls(__name__)
+def test_requests_take_turns_on_a_fixed_set_of_threads_that_keep_their_connections():
+    application = SyncChainASGIHandler(threads=2)
+
+    async def twelve_at_once():
+        return await asyncio.gather(*(asgi_get_async("/note/", application) for _ in range(12)))
+
+    try:
+        answers = asyncio.run(twelve_at_once())
+    finally:
+        for thread in application.threads:
+            thread.submit(connections.close_all).result()
+            thread.shutdown()
+    assert [status for status, _ in answers] == [200] * 12
+    assert running["most"] == 2  # the other requests waited for a free thread
+    assert len(running["threads"]) == 2
+    assert len(running["connections"]) == 2  # one per thread, not one per request

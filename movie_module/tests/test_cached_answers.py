@@ -9,6 +9,7 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken
 
 from conftest import access_token_for
+from movie_module import selectors
 from movie_module.imdb import sync as imdb_sync
 
 from .factories import MovieFactory, ReviewFactory, WatchlistItemFactory
@@ -42,13 +43,35 @@ def test_a_repeated_public_read_runs_no_query(api_client, url, django_assert_num
     assert again.json() == first.json()
 
 
-def test_a_repeated_movie_page_reads_only_the_callers_own_relation(
+def test_movie_pages_read_the_database_only_for_the_callers_review(
     auth_client, user, django_assert_num_queries
 ):
-    movie = MovieFactory()
-    auth_client.get(f"{MOVIES}{movie.imdb_id}/")
-    with django_assert_num_queries(1):  # whether the caller has a watchlist item or a review
-        assert auth_client.get(f"{MOVIES}{movie.imdb_id}/").status_code == 200
+    listed, reviewed, other = MovieFactory(), MovieFactory(), MovieFactory()
+    WatchlistItemFactory(user=user, movie=listed)
+    review = ReviewFactory(user=user, movie=reviewed)
+    for movie in (listed, reviewed, other):
+        auth_client.get(f"{MOVIES}{movie.imdb_id}/")
+    with django_assert_num_queries(0):
+        assert auth_client.get(f"{MOVIES}{listed.imdb_id}/").json()["me"]["in_watchlist"] is True
+        assert auth_client.get(f"{MOVIES}{other.imdb_id}/").json()["me"]["in_watchlist"] is False
+    with django_assert_num_queries(1):
+        assert auth_client.get(f"{MOVIES}{reviewed.imdb_id}/").json()["me"]["review"]["id"] == review.id
+
+
+def test_a_user_with_very_many_movies_gets_their_me_block_movie_by_movie(
+    auth_client, user, monkeypatch, django_assert_num_queries
+):
+    monkeypatch.setattr(selectors, "RELATIONS_IN_ONE_READ", 2)
+    movies = MovieFactory.create_batch(4)
+    for movie in movies[:3]:
+        WatchlistItemFactory(user=user, movie=movie)
+    ReviewFactory(user=user, movie=movies[0], rating=3.0)
+    pages = [auth_client.get(f"{MOVIES}{movie.imdb_id}/").json()["me"] for movie in movies]
+    assert [me["in_watchlist"] for me in pages] == [True, True, True, False]
+    assert pages[0]["review"]["rating"] == 3.0
+    assert pages[1]["review"] is None
+    with django_assert_num_queries(1):  # this movie's relation, nothing more
+        auth_client.get(f"{MOVIES}{movies[3].imdb_id}/")
 
 
 def test_the_shared_movie_page_keeps_each_callers_own_me_block(auth_client, user, other_client):
@@ -92,6 +115,7 @@ def test_a_new_review_shows_at_once_in_every_cached_answer(auth_client, user):
     assert (page["review_count"], page["average_rating"]) == (1, 3.5)
     assert page["me"]["review"]["id"] == created.json()["id"]
     # Marked watched by the review (a bulk update, which sends no signal).
+    assert page["me"]["watched"] is True
     item = auth_client.get(WATCHLIST).json()["results"][0]
     assert item["watched"] is True
     assert item["movie"]["review_count"] == 1
@@ -129,6 +153,8 @@ def test_watchlist_changes_show_at_once(auth_client, other_client):
     )
     assert auth_client.get(WATCHLIST).json()["results"][0]["watched"] is True
     assert auth_client.get(WATCHLIST, {"watched": "false"}).json()["count"] == 0
+    assert auth_client.get(page_url).json()["me"]["watched"] is True
+    assert other_client.get(page_url).json()["me"]["in_watchlist"] is False
 
     assert auth_client.delete(f"{WATCHLIST}{added['id']}/").status_code == 204
     assert auth_client.get(WATCHLIST).json()["count"] == 0

@@ -176,8 +176,8 @@ def test_movie_page_runs_a_constant_number_of_queries(auth_client, user, django_
     WatchlistItemFactory(user=user, movie=movie)
     ReviewFactory(user=user, movie=movie)
     ReviewFactory.create_batch(5, movie=movie)
-    # user (token), movie with stats, the caller's watchlist item and review ids, the review
-    with django_assert_num_queries(4):
+    # user (token), movie with stats, the caller's watchlist items and reviews, the review
+    with django_assert_num_queries(5):
         assert auth_client.get(f"{MOVIES}{movie.imdb_id}/").status_code == 200
 
 
