@@ -100,7 +100,7 @@ class MovieViewSet(viewsets.ReadOnlyModelViewSet):
         if not IMDB_ID.match(imdb_id):
             raise Http404(f"No movie has the IMDb id {imdb_id!r}.")
         # The page but `me` is the same for everyone: cached, rendered, until the movie, a
-        # review or a watchlist changes. `me` is the caller's own, read on every request.
+        # review or a watchlist changes. `me` is the caller's own, written into it.
         movie_id, movie_fields, shared_json = cached_value(
             f"movie-page:{imdb_id}", [MOVIES, REVIEWS, WATCHLISTS], lambda: self._shared_page(imdb_id)
         )
