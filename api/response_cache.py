@@ -36,11 +36,18 @@ def _new_token() -> str:
     return uuid.uuid4().hex[:16]
 
 
+def _generation_seconds() -> int:
+    # A lost generation only makes its answers miss, so it needs to outlive them and no
+    # more: per-user generations would otherwise pile up in Redis for every user ever seen.
+    return 2 * settings.API_CACHE_SECONDS
+
+
 def invalidate(*names: str) -> None:
     """Make every answer built from `names` stale, now and after the transaction."""
 
     def replace_tokens():
-        cache.set_many({GENERATION_PREFIX + name: _new_token() for name in names}, timeout=None)
+        tokens = {GENERATION_PREFIX + name: _new_token() for name in names}
+        cache.set_many(tokens, timeout=_generation_seconds())
 
     replace_tokens()
     transaction.on_commit(replace_tokens)
@@ -52,7 +59,7 @@ def _current_tokens(found: dict, generation_keys: list[str]) -> tuple | None:
     if missing:
         # add(): two readers starting the same name agree on the first one's token.
         for key in missing:
-            cache.add(key, _new_token(), timeout=None)
+            cache.add(key, _new_token(), timeout=_generation_seconds())
         found = {**found, **cache.get_many(missing)}
         if any(key not in found for key in missing):
             return None

@@ -5,12 +5,15 @@ import datetime
 import time
 
 import pytest
+from django.core.cache import cache
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken
 
+from api.response_cache import GENERATION_PREFIX
 from conftest import access_token_for
-from movie_module import selectors
+from movie_module import selectors, signals
 from movie_module.imdb import sync as imdb_sync
+from movie_module.models import Movie
 
 from .factories import MovieFactory, ReviewFactory, WatchlistItemFactory
 
@@ -240,3 +243,12 @@ def test_a_token_used_while_valid_is_refused_once_it_expires(user):
         time.sleep(0.1)
     assert response.status_code == 401
     assert response.json()["code"] == "token_not_valid"
+
+
+def test_a_generation_that_left_the_cache_makes_its_answers_miss_not_go_stale(api_client):
+    movie = MovieFactory(title="Before")
+    assert movie_in_list(api_client, movie.imdb_id)["title"] == "Before"
+    Movie.objects.filter(pk=movie.pk).update(title="After")  # no signal: the answer is stale
+    assert movie_in_list(api_client, movie.imdb_id)["title"] == "Before"
+    cache.delete(f"{GENERATION_PREFIX}{signals.MOVIES}")  # expired, or evicted under memory pressure
+    assert movie_in_list(api_client, movie.imdb_id)["title"] == "After"
