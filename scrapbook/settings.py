@@ -107,7 +107,7 @@ TEMPLATES = [
 # Threads per worker that run Django's synchronous code, one request each at a time
 # (scrapbook/handlers.py); further requests wait for a free one. Keep it at or under the
 # PostgreSQL pool's size, so a request never waits for a connection once it is running.
-REQUEST_THREADS = env_int("REQUEST_THREADS", 4)
+REQUEST_THREADS = env_int("REQUEST_THREADS", 8)
 
 # Databases: SQLite file by default, PostgreSQL (or anything dj-database-url knows) via
 # DATABASE_URL.
