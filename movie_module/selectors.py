@@ -23,6 +23,10 @@ from .imdb import sync as imdb_sync
 from .models import Movie, Review, WatchlistItem
 
 WORD = re.compile(r"[^\W_]+")
+# What a movie summary shows (serializers.movie_summary): lists skip the plot, cast and
+# directors, whose JSON decoding cost more than the rest of a row.
+SUMMARY_FIELDS = ["id", "imdb_id", "title", "year", "poster_url", "genres", "imdb_rating"]
+WATCHLIST_ITEM_FIELDS = ["id", "user", "movie", "added_at", "watched", "watched_at"]
 
 
 def _review_stat(aggregate, output_field=None):
@@ -62,8 +66,8 @@ def movie_list(*, search: str = "") -> QuerySet:
     """
     words = [word.lower() for word in WORD.findall(search or "")]
     if not words:
-        return Movie.objects.order_by("title", "id")
-    queryset = _titles_containing(words[:8])
+        return Movie.objects.only(*SUMMARY_FIELDS).order_by("title", "id")
+    queryset = _titles_containing(words[:8]).only(*SUMMARY_FIELDS)
     text = " ".join(search.split()).lower()
     queryset = queryset.alias(title_lower=Lower("title")).annotate(
         match_rank=Case(
@@ -180,7 +184,12 @@ def user_watchlist(*, user) -> QuerySet:
 
     Pass a page of them through `attach_review_stats` before showing movie summaries.
     """
-    return WatchlistItem.objects.filter(user=user).select_related("movie").order_by("-added_at", "-id")
+    return (
+        WatchlistItem.objects.filter(user=user)
+        .select_related("movie")
+        .only(*WATCHLIST_ITEM_FIELDS, *(f"movie__{field}" for field in SUMMARY_FIELDS))
+        .order_by("-added_at", "-id")
+    )
 
 
 def review_list() -> QuerySet:
