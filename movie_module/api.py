@@ -40,7 +40,7 @@ from .serializers import (
 from .signals import MOVIES, REVIEWS, WATCHLISTS, reviews_generation, watchlist_generation
 
 IMDB_ID = re.compile(IMDB_ID_PATTERN)
-SHARED_PAGE_END = b'"me":null}'
+NO_ME = b'"me":null}'  # how the movie page's JSON ends before `me` is written in
 MOVIE_FIELDS_IN_REVIEWS = ("imdb_id", "title", "year", "poster_url")
 
 
@@ -65,7 +65,9 @@ def movie_for_input(imdb_id: str) -> Movie:
 @extend_schema_view(
     list=extend_schema(
         parameters=[
-            OpenApiParameter("search", {"type": "string", "maxLength": 200}, description="Words of the title")
+            OpenApiParameter(
+                "search", {"type": "string", "maxLength": 200}, description="Words of the title"
+            )
         ],
         responses={200: MovieSummarySerializer(many=True), **error_responses(400, 401, 404)},
     )
@@ -113,7 +115,7 @@ class MovieViewSet(viewsets.ReadOnlyModelViewSet):
         if request.accepted_renderer.format != "json":  # the browsable API, with DEBUG
             return Response({**json.loads(shared_json), "me": me})
         if me is not None:
-            shared_json = shared_json[: -len(b"null}")] + JSONRenderer().render(me) + b"}"
+            shared_json = shared_json[: -len(NO_ME)] + b'"me":' + JSONRenderer().render(me) + b"}"
         return HttpResponse(shared_json, content_type="application/json")
 
     def _relation(self, movie_id: int, user) -> selectors.MovieRelation:
@@ -140,7 +142,7 @@ class MovieViewSet(viewsets.ReadOnlyModelViewSet):
             movie = selectors.movie_page(imdb_id=imdb_id)
         imdb_sync.refresh_if_stale(movie)
         shared_json = JSONRenderer().render(MoviePageSerializer(movie, context={"me": None}).data)
-        assert shared_json.endswith(SHARED_PAGE_END)  # `me` is the page's last field
+        assert shared_json.endswith(NO_ME)  # `me` is the page's last field
         return movie.id, {field: getattr(movie, field) for field in MOVIE_FIELDS_IN_REVIEWS}, shared_json
 
     @extend_schema(responses={200: ReviewSerializer(many=True), **error_responses(401, 404)})
@@ -294,11 +296,10 @@ class ReviewViewSet(
         return selectors.review_list()
 
     def list(self, request):
-        return cached_response(request, depends_on=[REVIEWS, MOVIES, USERNAMES], build=self._list_data)
-
-    def _list_data(self) -> dict:
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        return self.get_paginated_response(ReviewSerializer(page, many=True).data).data
+        uncached_list = super().list
+        return cached_response(
+            request, depends_on=[REVIEWS, MOVIES, USERNAMES], build=lambda: uncached_list(request).data
+        )
 
     @extend_schema(
         request=ReviewCreateSerializer, responses={201: ReviewSerializer, **error_responses(400, 401)}
