@@ -34,7 +34,7 @@ import aiohttp
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
 
-from tests.servers import serving  # noqa: E402
+from tests.servers import serving, uvicorn_command  # noqa: E402
 
 
 def prepare_database(env: dict, users: int) -> dict:
@@ -162,10 +162,7 @@ def main():
         env["API_CACHE_SECONDS"] = "0"
     fixtures = prepare_database(env, arguments.users)
 
-    command = [
-        sys.executable, "-m", "uvicorn", "scrapbook.asgi:application", "--port", str(arguments.port),
-        "--workers", str(arguments.workers), "--log-level", "warning", "--no-access-log",
-    ]  # fmt: skip
+    command = uvicorn_command(port=arguments.port, workers=arguments.workers)
     url = f"http://127.0.0.1:{arguments.port}"
     requests = endpoints(fixtures)
     measured = {name: ([], 0, 0.0) for name in requests}

@@ -37,6 +37,8 @@ from pathlib import Path
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
 
+from tests.servers import uvicorn_command  # noqa: E402
+
 # Request names as bench/locustfile.py reports them (importing it would import locust,
 # whose gevent monkey-patching has no place in this process).
 CEILING = "GET /bench/ceiling/ (bare JsonResponse)"
@@ -201,21 +203,7 @@ def start_server(env: dict, arguments, log_path: Path):
 
     with open(log_path, "w") as log:  # the child keeps its own copy of the descriptor
         server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "scrapbook.asgi:application",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(arguments.port),
-                "--workers",
-                str(arguments.workers),
-                "--log-level",
-                "warning",
-                "--no-access-log",
-            ],
+            uvicorn_command(port=arguments.port, workers=arguments.workers),
             cwd=BASE_DIR,
             env=env,
             stdout=log,

@@ -63,6 +63,15 @@ def serving(command: list[str], *, env: dict, url: str, ready_path: str = "/api/
             process.wait()
 
 
+def uvicorn_command(*, port: int, workers: int = 1) -> list[str]:
+    """uvicorn serving Scrapbook on 127.0.0.1:`port`, logging warnings only."""
+    return [
+        sys.executable, "-m", "uvicorn", "scrapbook.asgi:application", "--host", "127.0.0.1",
+        "--port", str(port), "--workers", str(workers), "--log-level", "warning", "--no-access-log",
+        "--timeout-graceful-shutdown", "3",
+    ]  # fmt: skip
+
+
 @contextmanager
 def uvicorn_server(*, port: int | None = None, workers: int = 1, extra_env: dict | None = None):
     """Run `uvicorn scrapbook.asgi:application` in a child process; yield its base URL."""
@@ -84,22 +93,6 @@ def uvicorn_process(*, port: int, workers: int = 1, extra_env: dict | None = Non
         "PYTHONUNBUFFERED": "1",
         **(extra_env or {}),
     }
-    command = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "scrapbook.asgi:application",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        str(workers),
-        "--log-level",
-        "warning",
-        "--no-access-log",
-        "--timeout-graceful-shutdown",
-        "3",
-    ]
+    command = uvicorn_command(port=port, workers=workers)
     with serving(command, env=env, url=f"http://127.0.0.1:{port}", **popen) as process:
         yield process

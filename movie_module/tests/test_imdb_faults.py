@@ -189,12 +189,18 @@ def test_a_refused_key_is_not_retried_and_logged_once(fake_imdb, caplog, fault):
     assert [record.levelno for record in refusals if record.levelno >= logging.ERROR] == [logging.ERROR]
 
 
-def test_the_circuit_opens_after_consecutive_failures_and_stops_calling(fake_imdb):
+def failing_searches_until_the_circuit_opens(fake_imdb):
+    """The client, after the API failed as many searches in a row as the threshold (3)."""
     fake_imdb.always(SEARCH, SERVER_ERROR)
     client = imdb_sync.get_client()
-    for text in ["a", "b", "c"]:  # the threshold is 3 failed calls
+    for text in ["a", "b", "c"]:
         with pytest.raises(ImdbUnavailable):
             client.search(text)
+    return client
+
+
+def test_the_circuit_opens_after_consecutive_failures_and_stops_calling(fake_imdb):
+    client = failing_searches_until_the_circuit_opens(fake_imdb)
     calls = fake_imdb.calls()
     assert client.breaker.state == "open"
     with pytest.raises(ImdbCircuitOpen):
@@ -206,11 +212,7 @@ def test_the_circuit_opens_after_consecutive_failures_and_stops_calling(fake_imd
 
 def test_a_success_after_the_cool_down_closes_the_circuit(settings, fake_imdb):
     settings.IMDB_BREAKER_COOLDOWN_SECONDS = 0.2
-    fake_imdb.always(SEARCH, SERVER_ERROR)
-    client = imdb_sync.get_client()
-    for text in ["a", "b", "c"]:
-        with pytest.raises(ImdbUnavailable):
-            client.search(text)
+    client = failing_searches_until_the_circuit_opens(fake_imdb)
     with pytest.raises(ImdbCircuitOpen):
         client.search("matrix")
     fake_imdb.heal()
@@ -221,11 +223,7 @@ def test_a_success_after_the_cool_down_closes_the_circuit(settings, fake_imdb):
 
 def test_a_failure_after_the_cool_down_opens_the_circuit_again(settings, fake_imdb):
     settings.IMDB_BREAKER_COOLDOWN_SECONDS = 0.2
-    fake_imdb.always(SEARCH, SERVER_ERROR)
-    client = imdb_sync.get_client()
-    for text in ["a", "b", "c"]:
-        with pytest.raises(ImdbUnavailable):
-            client.search(text)
+    client = failing_searches_until_the_circuit_opens(fake_imdb)
     wait_for_state(client.breaker, "half_open", seconds=2)
     calls = fake_imdb.calls()
     with pytest.raises(ImdbUnavailable):
