@@ -28,8 +28,7 @@ demo: install
 run: demo serve
 
 serve: install
-	$(BIN)/python -m uvicorn scrapbook.asgi:application --host $(HOST) --port $(PORT) --workers $(WORKERS) \
-		--ws-per-message-deflate false
+	$(BIN)/python -m scrapbook.serve --host $(HOST) --port $(PORT) --workers $(WORKERS)
 
 # The JavaScript socket.io-client the chat tests drive (and the benchmark's bare Node
 # server), Axios and playwright-core for the browser test: reinstalled only when the

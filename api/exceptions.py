@@ -1,16 +1,39 @@
 """Translate domain errors into DRF's error shapes, once, at the API edge."""
 
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.utils import OpenApiResponse
-from rest_framework import serializers
+from rest_framework import exceptions, serializers, status
 from rest_framework.views import exception_handler as drf_exception_handler
 
 
+class RequestTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The request body is too large."
+    default_code = "request_too_large"
+
+
 def exception_handler(exc, context):
-    """DRF's handler, plus Django's ValidationError as a 400 with the fields named."""
+    """DRF's handler, plus:
+
+    - Django's ValidationError as a 400 with the fields named;
+    - Django's refusals of a request body (too large: 413; too many fields: 400) as JSON;
+    - "credentials not provided" on a request whose token was set aside as stale
+      (authentication.authentication) as the token's own refusal, so the client learns
+      that its token, not the endpoint, is the problem.
+    """
     if isinstance(exc, DjangoValidationError):
         exc = serializers.ValidationError(serializers.as_serializer_error(exc))
+    elif isinstance(exc, RequestDataTooBig):
+        exc = RequestTooLarge()
+    elif isinstance(exc, SuspiciousOperation):
+        exc = exceptions.ParseError(str(exc) or "Bad request.")
+    elif isinstance(exc, exceptions.NotAuthenticated):
+        rejected = getattr(context.get("request"), "rejected_token_error", None)
+        if rejected is not None:
+            rejected.auth_header = getattr(exc, "auth_header", None)
+            exc = rejected
     return drf_exception_handler(exc, context)
 
 

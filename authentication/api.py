@@ -1,6 +1,6 @@
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, permissions, status
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import AuthenticationFailed, Throttled, ValidationError
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
@@ -10,7 +10,8 @@ from rest_framework_simplejwt import views as jwt_views
 from api.exceptions import error_responses
 
 from . import services
-from .serializers import PasswordChangeSerializer, RegisterSerializer, UserSerializer
+from .serializers import PasswordChangeSerializer, RefreshSerializer, RegisterSerializer, UserSerializer
+from .throttling import LOCKED_OUT_DETAIL
 
 
 @extend_schema_view(post=extend_schema(responses={201: RegisterSerializer, **error_responses(400, 429)}))
@@ -34,15 +35,25 @@ class RegisterView(generics.CreateAPIView):
     )
 )
 class LoginView(jwt_views.TokenObtainPairView):
+    """simplejwt's login, with django-axes counting failures (settings: AXES_*)."""
+
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "auth"
 
+    def post(self, request, *args, **kwargs):
+        try:
+            return super().post(request, *args, **kwargs)
+        except AuthenticationFailed:
+            # Axes refuses a locked-out address or username inside authenticate(), which
+            # simplejwt reports as wrong credentials; say what really happened.
+            if getattr(request, "axes_locked_out", False):
+                raise Throttled(detail=LOCKED_OUT_DETAIL) from None
+            raise
 
-@extend_schema_view(
-    post=extend_schema(responses={200: jwt_serializers.TokenRefreshSerializer, **error_responses(400, 401)})
-)
+
+@extend_schema_view(post=extend_schema(responses={200: RefreshSerializer, **error_responses(400, 401)}))
 class RefreshView(jwt_views.TokenRefreshView):
-    pass
+    serializer_class = RefreshSerializer
 
 
 class LogoutView(jwt_views.TokenBlacklistView):
@@ -67,8 +78,11 @@ class MeView(generics.RetrieveUpdateAPIView):
 
 class PasswordChangeView(APIView):
     permission_classes = [permissions.IsAuthenticated]
+    # The old password is checked here too: a stolen access token must not be a way to guess it.
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "auth"
 
-    @extend_schema(request=PasswordChangeSerializer, responses={204: None, **error_responses(400, 401)})
+    @extend_schema(request=PasswordChangeSerializer, responses={204: None, **error_responses(400, 401, 429)})
     def post(self, request):
         serializer = PasswordChangeSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)

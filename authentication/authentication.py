@@ -42,6 +42,16 @@ class CachedUserJWTAuthentication(JWTAuthentication):
     generation, so the next request reads the database again and is refused as before.
     """
 
+    def authenticate(self, request):
+        """The user and token, or None: a request whose token is expired, invalid or whose
+        user is gone is answered as an anonymous one where that is allowed (public reads);
+        the exception handler (api/exceptions.py) gives the token's own 401 elsewhere."""
+        try:
+            return super().authenticate(request)
+        except AuthenticationFailed as error:  # InvalidToken is one too
+            request.rejected_token_error = error
+            return None
+
     def get_validated_token(self, raw_token):
         token = verified_token(raw_token)
         try:

@@ -1,7 +1,12 @@
+from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework_simplejwt.serializers import TokenRefreshSerializer
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
+from rest_framework_simplejwt.utils import get_md5_hash_password
 
 from .models import User
 
@@ -64,3 +69,28 @@ class PasswordChangeSerializer(serializers.Serializer):
         except DjangoValidationError as error:
             raise serializers.ValidationError(list(error.messages)) from error
         return new_password
+
+
+class RefreshSerializer(TokenRefreshSerializer):
+    """simplejwt's refresh, refusing a token whose account is gone (simplejwt answers 500),
+    inactive, or whose password changed since it was issued (a password change or reset)."""
+
+    def validate(self, attrs):
+        refresh = self.token_class(attrs["refresh"])
+        user = (
+            get_user_model()
+            .objects.filter(pk=refresh.payload.get(jwt_settings.USER_ID_CLAIM))
+            .only("id", "is_active", "password")
+            .first()
+        )
+        if (
+            user is None
+            or not jwt_settings.USER_AUTHENTICATION_RULE(user)
+            or (
+                jwt_settings.CHECK_REVOKE_TOKEN
+                and refresh.payload.get(jwt_settings.REVOKE_TOKEN_CLAIM)
+                != get_md5_hash_password(user.password)
+            )
+        ):
+            raise AuthenticationFailed("No active account found for the given token.", "no_active_account")
+        return super().validate(attrs)

@@ -1,3 +1,5 @@
+import datetime
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
@@ -62,6 +64,10 @@ class Movie(models.Model):
         return f"{self.title} ({self.year})" if self.year else self.title
 
 
+# Before the first films: an earlier `watched_at` is a mistake, not a viewing.
+EARLIEST_WATCHED_AT = datetime.datetime(1870, 1, 1, tzinfo=datetime.UTC)
+
+
 class WatchlistItem(models.Model):
     """A movie on a user's watchlist; one per user and movie."""
 
@@ -80,6 +86,10 @@ class WatchlistItem(models.Model):
             models.CheckConstraint(
                 condition=Q(watched=True) | Q(watched_at__isnull=True),
                 name="watchlist_watched_at_only_when_watched",
+            ),
+            models.CheckConstraint(
+                condition=Q(watched_at__isnull=True) | Q(watched_at__gte=EARLIEST_WATCHED_AT),
+                name="watchlist_watched_at_after_first_films",
             ),
         ]
         indexes = [

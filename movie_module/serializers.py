@@ -5,7 +5,7 @@ from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from .models import IMDB_ID_PATTERN, RATING_VALUES, Movie, Review, WatchlistItem
+from .models import EARLIEST_WATCHED_AT, IMDB_ID_PATTERN, RATING_VALUES, Movie, Review, WatchlistItem
 
 
 class ImdbIdField(serializers.RegexField):
@@ -250,6 +250,10 @@ class WatchlistUpdateSerializer(serializers.Serializer):
                 )
             if watched_at > timezone.now() + timezone.timedelta(minutes=5):
                 raise serializers.ValidationError({"watched_at": ["This time is in the future."]})
+            if watched_at < EARLIEST_WATCHED_AT:
+                raise serializers.ValidationError(
+                    {"watched_at": ["This time is before the first films: it must be in 1870 or later."]}
+                )
         return attrs
 
 

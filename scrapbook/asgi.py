@@ -10,6 +10,8 @@ import os
 import django
 
 from .handlers import SyncChainASGIHandler
+from .log_filters import install_credential_redaction
+from .request_body import BufferedRequestBody
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "scrapbook.settings")
 django.setup(set_prefix=False)  # as get_asgi_application() does, before the imports below
@@ -28,9 +30,15 @@ from .routing import LifespanApp, PathPrefixRouter, ProtocolTypeRouter  # noqa: 
 GARBAGE_COLLECTION_THRESHOLDS = (50_000, 20, 100)
 gc.set_threshold(*GARBAGE_COLLECTION_THRESHOLDS)
 
+# Whoever starts uvicorn, its access log must not carry the `?token=` of a Socket.IO URL.
+install_credential_redaction("uvicorn.access", "uvicorn.error")
+
 application = ProtocolTypeRouter(
     {
-        "http": PathPrefixRouter({"/socket.io/": socketio_app}, default=django_application),
+        # A request reaches Django, and takes one of its threads, once its body is all there.
+        "http": PathPrefixRouter(
+            {"/socket.io/": socketio_app}, default=BufferedRequestBody(django_application)
+        ),
         "websocket": PathPrefixRouter({"/socket.io/": socketio_app}),
         "lifespan": LifespanApp(on_startup=[start_refit_scheduler], on_shutdown=[stop_refit_scheduler]),
     }

@@ -40,14 +40,19 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 DEBUG = env_bool("DJANGO_DEBUG", True)
 
+# Development only: a fixed, public key so a fresh clone runs at once. Anyone can sign a
+# token with it, so production refuses to start with it (below).
+DEVELOPMENT_SECRET_KEY = "django-insecure-scrapbook-development-only"
+
 if DEBUG:
-    # Development only: a fixed, obviously unsafe key so a fresh clone runs at once.
-    SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "django-insecure-scrapbook-development-only")
+    SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", DEVELOPMENT_SECRET_KEY)
     ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
 else:
     SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
-    if len(SECRET_KEY) < 50:
-        raise ImproperlyConfigured("DJANGO_SECRET_KEY (50+ characters) is required when DJANGO_DEBUG=0.")
+    if len(SECRET_KEY) < 50 or SECRET_KEY.startswith("django-insecure"):
+        raise ImproperlyConfigured(
+            "DJANGO_SECRET_KEY (50+ characters, not the development key) is required when DJANGO_DEBUG=0."
+        )
     ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS")
     if not ALLOWED_HOSTS:
         raise ImproperlyConfigured("DJANGO_ALLOWED_HOSTS is required when DJANGO_DEBUG=0.")
@@ -66,6 +71,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
     "authentication",
     "movie_module",
     "chat",
@@ -73,6 +79,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every answer under /api/ is JSON, errors of the middleware below included.
+    "api.middleware.ApiContractMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -82,6 +90,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, so that it sees the admin's failed logins (django-axes: below).
+    "axes.middleware.AxesMiddleware",
 ]
 
 # Benchmarks swap in a URLconf that adds a bare view as the framework's ceiling.
@@ -103,6 +113,13 @@ TEMPLATES = [
         },
     },
 ]
+
+# A request's body is read whole, on the event loop, before the request takes one of the
+# threads below (scrapbook/request_body.py): at most this many bytes (413 past it), arriving
+# within this many seconds (408 past it), so a slow client holds nothing but its connection.
+REQUEST_BODY_MAX_BYTES = env_int("REQUEST_BODY_MAX_BYTES", 2_621_440)
+REQUEST_BODY_TIMEOUT_SECONDS = env_float("REQUEST_BODY_TIMEOUT_SECONDS", 20.0)
+DATA_UPLOAD_MAX_MEMORY_SIZE = REQUEST_BODY_MAX_BYTES
 
 # Threads per worker that run Django's synchronous code, one request each at a time
 # (scrapbook/handlers.py); further requests wait for a free one. Keep it at or under the
@@ -212,25 +229,44 @@ WHITENOISE_USE_FINDERS = True
 CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS", "http://localhost:3000")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", ",".join(CORS_ALLOWED_ORIGINS))
 
+# A client's address is REMOTE_ADDR, the socket's peer, never a header the client sent.
+# Behind a reverse proxy, TRUSTED_PROXIES names it and the server (scrapbook/serve.py) puts
+# the address its X-Forwarded-For gives into REMOTE_ADDR, for its connections only.
+
 AUTH_THROTTLE_RATE = os.environ.get("AUTH_THROTTLE_RATE", "10/minute")
+
+# Failed logins (API and admin alike) are counted per client address and per username by
+# django-axes: LOGIN_FAILURE_LIMIT failures of either lock that address, or that account,
+# out for LOGIN_LOCKOUT_MINUTES (429), so spreading guesses over many addresses does not help.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 10)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_USERNAME_CALLABLE = "authentication.throttling.login_username"
+AXES_CLIENT_IP_CALLABLE = "authentication.throttling.client_address"
+AXES_RESET_ON_SUCCESS = True
+AXES_DISABLE_ACCESS_LOG = True  # no row per successful login
+AXES_LOCKOUT_CALLABLE = "authentication.throttling.lockout_response"
+AXES_VERBOSE = False
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "authentication.authentication.CachedUserJWTAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["api.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "api.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_RATES": {"auth": AUTH_THROTTLE_RATE},
+    "NUM_PROXIES": 0,  # throttles key on REMOTE_ADDR; see TRUSTED_PROXIES
     "EXCEPTION_HANDLER": "api.exceptions.exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
-if DEBUG:
-    REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"].append("rest_framework.renderers.BrowsableAPIRenderer")
-
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env_int("JWT_ACCESS_MINUTES", 15)),
     "REFRESH_TOKEN_LIFETIME": timedelta(days=env_int("JWT_REFRESH_DAYS", 7)),
@@ -239,7 +275,16 @@ SIMPLE_JWT = {
     "UPDATE_LAST_LOGIN": True,
     "SIGNING_KEY": os.environ.get("JWT_SIGNING_KEY", SECRET_KEY),
     "AUTH_HEADER_TYPES": ("Bearer",),
+    # Tokens carry a digest of the password hash: a password change or reset refuses every
+    # token issued before it, access tokens included (checked against the cached user).
+    "CHECK_REVOKE_TOKEN": True,
 }
+if not DEBUG and (
+    len(SIMPLE_JWT["SIGNING_KEY"]) < 50 or SIMPLE_JWT["SIGNING_KEY"].startswith("django-insecure")
+):
+    raise ImproperlyConfigured(
+        "JWT_SIGNING_KEY must be 50+ characters, and not the development key, when DJANGO_DEBUG=0."
+    )
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Scrapbook API",
@@ -308,5 +353,6 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    # axes says "login failed" at INFO for every failure, beside Django's own 401 line.
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }

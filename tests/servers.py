@@ -66,7 +66,7 @@ def serving(command: list[str], *, env: dict, url: str, ready_path: str = "/api/
 def uvicorn_command(*, port: int, workers: int = 1) -> list[str]:
     """uvicorn serving Scrapbook on 127.0.0.1:`port`, logging warnings only."""
     return [
-        sys.executable, "-m", "uvicorn", "scrapbook.asgi:application", "--host", "127.0.0.1",
+        sys.executable, "-m", "scrapbook.serve", "--host", "127.0.0.1",
         "--port", str(port), "--workers", str(workers), "--log-level", "warning", "--no-access-log",
         "--timeout-graceful-shutdown", "3",
     ]  # fmt: skip

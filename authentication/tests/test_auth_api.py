@@ -136,9 +136,10 @@ def test_login_without_a_field_names_it(api_client, user, missing):
     assert response.json()[missing] == ["This field is required."]
 
 
-def test_login_is_throttled_per_client(api_client, user):
-    statuses = [login(api_client, user.username, "wrong").status_code for _ in range(11)]
-    assert statuses[:10] == [401] * 10
+def test_login_is_throttled_per_client(api_client, user, settings):
+    settings.AXES_FAILURE_LIMIT = 100  # this test is about the request rate, not failures
+    statuses = [login(api_client, user.username).status_code for _ in range(11)]
+    assert statuses[:10] == [200] * 10
     assert statuses[10] == 429
 
 
