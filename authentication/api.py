@@ -1,3 +1,4 @@
+from django.contrib.auth.signals import user_logged_in
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, permissions, status
 from rest_framework.exceptions import AuthenticationFailed, Throttled, ValidationError
@@ -6,6 +7,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 from rest_framework_simplejwt import serializers as jwt_serializers
 from rest_framework_simplejwt import views as jwt_views
+from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 
 from api.exceptions import error_responses
 
@@ -41,14 +43,21 @@ class LoginView(jwt_views.TokenObtainPairView):
     throttle_scope = "auth"
 
     def post(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
         try:
-            return super().post(request, *args, **kwargs)
+            serializer.is_valid(raise_exception=True)
+        except TokenError as error:
+            raise InvalidToken(error.args[0]) from error
         except AuthenticationFailed:
             # Axes refuses a locked-out address or username inside authenticate(), which
             # simplejwt reports as wrong credentials; say what really happened.
             if getattr(request, "axes_locked_out", False):
                 raise Throttled(detail=LOCKED_OUT_DETAIL) from None
             raise
+        # Django's login signal, which simplejwt does not send: it sets last_login, and
+        # axes forgets the account's failed attempts.
+        user_logged_in.send(sender=type(serializer.user), request=request, user=serializer.user)
+        return Response(serializer.validated_data, status=status.HTTP_200_OK)
 
 
 @extend_schema_view(post=extend_schema(responses={200: RefreshSerializer, **error_responses(400, 401)}))
