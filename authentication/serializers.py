@@ -1,6 +1,5 @@
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
-from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 from rest_framework.exceptions import AuthenticationFailed
@@ -8,16 +7,31 @@ from rest_framework_simplejwt.serializers import TokenRefreshSerializer
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
-from .models import User
+from . import services
+from .models import EMAIL_TAKEN, USERNAME_TAKEN, User
 
 
-def validate_username(username: str) -> None:
-    """Letters of any alphabet, digits and @/./+/-/_ (Django's UnicodeUsernameValidator).
+def normalized_username(username: str) -> str:
+    """The username as stored (NFKC, as Django normalises it), checked against the model
+    field's rules: 150 characters, letters of any alphabet, digits and @/./+/-/_
+    (UnicodeUsernameValidator), no mix of Latin, Greek and Cyrillic letters. Raises
+    DjangoValidationError.
 
-    A function, so the OpenAPI schema does not copy the validator's `\\w` pattern: Python reads
-    it as the letters of any alphabet, the schema's (ECMA) regex as ASCII ones only.
+    Called from `validate_username`, not listed as the field's validators, so the OpenAPI
+    schema does not copy the validator's `\\w` pattern: Python reads it as the letters of
+    any alphabet, the schema's (ECMA) regex as ASCII ones only.
     """
-    UnicodeUsernameValidator()(username)
+    username = User.normalize_username(username)
+    User._meta.get_field("username").run_validators(username)
+    return username
+
+
+def normalized_email(email: str) -> str:
+    """The address as stored (the domain in lower case, as Django normalises it), checked
+    against the model field's rules. Raises DjangoValidationError."""
+    email = User.objects.normalize_email(email)
+    User._meta.get_field("email").run_validators(email)
+    return email
 
 
 class RegisterSerializer(serializers.ModelSerializer):
@@ -28,13 +42,20 @@ class RegisterSerializer(serializers.ModelSerializer):
         model = User
         fields = ["id", "username", "email", "password"]
         read_only_fields = ["id"]
-        # The case-insensitive check below replaces the model field's exact-case one.
-        extra_kwargs = {"username": {"validators": [validate_username]}}
+        # validate_username replaces the model field's validators, exact-case uniqueness included.
+        extra_kwargs = {"username": {"validators": []}}
 
     def validate_username(self, username):
-        if User.objects.filter(username__iexact=username).exists():
-            raise serializers.ValidationError("A user with that username already exists.")
+        username = normalized_username(username)
+        if User.objects.with_username(username).exists():
+            raise serializers.ValidationError(USERNAME_TAKEN)
         return username
+
+    def validate_email(self, email):
+        email = normalized_email(email)
+        if User.objects.with_email(email).exists():
+            raise serializers.ValidationError(EMAIL_TAKEN)
+        return email
 
     def validate(self, attrs):
         candidate = User(username=attrs["username"], email=attrs["email"])
@@ -52,6 +73,17 @@ class UserSerializer(serializers.ModelSerializer):
         model = User
         fields = ["id", "username", "email", "date_joined"]
         read_only_fields = ["id", "username", "date_joined"]
+
+    def validate_email(self, email):
+        email = normalized_email(email)
+        if User.objects.with_email(email).exclude(pk=self.instance.pk).exists():
+            raise serializers.ValidationError(EMAIL_TAKEN)
+        return email
+
+    def update(self, instance, validated_data):
+        if "email" in validated_data:  # a PATCH may leave it out
+            services.user_change_email(user=instance, email=validated_data["email"])
+        return instance
 
 
 class PasswordChangeSerializer(serializers.Serializer):

@@ -1,8 +1,9 @@
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.db.models import Q
-from django.db.models.functions import Lower
 from django.utils.text import Truncator
+
+from authentication.usernames import username_key
 
 from .models import Message
 
@@ -24,20 +25,16 @@ class MessageAdmin(admin.ModelAdmin):
     readonly_fields = fields
 
     def get_search_results(self, request, queryset, search_term):
-        """Messages of the room, or of the user, named exactly (a username in any case).
+        """Messages of the room, or of the user, named exactly (a username in any case or
+        width: usernames.username_key).
 
         Exact matches that use the (room, -id) index, the user foreign key's index and the
-        case-insensitive username index, where Django's `iexact` would scan the table.
+        unique index on the folded username, where Django's `iexact` would scan the table.
         """
         term = search_term.strip()
         if not term:
             return queryset, False
-        authors = (
-            get_user_model()
-            .objects.alias(username_lower=Lower("username"))
-            .filter(username_lower=term.lower())
-            .values("id")
-        )
+        authors = get_user_model().objects.filter(username_key=username_key(term)).values("id")
         return queryset.filter(Q(room=term.lower()) | Q(user__in=authors)), False
 
     @admin.display(description="text")

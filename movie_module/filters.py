@@ -1,6 +1,8 @@
 import django_filters
 from django.db.models import F
 
+from authentication.usernames import username_key
+
 from .models import Review, WatchlistItem, imdb_id_validator
 
 
@@ -36,7 +38,8 @@ class WatchlistFilter(django_filters.FilterSet):
 
 class ReviewFilter(django_filters.FilterSet):
     movie = django_filters.CharFilter(field_name="movie__imdb_id", validators=[imdb_id_validator])
-    user = django_filters.CharFilter(field_name="user__username", lookup_expr="iexact")
+    # A username as its owner might type it: in any case or width (usernames.username_key).
+    user = django_filters.CharFilter(method="filter_user")
     ordering = OrderingChoiceFilter(
         {
             "-created_at": ["-created_at", "-id"],
@@ -49,3 +52,6 @@ class ReviewFilter(django_filters.FilterSet):
     class Meta:
         model = Review
         fields = ["movie", "user"]
+
+    def filter_user(self, queryset, name, value):
+        return queryset.filter(user__username_key=username_key(value))

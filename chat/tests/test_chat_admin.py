@@ -35,8 +35,9 @@ def test_staff_search_messages_by_room(staff_client, messages):
     assert listed_texts(response) == ["blue pill", "red pill"]
 
 
-def test_staff_search_messages_by_username_in_any_case(staff_client, messages):
-    response = staff_client.get(CHANGELIST, {"q": "BOB"})
+@pytest.mark.parametrize("typed", ["BOB", "ｂｏｂ", "Bób"])
+def test_staff_search_messages_by_any_spelling_of_a_username(staff_client, messages, typed):
+    response = staff_client.get(CHANGELIST, {"q": typed})
     assert listed_texts(response) == ["blue pill", "hello all"]
 
 

@@ -1,6 +1,7 @@
 import pytest
 from django.utils import timezone
 
+from authentication.tests.factories import UserFactory
 from movie_module.models import Review, WatchlistItem
 
 from .factories import MovieFactory, ReviewFactory, WatchlistItemFactory
@@ -134,6 +135,25 @@ def test_reviews_filter_by_movie_and_by_username_in_any_case(api_client, user):
     assert by_movie["count"] == 2
     by_user = api_client.get(REVIEWS, {"user": user.username.upper()}).json()
     assert [review["id"] for review in by_user["results"]] == [mine.id]
+
+
+@pytest.mark.parametrize("typed", ["ÉMILE", "emile", "ｅｍｉｌｅ", "Émile"])
+def test_reviews_filter_by_any_spelling_of_a_username(api_client, typed):
+    emile = UserFactory(username="émile")
+    theirs = ReviewFactory(user=emile)
+    ReviewFactory(user=UserFactory(username="emily"))
+    response = api_client.get(REVIEWS, {"user": typed})
+    assert response.status_code == 200
+    assert [review["id"] for review in response.json()["results"]] == [theirs.id]
+    assert response.json()["results"][0]["user"] == {"id": emile.id, "username": "émile"}
+
+
+def test_reviews_filter_by_an_unknown_username_is_empty(api_client):
+    ReviewFactory()
+    response = api_client.get(REVIEWS, {"user": "nobody"})
+    assert response.status_code == 200
+    assert response.json()["count"] == 0
+    assert response.json()["results"] == []
 
 
 @pytest.mark.parametrize(
