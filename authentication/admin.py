@@ -7,4 +7,3 @@ from .models import User
 @admin.register(User)
 class ScrapbookUserAdmin(UserAdmin):
     list_display = ["username", "email", "is_staff", "is_active", "date_joined"]
-

@@ -4,10 +4,10 @@ Axes is configured in settings (AXES_*): it counts failures per client address a
 username, for the API's login and the admin's alike.
 """
 
-import unicodedata
-
 from django.http import JsonResponse
 from rest_framework import status
+
+from .usernames import username_key
 
 LOCKED_OUT_DETAIL = "Too many failed login attempts. Try again later."
 
@@ -23,7 +23,7 @@ def login_username(request, credentials) -> str:
     username = (credentials or {}).get("username")
     if not isinstance(username, str):
         return ""
-    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", username).casefold())
+    return username_key(username)
 
 
 def lockout_response(request, original_response=None, credentials=None):

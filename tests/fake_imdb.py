@@ -74,8 +74,11 @@ def slow(seconds: float) -> Fault:
 
 def too_many_requests(retry_after: str | None = None) -> Fault:
     headers = {"Retry-After": retry_after} if retry_after is not None else {}
-    return Fault(429, json.dumps({"message": "You have exceeded the rate limit per second for your plan"}),
-                 headers=headers)
+    return Fault(
+        429,
+        json.dumps({"message": "You have exceeded the rate limit per second for your plan"}),
+        headers=headers,
+    )
 
 
 def answer(payload) -> Fault:
@@ -87,39 +90,118 @@ SERVER_ERROR = Fault(500, json.dumps({"message": "Internal server error"}))
 BAD_GATEWAY_HTML = Fault(502, "<html><body><h1>502 Bad Gateway</h1></body></html>", "text/html")
 NOT_JSON = Fault(200, "<html><body>Service temporarily overloaded</body></html>", "text/html")
 TRUNCATED_JSON = Fault(200, '{"d": [{"id": "tt0133093", "l": "The Ma')
-UNAUTHORIZED = Fault(401, json.dumps(
-    {"message": "Invalid API key. Go to https://docs.rapidapi.com/docs/keys for more info."}
-))
+UNAUTHORIZED = Fault(
+    401, json.dumps({"message": "Invalid API key. Go to https://docs.rapidapi.com/docs/keys for more info."})
+)
 NOT_SUBSCRIBED = Fault(403, json.dumps({"message": "You are not subscribed to this API."}))
 NOT_FOUND = Fault(404, json.dumps({"message": "Not found"}))
 
 CATALOGUE = (
     FakeTitle(
-        "tt0133093", "The Matrix", 1999, rank=34, runtime_minutes=136, rating=8.7, votes=2100000,
-        genres=("Action", "Sci-Fi"), plot="A hacker learns what the Matrix really is.",
+        "tt0133093",
+        "The Matrix",
+        1999,
+        rank=34,
+        runtime_minutes=136,
+        rating=8.7,
+        votes=2100000,
+        genres=("Action", "Sci-Fi"),
+        plot="A hacker learns what the Matrix really is.",
         directors=("Lana Wachowski", "Lilly Wachowski"),
         cast=("Keanu Reeves", "Laurence Fishburne", "Carrie-Anne Moss", "Hugo Weaving"),
     ),
-    FakeTitle("tt0234215", "The Matrix Reloaded", 2003, rank=410, runtime_minutes=138, rating=7.2,
-              votes=640000, genres=("Action", "Sci-Fi"), directors=("Lana Wachowski", "Lilly Wachowski"),
-              cast=("Keanu Reeves",)),
-    FakeTitle("tt0242653", "The Matrix Revolutions", 2003, rank=620, rating=6.7, votes=540000,
-              genres=("Action", "Sci-Fi"), cast=("Keanu Reeves",)),
-    FakeTitle("tt0114709", "Toy Story", 1995, rank=150, runtime_minutes=81, rating=8.3, votes=1100000,
-              genres=("Animation", "Adventure", "Comedy"), plot="A cowboy doll feels threatened.",
-              directors=("John Lasseter",), cast=("Tom Hanks", "Tim Allen")),
-    FakeTitle("tt0435761", "Toy Story 3", 2010, rank=300, runtime_minutes=103, rating=8.3, votes=900000,
-              directors=("Lee Unkrich",), cast=("Tom Hanks", "Tim Allen")),
-    FakeTitle("tt0087182", "Dune", 1984, rank=900, runtime_minutes=137, rating=6.3, votes=180000,
-              directors=("David Lynch",), cast=("Kyle MacLachlan",)),
-    FakeTitle("tt1160419", "Dune", 2021, rank=40, runtime_minutes=155, rating=8.0, votes=800000,
-              directors=("Denis Villeneuve",), cast=("Timothée Chalamet", "Rebecca Ferguson")),
+    FakeTitle(
+        "tt0234215",
+        "The Matrix Reloaded",
+        2003,
+        rank=410,
+        runtime_minutes=138,
+        rating=7.2,
+        votes=640000,
+        genres=("Action", "Sci-Fi"),
+        directors=("Lana Wachowski", "Lilly Wachowski"),
+        cast=("Keanu Reeves",),
+    ),
+    FakeTitle(
+        "tt0242653",
+        "The Matrix Revolutions",
+        2003,
+        rank=620,
+        rating=6.7,
+        votes=540000,
+        genres=("Action", "Sci-Fi"),
+        cast=("Keanu Reeves",),
+    ),
+    FakeTitle(
+        "tt0114709",
+        "Toy Story",
+        1995,
+        rank=150,
+        runtime_minutes=81,
+        rating=8.3,
+        votes=1100000,
+        genres=("Animation", "Adventure", "Comedy"),
+        plot="A cowboy doll feels threatened.",
+        directors=("John Lasseter",),
+        cast=("Tom Hanks", "Tim Allen"),
+    ),
+    FakeTitle(
+        "tt0435761",
+        "Toy Story 3",
+        2010,
+        rank=300,
+        runtime_minutes=103,
+        rating=8.3,
+        votes=900000,
+        directors=("Lee Unkrich",),
+        cast=("Tom Hanks", "Tim Allen"),
+    ),
+    FakeTitle(
+        "tt0087182",
+        "Dune",
+        1984,
+        rank=900,
+        runtime_minutes=137,
+        rating=6.3,
+        votes=180000,
+        directors=("David Lynch",),
+        cast=("Kyle MacLachlan",),
+    ),
+    FakeTitle(
+        "tt1160419",
+        "Dune",
+        2021,
+        rank=40,
+        runtime_minutes=155,
+        rating=8.0,
+        votes=800000,
+        directors=("Denis Villeneuve",),
+        cast=("Timothée Chalamet", "Rebecca Ferguson"),
+    ),
     FakeTitle("tt0142032", "Dune", 2000, kind="tvMiniSeries", kind_label="TV mini-series", rank=3000),
     FakeTitle("tt2802850", "Fargo", 2014, kind="tvSeries", kind_label="TV series", rank=80),
-    FakeTitle("tt0116282", "Fargo", 1996, rank=200, runtime_minutes=98, rating=8.1, votes=700000,
-              directors=("Joel Coen", "Ethan Coen"), cast=("Frances McDormand",)),
-    FakeTitle("tt0211915", "Amélie", 2001, rank=500, runtime_minutes=122, rating=8.3, votes=780000,
-              directors=("Jean-Pierre Jeunet",), cast=("Audrey Tautou",)),
+    FakeTitle(
+        "tt0116282",
+        "Fargo",
+        1996,
+        rank=200,
+        runtime_minutes=98,
+        rating=8.1,
+        votes=700000,
+        directors=("Joel Coen", "Ethan Coen"),
+        cast=("Frances McDormand",),
+    ),
+    FakeTitle(
+        "tt0211915",
+        "Amélie",
+        2001,
+        rank=500,
+        runtime_minutes=122,
+        rating=8.3,
+        votes=780000,
+        directors=("Jean-Pierre Jeunet",),
+        cast=("Audrey Tautou",),
+    ),
 )
 PEOPLE = (FakePerson("nm0000206", "Keanu Reeves", "Actor, The Matrix (1999)"),)
 
@@ -231,16 +313,34 @@ class FakeImdb:
         entries = []
         for title in self.titles.values():
             if all(word in _folded(title.title) for word in words):
-                entries.append((title.rank, {
-                    "id": title.imdb_id, "l": title.title, "q": title.kind_label, "qid": title.kind,
-                    "y": title.year, "s": ", ".join(title.cast[:2]), "rank": title.rank,
-                    "i": {"imageUrl": title.poster_url, "width": 1000, "height": 1481},
-                }))
+                entries.append(
+                    (
+                        title.rank,
+                        {
+                            "id": title.imdb_id,
+                            "l": title.title,
+                            "q": title.kind_label,
+                            "qid": title.kind,
+                            "y": title.year,
+                            "s": ", ".join(title.cast[:2]),
+                            "rank": title.rank,
+                            "i": {"imageUrl": title.poster_url, "width": 1000, "height": 1481},
+                        },
+                    )
+                )
         for person in self.people:
             if all(word in person.name.lower() for word in words):
-                entries.append((person.rank, {
-                    "id": person.person_id, "l": person.name, "s": person.known_for, "rank": person.rank,
-                }))
+                entries.append(
+                    (
+                        person.rank,
+                        {
+                            "id": person.person_id,
+                            "l": person.name,
+                            "s": person.known_for,
+                            "rank": person.rank,
+                        },
+                    )
+                )
         return {"d": [entry for _, entry in sorted(entries, key=lambda pair: pair[0])], "q": text, "v": 1}
 
     @staticmethod
@@ -249,7 +349,10 @@ class FakeImdb:
         return {
             "id": wrapped,
             "title": {
-                "id": wrapped, "title": title.title, "titleType": title.kind, "year": title.year,
+                "id": wrapped,
+                "title": title.title,
+                "titleType": title.kind,
+                "year": title.year,
                 "runningTimeInMinutes": title.runtime_minutes,
                 "image": {"url": title.poster_url, "width": 1000, "height": 1481},
             },
@@ -268,8 +371,12 @@ class FakeImdb:
                 {"id": f"/name/nm{index:07d}/", "name": name, "characters": ["Someone"]}
                 for index, name in enumerate(title.cast)
             ],
-            "crew": {"director": [{"id": f"/name/nm{index + 100:07d}/", "name": name}
-                                  for index, name in enumerate(title.directors)]},
+            "crew": {
+                "director": [
+                    {"id": f"/name/nm{index + 100:07d}/", "name": name}
+                    for index, name in enumerate(title.directors)
+                ]
+            },
         }
 
     def _handler_class(self):

@@ -57,8 +57,6 @@ def breaks_a_string_rule_of_drf(case) -> bool:
     )
 
 
-
-
 def excluded_checks(case) -> list:
     if case.operation.label in RULES_BEYOND_THE_SCHEMA or breaks_a_string_rule_of_drf(case):
         return [*EXCLUDED_CHECKS, positive_data_acceptance]

@@ -83,4 +83,3 @@ def test_search_mixing_short_words_with_others_finds_the_movie(db, api_client, s
     response = api_client.get("/api/movies/", {"search": search})
     assert response.status_code == 200
     assert [movie["title"] for movie in response.json()["results"]] == ["Ab ín 日本 éa abc é"]
-

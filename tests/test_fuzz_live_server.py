@@ -10,11 +10,13 @@ documents: JSON, never a 5xx.
 import pytest
 import requests
 import schemathesis
+from django.conf import settings as django_settings
 from django.test import override_settings
 from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, settings
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from authentication.tests.factories import UserFactory
 from tests.fuzzing import build_world, excluded_checks, with_existing_objects
 from tests.servers import uvicorn_server
 
@@ -24,7 +26,9 @@ pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("transactional_db")]
 CONFIG = schemathesis.Config.from_dict(
     {"seed": 12, "generation": {"deterministic": True, "max-examples": 8, "database": "none"}}
 )
-schema = schemathesis.openapi.from_dict(SchemaGenerator().get_schema(request=None, public=True), config=CONFIG)
+schema = schemathesis.openapi.from_dict(
+    SchemaGenerator().get_schema(request=None, public=True), config=CONFIG
+)
 
 PRODUCTION_SIGNING_KEY = "fuzz-production-signing-key-" + "k" * 40
 MODES = {
@@ -46,9 +50,7 @@ def running_server(request, django_db_setup, django_db_blocker):
 
 
 @pytest.fixture
-def world(running_server, django_user_model):
-    from authentication.tests.factories import UserFactory
-
+def world(running_server):
     return build_world(UserFactory(), UserFactory())
 
 
@@ -58,8 +60,6 @@ def caller_headers(request, running_server, world):
         return {}
     mode, _ = running_server
     signing = {"SIGNING_KEY": PRODUCTION_SIGNING_KEY} if mode == "production" else {}
-    from django.conf import settings as django_settings
-
     with override_settings(SIMPLE_JWT={**django_settings.SIMPLE_JWT, **signing}):
         token = str(RefreshToken.for_user(world["user"]).access_token)
     return {"Authorization": f"Bearer {token}"}
@@ -73,7 +73,9 @@ def test_real_server_answers_as_its_schema_says(case, running_server, world, cal
     with requests.Session() as session:
         for owner in [None, "mine", "another_users"] if generated else [None]:
             if owner is not None:
-                case.path_parameters = with_existing_objects(generated, path=case.path, owner=owner, world=world)
+                case.path_parameters = with_existing_objects(
+                    generated, path=case.path, owner=owner, world=world
+                )
             case.call_and_validate(
                 base_url=url, session=session, headers=caller_headers, excluded_checks=excluded_checks(case)
             )

@@ -65,44 +65,67 @@ def fill_username_keys(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('auth', '0012_alter_user_first_name_max_length'),
-        ('authentication', '0001_initial'),
+        ("auth", "0012_alter_user_first_name_max_length"),
+        ("authentication", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='user',
-            name='username_key',
+            model_name="user",
+            name="username_key",
             field=models.TextField(editable=False, null=True),
         ),
         migrations.RunPython(fill_username_keys, migrations.RunPython.noop),
         migrations.AlterField(
-            model_name='user',
-            name='username_key',
+            model_name="user",
+            name="username_key",
             field=models.TextField(editable=False),
         ),
         migrations.RemoveConstraint(
-            model_name='user',
-            name='user_username_ci_unique',
+            model_name="user",
+            name="user_username_ci_unique",
         ),
         migrations.AddConstraint(
-            model_name='user',
-            constraint=models.UniqueConstraint(fields=('username_key',), name='user_username_key_unique', violation_error_message='A user with that username already exists.'),
+            model_name="user",
+            constraint=models.UniqueConstraint(
+                fields=("username_key",),
+                name="user_username_key_unique",
+                violation_error_message="A user with that username already exists.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='user',
-            constraint=models.UniqueConstraint(django.db.models.functions.text.Lower('email'), condition=models.Q(('email', ''), _negated=True), name='user_email_ci_unique', violation_error_message='A user with that e-mail address already exists.'),
+            model_name="user",
+            constraint=models.UniqueConstraint(
+                django.db.models.functions.text.Lower("email"),
+                condition=models.Q(("email", ""), _negated=True),
+                name="user_email_ci_unique",
+                violation_error_message="A user with that e-mail address already exists.",
+            ),
         ),
         migrations.AlterField(
-            model_name='user',
-            name='email',
-            field=models.EmailField(blank=True, max_length=254, validators=[authentication.emails.validate_ascii_local_part], verbose_name='email address'),
+            model_name="user",
+            name="email",
+            field=models.EmailField(
+                blank=True,
+                max_length=254,
+                validators=[authentication.emails.validate_ascii_local_part],
+                verbose_name="email address",
+            ),
         ),
         migrations.AlterField(
-            model_name='user',
-            name='username',
-            field=models.CharField(error_messages={'unique': 'A user with that username already exists.'}, help_text='Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only.', max_length=150, unique=True, validators=[django.contrib.auth.validators.UnicodeUsernameValidator(), authentication.usernames.validate_one_alphabet], verbose_name='username'),
+            model_name="user",
+            name="username",
+            field=models.CharField(
+                error_messages={"unique": "A user with that username already exists."},
+                help_text="Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only.",
+                max_length=150,
+                unique=True,
+                validators=[
+                    django.contrib.auth.validators.UnicodeUsernameValidator(),
+                    authentication.usernames.validate_one_alphabet,
+                ],
+                verbose_name="username",
+            ),
         ),
     ]

@@ -93,8 +93,7 @@ def test_register_with_a_list_body_is_a_400(api_client):
 
 def test_register_is_throttled_per_client(api_client, settings):
     responses = [
-        api_client.post(REGISTER, {"username": f"u{n}", "email": "x", "password": "x"})
-        for n in range(11)
+        api_client.post(REGISTER, {"username": f"u{n}", "email": "x", "password": "x"}) for n in range(11)
     ]
     assert [r.status_code for r in responses[:10]] == [400] * 10
     assert responses[10].status_code == 429
