@@ -4,7 +4,7 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from authentication.tests.factories import UserFactory
-from movie_module.imdb import sync as imdb_sync
+from movie_module.catalogue import services as imdb_sync
 from tests.fake_imdb import SERVER_ERROR, FakeImdb, slow, too_many_requests
 from tests.servers import free_port, uvicorn_server
 
@@ -18,7 +18,7 @@ def fast_password_hashing(settings):
 @pytest.fixture(autouse=True)
 def recommender_model_directory(settings, tmp_path):
     """Every test fits into its own folder; none sees the developer's fitted model."""
-    from movie_module import model_store
+    from movie_module.recommendations import store as model_store
 
     settings.RECOMMENDER_MODEL_DIR = tmp_path / "recommender"
     model_store.worker_copy.forget()

@@ -64,7 +64,7 @@ def main():
     django.setup()
     from django.db import connection
 
-    from movie_module import selectors
+    from movie_module.catalogue import selectors
     from movie_module.models import Movie
 
     words = WORDS

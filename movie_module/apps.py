@@ -8,7 +8,7 @@ class MovieModuleConfig(AppConfig):
 
     def ready(self):
         from . import signals
-        from .search_index import ensure_title_search_triggers
+        from .catalogue.search_index import ensure_title_search_triggers
 
         post_migrate.connect(ensure_title_search_triggers, sender=self)
         for model_name, forget in [

@@ -1,14 +1,16 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from . import api
+from .catalogue.api import MovieViewSet
+from .recommendations.api import RecommendationsView
+from .tracking.api import ReviewViewSet, WatchlistViewSet
 
 router = SimpleRouter()
-router.register("movies", api.MovieViewSet, basename="movie")
-router.register("watchlist", api.WatchlistViewSet, basename="watchlist")
-router.register("reviews", api.ReviewViewSet, basename="review")
+router.register("movies", MovieViewSet, basename="movie")
+router.register("watchlist", WatchlistViewSet, basename="watchlist")
+router.register("reviews", ReviewViewSet, basename="review")
 
 urlpatterns = [
-    path("recommendations/", api.RecommendationsView.as_view(), name="recommendations"),
+    path("recommendations/", RecommendationsView.as_view(), name="recommendations"),
     *router.urls,
 ]

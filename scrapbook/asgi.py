@@ -18,7 +18,7 @@ django.setup(set_prefix=False)  # as get_asgi_application() does, before the imp
 django_application = SyncChainASGIHandler()
 
 from chat.socket_server import socketio_app  # noqa: E402
-from movie_module.scheduler import start_refit_scheduler, stop_refit_scheduler  # noqa: E402
+from movie_module.recommendations.scheduler import start_refit_scheduler, stop_refit_scheduler  # noqa: E402
 
 from .routing import LifespanApp, PathPrefixRouter, ProtocolTypeRouter  # noqa: E402
 

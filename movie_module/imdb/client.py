@@ -93,7 +93,7 @@ class ImdbConfig:
 class ImdbClient:
     """Search, title details and title lookup over one pooled `requests.Session`.
 
-    Thread-safe: one instance serves the whole process (see `movie_module.imdb.sync.get_client`).
+    Thread-safe: one instance serves the whole process (see `movie_module.catalogue.services.get_client`).
     """
 
     def __init__(self, config: ImdbConfig):
@@ -191,7 +191,8 @@ class ImdbClient:
                 return hit
         try:
             return self._flights.run(
-                key, lambda: self._fetch_once(key, fetch, fresh=fresh),
+                key,
+                lambda: self._fetch_once(key, fetch, fresh=fresh),
                 wait_seconds=self.config.call_budget_seconds * 3,
             )
         except TimeoutError:
@@ -237,12 +238,14 @@ class ImdbClient:
         adapter = HTTPAdapter(pool_connections=1, pool_maxsize=self.config.pool_size, max_retries=0)
         session.mount("https://", adapter)
         session.mount("http://", adapter)
-        session.headers.update({
-            "X-RapidAPI-Key": self.config.api_key,
-            "X-RapidAPI-Host": self.config.host,
-            "Accept": "application/json",
-            "User-Agent": "Scrapbook/1.0",
-        })
+        session.headers.update(
+            {
+                "X-RapidAPI-Key": self.config.api_key,
+                "X-RapidAPI-Host": self.config.host,
+                "Accept": "application/json",
+                "User-Agent": "Scrapbook/1.0",
+            }
+        )
         # Cookies would make the shared session stateful across threads; the API needs none.
         session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
         return session
@@ -350,7 +353,8 @@ class ImdbClient:
         self._auth_failure_logged.set()
         logger.error(
             "IMDb API refused the key (HTTP %d): RAPIDAPI_KEY is wrong or not subscribed to %s",
-            status, self.config.host,
+            status,
+            self.config.host,
         )
 
 

@@ -8,7 +8,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -17,75 +16,226 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Movie',
+            name="Movie",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('imdb_id', models.CharField(max_length=10, unique=True, validators=[django.core.validators.RegexValidator('^tt\\d{7,8}$', 'Enter an IMDb id: tt followed by 7 or 8 digits.')])),
-                ('title', models.CharField(max_length=300)),
-                ('year', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('genres', models.JSONField(blank=True, default=list)),
-                ('poster_url', models.URLField(blank=True, max_length=500)),
-                ('plot', models.TextField(blank=True)),
-                ('runtime_minutes', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('directors', models.JSONField(blank=True, default=list)),
-                ('cast', models.JSONField(blank=True, default=list)),
-                ('imdb_rating', models.DecimalField(blank=True, decimal_places=1, max_digits=3, null=True, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(10)])),
-                ('imdb_votes', models.PositiveIntegerField(blank=True, null=True)),
-                ('source', models.CharField(choices=[('demo', 'Demo catalogue'), ('imdb', 'IMDb API'), ('movielens', 'MovieLens import'), ('admin', 'Entered by staff')], default='admin', max_length=16)),
-                ('refreshed_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "imdb_id",
+                    models.CharField(
+                        max_length=10,
+                        unique=True,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^tt\\d{7,8}$", "Enter an IMDb id: tt followed by 7 or 8 digits."
+                            )
+                        ],
+                    ),
+                ),
+                ("title", models.CharField(max_length=300)),
+                ("year", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("genres", models.JSONField(blank=True, default=list)),
+                ("poster_url", models.URLField(blank=True, max_length=500)),
+                ("plot", models.TextField(blank=True)),
+                ("runtime_minutes", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("directors", models.JSONField(blank=True, default=list)),
+                ("cast", models.JSONField(blank=True, default=list)),
+                (
+                    "imdb_rating",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=1,
+                        max_digits=3,
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(0),
+                            django.core.validators.MaxValueValidator(10),
+                        ],
+                    ),
+                ),
+                ("imdb_votes", models.PositiveIntegerField(blank=True, null=True)),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("demo", "Demo catalogue"),
+                            ("imdb", "IMDb API"),
+                            ("movielens", "MovieLens import"),
+                            ("admin", "Entered by staff"),
+                        ],
+                        default="admin",
+                        max_length=16,
+                    ),
+                ),
+                ("refreshed_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'ordering': ['title', 'id'],
-                'indexes': [models.Index(django.db.models.functions.text.Lower('title'), models.F('id'), name='movie_title_lower_idx'), models.Index(fields=['year'], name='movie_year_idx'), models.Index(fields=['refreshed_at'], name='movie_refreshed_idx')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('imdb_id__regex', '^tt\\d{7,8}$')), name='movie_imdb_id_format'), models.CheckConstraint(condition=models.Q(('imdb_rating__isnull', True), models.Q(('imdb_rating__gte', 0), ('imdb_rating__lte', 10)), _connector='OR'), name='movie_imdb_rating_range')],
+                "ordering": ["title", "id"],
+                "indexes": [
+                    models.Index(
+                        django.db.models.functions.text.Lower("title"),
+                        models.F("id"),
+                        name="movie_title_lower_idx",
+                    ),
+                    models.Index(fields=["year"], name="movie_year_idx"),
+                    models.Index(fields=["refreshed_at"], name="movie_refreshed_idx"),
+                ],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("imdb_id__regex", "^tt\\d{7,8}$")), name="movie_imdb_id_format"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("imdb_rating__isnull", True),
+                            models.Q(("imdb_rating__gte", 0), ("imdb_rating__lte", 10)),
+                            _connector="OR",
+                        ),
+                        name="movie_imdb_rating_range",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='CorpusRating',
+            name="CorpusRating",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('source', models.CharField(max_length=32)),
-                ('external_user_id', models.CharField(max_length=64)),
-                ('rating', models.DecimalField(decimal_places=1, max_digits=2)),
-                ('movie', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='corpus_ratings', to='movie_module.movie')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("source", models.CharField(max_length=32)),
+                ("external_user_id", models.CharField(max_length=64)),
+                ("rating", models.DecimalField(decimal_places=1, max_digits=2)),
+                (
+                    "movie",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="corpus_ratings",
+                        to="movie_module.movie",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('source', 'external_user_id', 'movie'), name='corpus_rating_unique'), models.CheckConstraint(condition=models.Q(('rating__gte', 0.5), ('rating__lte', 5)), name='corpus_rating_range')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("source", "external_user_id", "movie"), name="corpus_rating_unique"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("rating__gte", 0.5), ("rating__lte", 5)),
+                        name="corpus_rating_range",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Review',
+            name="Review",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('rating', models.DecimalField(decimal_places=1, max_digits=2, validators=[django.core.validators.MinValueValidator(0.5), django.core.validators.MaxValueValidator(5)])),
-                ('body', models.TextField(blank=True, max_length=10000)),
-                ('contains_spoilers', models.BooleanField(default=False)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('movie', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='reviews', to='movie_module.movie')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='reviews', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "rating",
+                    models.DecimalField(
+                        decimal_places=1,
+                        max_digits=2,
+                        validators=[
+                            django.core.validators.MinValueValidator(0.5),
+                            django.core.validators.MaxValueValidator(5),
+                        ],
+                    ),
+                ),
+                ("body", models.TextField(blank=True, max_length=10000)),
+                ("contains_spoilers", models.BooleanField(default=False)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "movie",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="reviews",
+                        to="movie_module.movie",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="reviews",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
-                'indexes': [models.Index(fields=['movie', '-created_at', '-id'], name='review_movie_created_idx'), models.Index(fields=['user', '-created_at', '-id'], name='review_user_created_idx'), models.Index(fields=['-created_at', '-id'], name='review_created_idx'), models.Index(fields=['rating', '-id'], name='review_rating_idx')],
-                'constraints': [models.UniqueConstraint(fields=('user', 'movie'), name='review_one_per_user_movie'), models.CheckConstraint(condition=models.Q(('rating__in', [0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 4.5, 5.0])), name='review_rating_half_stars_0_5_to_5')],
+                "ordering": ["-created_at", "-id"],
+                "indexes": [
+                    models.Index(fields=["movie", "-created_at", "-id"], name="review_movie_created_idx"),
+                    models.Index(fields=["user", "-created_at", "-id"], name="review_user_created_idx"),
+                    models.Index(fields=["-created_at", "-id"], name="review_created_idx"),
+                    models.Index(fields=["rating", "-id"], name="review_rating_idx"),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(fields=("user", "movie"), name="review_one_per_user_movie"),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("rating__in", [0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 4.5, 5.0])
+                        ),
+                        name="review_rating_half_stars_0_5_to_5",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='WatchlistItem',
+            name="WatchlistItem",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('added_at', models.DateTimeField(auto_now_add=True)),
-                ('watched', models.BooleanField(default=False)),
-                ('watched_at', models.DateTimeField(blank=True, null=True)),
-                ('movie', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='watchlist_items', to='movie_module.movie')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='watchlist_items', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("added_at", models.DateTimeField(auto_now_add=True)),
+                ("watched", models.BooleanField(default=False)),
+                ("watched_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "movie",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="watchlist_items",
+                        to="movie_module.movie",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="watchlist_items",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-added_at', '-id'],
-                'indexes': [models.Index(fields=['user', '-added_at', '-id'], name='watchlist_user_added_idx'), models.Index(fields=['user', 'watched', '-added_at'], name='watchlist_user_watched_idx'), models.Index(fields=['user', '-watched_at'], name='watchlist_user_watched_at_idx')],
-                'constraints': [models.UniqueConstraint(fields=('user', 'movie'), name='watchlist_one_per_user_movie'), models.CheckConstraint(condition=models.Q(('watched', True), ('watched_at__isnull', True), _connector='OR'), name='watchlist_watched_at_only_when_watched')],
+                "ordering": ["-added_at", "-id"],
+                "indexes": [
+                    models.Index(fields=["user", "-added_at", "-id"], name="watchlist_user_added_idx"),
+                    models.Index(fields=["user", "watched", "-added_at"], name="watchlist_user_watched_idx"),
+                    models.Index(fields=["user", "-watched_at"], name="watchlist_user_watched_at_idx"),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(fields=("user", "movie"), name="watchlist_one_per_user_movie"),
+                    models.CheckConstraint(
+                        condition=models.Q(("watched", True), ("watched_at__isnull", True), _connector="OR"),
+                        name="watchlist_watched_at_only_when_watched",
+                    ),
+                ],
             },
         ),
     ]

@@ -5,23 +5,32 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('movie_module', '0004_movie_title_order_index'),
+        ("movie_module", "0004_movie_title_order_index"),
     ]
 
     operations = [
         migrations.RemoveConstraint(
-            model_name='movie',
-            name='movie_imdb_id_format',
+            model_name="movie",
+            name="movie_imdb_id_format",
         ),
         migrations.AlterField(
-            model_name='movie',
-            name='imdb_id',
-            field=models.CharField(max_length=10, unique=True, validators=[django.core.validators.RegexValidator('^tt[0-9]{7,8}$', 'Enter an IMDb id: tt followed by 7 or 8 digits.')]),
+            model_name="movie",
+            name="imdb_id",
+            field=models.CharField(
+                max_length=10,
+                unique=True,
+                validators=[
+                    django.core.validators.RegexValidator(
+                        "^tt[0-9]{7,8}$", "Enter an IMDb id: tt followed by 7 or 8 digits."
+                    )
+                ],
+            ),
         ),
         migrations.AddConstraint(
-            model_name='movie',
-            constraint=models.CheckConstraint(condition=models.Q(('imdb_id__regex', '^tt[0-9]{7,8}$')), name='movie_imdb_id_format'),
+            model_name="movie",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("imdb_id__regex", "^tt[0-9]{7,8}$")), name="movie_imdb_id_format"
+            ),
         ),
     ]

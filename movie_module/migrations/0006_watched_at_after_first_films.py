@@ -15,16 +15,22 @@ def forget_impossible_watch_times(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('movie_module', '0005_imdb_id_ascii_digits'),
+        ("movie_module", "0005_imdb_id_ascii_digits"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RunPython(forget_impossible_watch_times, migrations.RunPython.noop),
         migrations.AddConstraint(
-            model_name='watchlistitem',
-            constraint=models.CheckConstraint(condition=models.Q(('watched_at__isnull', True), ('watched_at__gte', datetime.datetime(1870, 1, 1, 0, 0, tzinfo=datetime.UTC)), _connector='OR'), name='watchlist_watched_at_after_first_films'),
+            model_name="watchlistitem",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("watched_at__isnull", True),
+                    ("watched_at__gte", datetime.datetime(1870, 1, 1, 0, 0, tzinfo=datetime.UTC)),
+                    _connector="OR",
+                ),
+                name="watchlist_watched_at_after_first_films",
+            ),
         ),
     ]

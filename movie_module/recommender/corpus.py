@@ -43,9 +43,7 @@ def index_ratings(ratings: pd.DataFrame) -> IndexedRatings:
         raise ValueError(f"ratings lack the column(s) {missing}")
     frame = ratings[list(REQUIRED_COLUMNS)].dropna()
     rating_values = frame["rating"].to_numpy(dtype=np.float32)
-    if len(rating_values) and (
-        rating_values.min() < LOWEST_RATING or rating_values.max() > HIGHEST_RATING
-    ):
+    if len(rating_values) and (rating_values.min() < LOWEST_RATING or rating_values.max() > HIGHEST_RATING):
         raise ValueError(f"ratings must lie between {LOWEST_RATING} and {HIGHEST_RATING}")
 
     # Codes follow the sorted ids, so the same ratings in any row order give the same model.

@@ -23,9 +23,7 @@ def holdout_split(
     group_starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
     position = np.empty(len(ratings), dtype=np.int64)
     position[order] = np.arange(len(ratings)) - group_starts[user_codes[order]]
-    test_sizes = np.where(
-        counts >= min_ratings, np.maximum(1, np.floor(fraction * counts + 0.5)), 0
-    )
+    test_sizes = np.where(counts >= min_ratings, np.maximum(1, np.floor(fraction * counts + 0.5)), 0)
     in_test = position < test_sizes[user_codes]
     return ratings[~in_test].reset_index(drop=True), ratings[in_test].reset_index(drop=True)
 

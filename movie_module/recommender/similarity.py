@@ -186,9 +186,7 @@ class ItemSimilarityModel:
             (arrays["similarities"], arrays["indices"], arrays["indptr"]),
             shape=(movie_count, movie_count),
         )
-        model._set_state(
-            movie_ids=arrays["movie_ids"], similarity=similarity, tie_rank=arrays["tie_rank"]
-        )
+        model._set_state(movie_ids=arrays["movie_ids"], similarity=similarity, tie_rank=arrays["tie_rank"])
         return model
 
     @property
@@ -196,9 +194,7 @@ class ItemSimilarityModel:
         """How many movies the model knows (every movie of the fitted ratings)."""
         return len(self.movie_ids)
 
-    def _set_state(
-        self, *, movie_ids: np.ndarray, similarity: sp.csr_matrix, tie_rank: np.ndarray
-    ) -> None:
+    def _set_state(self, *, movie_ids: np.ndarray, similarity: sp.csr_matrix, tie_rank: np.ndarray) -> None:
         self.movie_ids = movie_ids
         self._lookup = code_lookup(movie_ids)
         self._indptr = similarity.indptr.astype(np.int64)
@@ -207,9 +203,7 @@ class ItemSimilarityModel:
         self._tie_rank = tie_rank.astype(np.int64)
 
 
-def _sample_heavy_users(
-    user_codes: np.ndarray, movie_codes: np.ndarray, cap: int | None
-) -> np.ndarray:
+def _sample_heavy_users(user_codes: np.ndarray, movie_codes: np.ndarray, cap: int | None) -> np.ndarray:
     """Mask keeping every rating of users with at most `cap` ratings and a fixed
     pseudo-random `cap` of the others'. The choice hashes the (user, movie) codes, so it
     depends on which ratings exist, never on their row order."""

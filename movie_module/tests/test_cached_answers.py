@@ -11,8 +11,9 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from api.response_cache import GENERATION_PREFIX
 from conftest import access_token_for
-from movie_module import selectors, signals
-from movie_module.imdb import sync as imdb_sync
+from movie_module import signals
+from movie_module.tracking import selectors
+from movie_module.catalogue import services as imdb_sync
 from movie_module.models import Movie
 
 from .factories import MovieFactory, ReviewFactory, WatchlistItemFactory

@@ -3,7 +3,8 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from movie_module import model_store, services
+from movie_module.recommendations import services
+from movie_module.recommendations import store as model_store
 
 from .factories import CorpusRatingFactory, MovieFactory, ReviewFactory
 

@@ -3,7 +3,7 @@
 from decimal import Decimal
 
 from conftest import TEST_RAPIDAPI_KEY
-from movie_module.imdb import sync as imdb_sync
+from movie_module.catalogue import services as imdb_sync
 from tests.fake_imdb import CREDITS, OVERVIEW, SEARCH
 
 
@@ -52,7 +52,10 @@ def test_title_details_combine_overview_and_credits(fake_imdb, imdb_client):
     details = imdb_client.title_details("tt0133093")
     assert details.imdb_id == "tt0133093"
     assert (details.title, details.year, details.kind, details.runtime_minutes) == (
-        "The Matrix", 1999, "movie", 136,
+        "The Matrix",
+        1999,
+        "movie",
+        136,
     )
     assert details.rating == Decimal("8.7")
     assert details.votes == 2100000

@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 from django.db import connections
 
-from movie_module.imdb import sync as imdb_sync
+from movie_module.catalogue import services as imdb_sync
 from movie_module.imdb.errors import ImdbUnavailable
 from movie_module.models import Movie
 from tests.fake_imdb import CREDITS, OVERVIEW, SEARCH, SERVER_ERROR, slow

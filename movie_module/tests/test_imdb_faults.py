@@ -7,7 +7,7 @@ import time
 import pytest
 
 from conftest import TEST_RAPIDAPI_KEY
-from movie_module.imdb import sync as imdb_sync
+from movie_module.catalogue import services as imdb_sync
 from movie_module.imdb.errors import (
     ImdbAuthenticationFailed,
     ImdbCircuitOpen,
@@ -55,7 +55,8 @@ def test_a_slow_answer_is_retried_and_the_next_one_used(settings, fake_imdb):
     settings.IMDB_READ_TIMEOUT = 0.1
     fake_imdb.program(SEARCH, slow(2))
     assert [result.imdb_id for result in imdb_sync.get_client().search("toy story")] == [
-        "tt0114709", "tt0435761",
+        "tt0114709",
+        "tt0435761",
     ]
     assert fake_imdb.calls(SEARCH) == 2
 
@@ -137,29 +138,49 @@ def test_a_body_that_is_not_json_counts_as_no_data_and_is_not_cached(fake_imdb, 
 
 
 def test_answers_missing_fields_become_none_not_errors(fake_imdb):
-    fake_imdb.program(SEARCH, answer({"d": [
-        {"id": "tt0133093", "l": "The Matrix", "y": "nineteen", "i": None, "rank": True},
-        {"id": "tt0234215"},  # no title: skipped
-        {"l": "No id"},
-        "not an object",
-    ]}))
-    fake_imdb.program(OVERVIEW, answer({
-        "id": "/title/tt0133093/",
-        "title": {"id": "/title/tt0133093/", "title": "The Matrix", "year": None, "image": "odd"},
-        "ratings": {"rating": "not a number", "ratingCount": -5},
-        "genres": "Action",
-        "plotOutline": None,
-    }))
+    fake_imdb.program(
+        SEARCH,
+        answer(
+            {
+                "d": [
+                    {"id": "tt0133093", "l": "The Matrix", "y": "nineteen", "i": None, "rank": True},
+                    {"id": "tt0234215"},  # no title: skipped
+                    {"l": "No id"},
+                    "not an object",
+                ]
+            }
+        ),
+    )
+    fake_imdb.program(
+        OVERVIEW,
+        answer(
+            {
+                "id": "/title/tt0133093/",
+                "title": {"id": "/title/tt0133093/", "title": "The Matrix", "year": None, "image": "odd"},
+                "ratings": {"rating": "not a number", "ratingCount": -5},
+                "genres": "Action",
+                "plotOutline": None,
+            }
+        ),
+    )
     fake_imdb.program(CREDITS, answer({"cast": None, "crew": {"writer": []}}))
     client = imdb_sync.get_client()
     [result] = client.search("matrix")
     assert (result.imdb_id, result.title, result.year, result.poster_url, result.rank) == (
-        "tt0133093", "The Matrix", None, None, None,
+        "tt0133093",
+        "The Matrix",
+        None,
+        None,
+        None,
     )
     details = client.title_details("tt0133093")
     assert details.title == "The Matrix"
     assert (details.year, details.poster_url, details.rating, details.votes, details.plot) == (
-        None, None, None, None, None,
+        None,
+        None,
+        None,
+        None,
+        None,
     )
     assert (details.genres, details.directors, details.cast) == ((), (), ())
 

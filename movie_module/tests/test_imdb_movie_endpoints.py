@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from conftest import API_DOWN, TEST_RAPIDAPI_KEY
-from movie_module.imdb import sync as imdb_sync
+from movie_module.catalogue import services as imdb_sync
 from movie_module.models import Movie
 from tests.fake_imdb import OVERVIEW, SEARCH, slow
 
@@ -17,6 +17,8 @@ from .factories import MovieFactory
 pytestmark = pytest.mark.django_db
 
 MOVIES = "/api/movies/"
+
+
 def titles(response) -> list[str]:
     return [movie["title"] for movie in response.json()["results"]]
 
@@ -31,10 +33,14 @@ def test_search_adds_the_apis_titles_to_the_local_ones(api_client, fake_imdb):
     assert response.status_code == 200
     assert response.json()["count"] == 4
     assert set(titles(response)) == {
-        "The Matrix", "Matrix of Local Things", "The Matrix Reloaded", "The Matrix Revolutions",
+        "The Matrix",
+        "Matrix of Local Things",
+        "The Matrix Reloaded",
+        "The Matrix Revolutions",
     }
     assert set(Movie.objects.filter(source=Movie.Source.IMDB).values_list("imdb_id", flat=True)) == {
-        "tt0234215", "tt0242653",
+        "tt0234215",
+        "tt0242653",
     }
     assert Movie.objects.get(imdb_id="tt0133093").plot == "Local words."
 
@@ -73,7 +79,10 @@ def test_a_movie_missing_locally_is_fetched_stored_and_shown(api_client, fake_im
     assert response.status_code == 200
     page = response.json()
     assert (page["imdb_id"], page["title"], page["year"], page["runtime_minutes"]) == (
-        "tt0133093", "The Matrix", 1999, 136,
+        "tt0133093",
+        "The Matrix",
+        1999,
+        136,
     )
     assert page["directors"] == ["Lana Wachowski", "Lilly Wachowski"]
     assert page["cast"][:2] == ["Keanu Reeves", "Laurence Fishburne"]
@@ -127,8 +136,12 @@ def test_a_movie_missing_locally_is_a_404_without_a_key(settings, api_client, fa
 def test_a_stale_movie_page_is_served_at_once_and_refreshed_behind_it(settings, api_client, fake_imdb):
     settings.IMDB_READ_TIMEOUT = 2
     fake_imdb.always(OVERVIEW, slow(0.5))
-    MovieFactory(imdb_id="tt0114709", title="Toy Story", imdb_rating=None,
-                 refreshed_at=timezone.now() - timedelta(days=400))
+    MovieFactory(
+        imdb_id="tt0114709",
+        title="Toy Story",
+        imdb_rating=None,
+        refreshed_at=timezone.now() - timedelta(days=400),
+    )
     start = time.monotonic()
     response = api_client.get(f"{MOVIES}tt0114709/")
     assert time.monotonic() - start < 0.5

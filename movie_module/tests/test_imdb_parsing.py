@@ -37,16 +37,26 @@ def test_an_overview_without_a_title_means_not_found(overview):
 def test_odd_details_values_become_none():
     details = parse_details(
         {
-            "title": {"id": "/title/tt0133093/", "title": "  The Matrix  ", "year": 99999,
-                      "runningTimeInMinutes": "136", "image": {"url": "ftp://nope"}},
+            "title": {
+                "id": "/title/tt0133093/",
+                "title": "  The Matrix  ",
+                "year": 99999,
+                "runningTimeInMinutes": "136",
+                "image": {"url": "ftp://nope"},
+            },
             "ratings": {"rating": 11, "ratingCount": "many"},
             "genres": ["Action", None, "Action", 3],
         },
-        {"cast": [{"name": "Keanu Reeves"}, {"name": None}, "x", {"name": "Keanu Reeves"}],
-         "crew": {"director": "Lana"}},
+        {
+            "cast": [{"name": "Keanu Reeves"}, {"name": None}, "x", {"name": "Keanu Reeves"}],
+            "crew": {"director": "Lana"},
+        },
     )
     assert (details.title, details.year, details.runtime_minutes, details.poster_url) == (
-        "The Matrix", None, 136, None,
+        "The Matrix",
+        None,
+        136,
+        None,
     )
     assert (details.rating, details.votes, details.genres) == (None, None, ("Action",))
     assert (details.cast, details.directors) == (("Keanu Reeves",), ())

@@ -7,7 +7,7 @@ import pytest
 from django.core.cache import cache
 from django.utils import timezone
 
-from movie_module.imdb import sync as imdb_sync
+from movie_module.catalogue import services as imdb_sync
 from movie_module.models import Movie
 from tests.fake_imdb import OVERVIEW, SEARCH, SERVER_ERROR, slow
 
@@ -102,8 +102,9 @@ def test_a_missing_movie_is_none_when_the_api_is_off_or_failing(settings, fake_i
 
 @pytest.mark.django_db(transaction=True)
 def test_a_stale_movie_is_refreshed_in_the_background(fake_imdb):
-    movie = MovieFactory(imdb_id="tt0242653", title="Matrix 3", plot="Kept: the API has no plot.",
-                         refreshed_at=long_ago())
+    movie = MovieFactory(
+        imdb_id="tt0242653", title="Matrix 3", plot="Kept: the API has no plot.", refreshed_at=long_ago()
+    )
     future = imdb_sync.refresh_if_stale(movie)
     assert future.result(timeout=5) is imdb_sync.RefreshOutcome.REFRESHED
     movie.refresh_from_db()

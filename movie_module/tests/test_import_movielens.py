@@ -11,7 +11,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from movie_module.models import CorpusRating, Movie
-from movie_module.movielens import parse_movielens_title
+from movie_module.movielens.parsing import parse_movielens_title
 
 from .factories import CorpusRatingFactory, MovieFactory
 

@@ -216,7 +216,7 @@ def test_search_still_finds_movies_after_migrations_rebuilt_the_movie_table(api_
     """On SQLite a migration may rebuild the movie table, dropping the search triggers."""
     from django.db import connection
 
-    from movie_module.search_index import ensure_title_search_triggers
+    from movie_module.catalogue.search_index import ensure_title_search_triggers
 
     if connection.vendor != "sqlite":
         pytest.skip("the FTS5 index exists on SQLite only")

@@ -1,8 +1,9 @@
 import pytest
 
 from conftest import API_DOWN
-from movie_module import model_store, services
 from movie_module.models import Movie
+from movie_module.recommendations import services
+from movie_module.recommendations import store as model_store
 
 from .factories import CorpusRatingFactory, MovieFactory, ReviewFactory, WatchlistItemFactory
 

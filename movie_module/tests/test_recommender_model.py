@@ -174,9 +174,7 @@ def test_a_single_movie_corpus_has_nothing_else_to_recommend():
     assert model.movie_count == 1
     assert model.recommend({"matrix": 5.0}) == []
     assert model.similar("matrix") == []
-    assert PopularityModel().fit(ratings_frame([(1, "matrix", 4.0)])).most_popular(3) == [
-        ("matrix", 8.0)
-    ]
+    assert PopularityModel().fit(ratings_frame([(1, "matrix", 4.0)])).most_popular(3) == [("matrix", 8.0)]
 
 
 def test_imdb_string_ids_come_back_as_plain_strings():

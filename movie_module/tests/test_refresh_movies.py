@@ -43,7 +43,9 @@ def test_stale_movies_are_refreshed_and_counted(fake_imdb):
     fresh.refresh_from_db()
     assert fresh.refreshed_at < days_ago(2)
     assert {request.query["tconst"] for request in fake_imdb.requests_to(OVERVIEW)} == {
-        "tt0133093", "tt0114709", "tt0000001",
+        "tt0133093",
+        "tt0114709",
+        "tt0000001",
     }
 
 

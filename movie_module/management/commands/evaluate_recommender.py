@@ -3,7 +3,8 @@ from pathlib import Path
 import pandas as pd
 from django.core.management.base import BaseCommand, CommandError
 
-from movie_module import model_store, movielens
+from movie_module.movielens import parsing as movielens
+from movie_module.recommendations import store as model_store
 from movie_module.recommender import ItemSimilarityModel, PopularityModel
 from movie_module.recommender.evaluation import evaluate, holdout_split
 

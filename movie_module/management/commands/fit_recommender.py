@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand
 
-from movie_module import model_store, services
+from movie_module.recommendations import services
+from movie_module.recommendations import store as model_store
 
 
 class Command(BaseCommand):

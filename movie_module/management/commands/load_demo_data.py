@@ -2,7 +2,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from api.response_cache import invalidate
-from movie_module import demo
+from movie_module.catalogue import demo
 from movie_module.models import CorpusRating, Movie
 from movie_module.signals import MOVIES
 

@@ -21,9 +21,9 @@ from django.db.models import F, Q
 from django.utils import timezone
 from tqdm import tqdm
 
+from movie_module.catalogue.services import RefreshOutcome, refresh_movie
 from movie_module.imdb.client import ImdbClient, ImdbConfig
 from movie_module.imdb.errors import ImdbCircuitOpen, ImdbError
-from movie_module.imdb.sync import RefreshOutcome, refresh_movie
 from movie_module.models import Movie
 
 
@@ -53,16 +53,22 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--older-than-days", type=non_negative_int, default=None,
+            "--older-than-days",
+            type=non_negative_int,
+            default=None,
             help="refresh movies whose details are older than this (default IMDB_REFRESH_AFTER_DAYS)",
         )
         parser.add_argument("--limit", type=positive_int, default=None, help="refresh at most this many")
         parser.add_argument(
-            "--concurrency", type=positive_int, default=None,
+            "--concurrency",
+            type=positive_int,
+            default=None,
             help="requests in flight at once (default IMDB_REFRESH_CONCURRENCY)",
         )
         parser.add_argument(
-            "--rate", type=positive_float, default=None,
+            "--rate",
+            type=positive_float,
+            default=None,
             help="API requests per second at most (default IMDB_RATE_PER_SECOND)",
         )
 

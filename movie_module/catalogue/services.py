@@ -15,13 +15,12 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from api.response_cache import invalidate
-
-from ..models import Movie
-from ..signals import MOVIES
-from .client import ImdbClient, ImdbConfig
-from .errors import ImdbCircuitOpen, ImdbError
-from .matching import wanted_title
-from .parsing import TitleDetails, title_id
+from movie_module.imdb.client import ImdbClient, ImdbConfig
+from movie_module.imdb.errors import ImdbCircuitOpen, ImdbError
+from movie_module.imdb.matching import wanted_title
+from movie_module.imdb.parsing import TitleDetails, title_id
+from movie_module.models import Movie
+from movie_module.signals import MOVIES
 
 logger = logging.getLogger(__name__)
 

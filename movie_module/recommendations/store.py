@@ -17,8 +17,8 @@ import pandas as pd
 from django.conf import settings
 from django.db.models import Max
 
-from .models import CorpusRating, Movie, Review
-from .recommender import ItemSimilarityModel, ModelFileError, PopularityModel
+from movie_module.models import CorpusRating, Movie, Review
+from movie_module.recommender import ItemSimilarityModel, ModelFileError, PopularityModel
 
 logger = logging.getLogger(__name__)
 

@@ -2,8 +2,7 @@ import django_filters
 from django.db.models import F
 
 from authentication.usernames import username_key
-
-from .models import Review, WatchlistItem, imdb_id_validator
+from movie_module.models import Review, WatchlistItem, imdb_id_validator
 
 
 class OrderingChoiceFilter(django_filters.ChoiceFilter):

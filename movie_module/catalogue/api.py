@@ -1,0 +1,154 @@
+"""The catalogue's views: the movie list and search, the movie page, its reviews and similar movies."""
+
+import json
+import re
+
+from django.http import Http404, HttpResponse
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import permissions, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+
+from api.exceptions import error_responses
+from api.response_cache import cached_response, cached_value
+from movie_module.models import IMDB_ID_PATTERN, Movie
+from movie_module.recommendations import services as recommendations
+from movie_module.recommendations.api import resolved
+from movie_module.recommendations.serializers import RecommendationQuerySerializer, SimilarMoviesSerializer
+from movie_module.serializers import MovieSummarySerializer
+from movie_module.signals import MOVIES, REVIEWS, WATCHLISTS, reviews_generation, watchlist_generation
+from movie_module.tracking import selectors as tracking_selectors
+from movie_module.tracking.serializers import MeSerializer, ReviewSerializer
+
+from . import selectors
+from . import services as imdb_sync
+from .serializers import MoviePageSerializer
+
+IMDB_ID = re.compile(IMDB_ID_PATTERN)
+
+
+NO_ME = b'"me":null}'  # how the movie page's JSON ends before `me` is written in
+
+
+MOVIE_FIELDS_IN_REVIEWS = ("imdb_id", "title", "year", "poster_url")
+
+
+def movie_or_404(imdb_id: str) -> Movie:
+    """A movie of the catalogue, fetched from the IMDb API when missing and configured."""
+    if not IMDB_ID.match(imdb_id):
+        raise Http404(f"No movie has the IMDb id {imdb_id!r}.")
+    movie = Movie.objects.filter(imdb_id=imdb_id).first() or imdb_sync.fetch_movie(imdb_id)
+    if movie is None:
+        raise Http404(f"No movie has the IMDb id {imdb_id!r}.")
+    return movie
+
+
+def movie_for_input(imdb_id: str) -> Movie:
+    """The movie a request body names, or a 400 on `imdb_id`."""
+    try:
+        return movie_or_404(imdb_id)
+    except Http404:
+        raise ValidationError({"imdb_id": ["No movie has this IMDb id."]}) from None
+
+
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[
+            OpenApiParameter("search", {"type": "string", "maxLength": 200}, description="Words of the title")
+        ],
+        responses={200: MovieSummarySerializer(many=True), **error_responses(400, 401, 404)},
+    )
+)
+class MovieViewSet(viewsets.ReadOnlyModelViewSet):
+    """The catalogue and the movie page."""
+
+    serializer_class = MovieSummarySerializer
+    permission_classes = [permissions.AllowAny]
+    lookup_field = "imdb_id"
+    lookup_value_regex = "[^/]+"
+    filter_backends = []
+
+    def get_queryset(self):
+        search = self.request.query_params.get("search", "").strip()
+        if len(search) > 200:
+            raise ValidationError({"search": ["Ensure this field has no more than 200 characters."]})
+        if search:
+            imdb_sync.store_search_results(search)
+        return selectors.movie_list(search=search)
+
+    def list(self, request):
+        return cached_response(request, depends_on=[MOVIES, REVIEWS], build=self._list_data)
+
+    def _list_data(self) -> dict:
+        page = self.paginate_queryset(self.get_queryset())
+        selectors.attach_review_stats(page)
+        return self.get_paginated_response(MovieSummarySerializer(page, many=True).data).data
+
+    @extend_schema(responses={200: MoviePageSerializer, **error_responses(401, 404)})
+    def retrieve(self, request, imdb_id=None):
+        if not IMDB_ID.match(imdb_id):
+            raise Http404(f"No movie has the IMDb id {imdb_id!r}.")
+        # The page but `me` is the same for everyone: cached, rendered, until the movie, a
+        # review or a watchlist changes. `me` is the caller's own, written into it.
+        movie_id, movie_fields, shared_json = cached_value(
+            f"movie-page:{imdb_id}", [MOVIES, REVIEWS, WATCHLISTS], lambda: self._shared_page(imdb_id)
+        )
+        me = None
+        if request.user.is_authenticated:
+            relation = self._relation(movie_id, request.user)
+            movie = Movie(id=movie_id, **movie_fields)
+            me = tracking_selectors.movie_for_user(movie=movie, user=request.user, relation=relation)
+            me = MeSerializer(me).data
+        if request.accepted_renderer.format != "json":  # the browsable API, with DEBUG
+            return Response({**json.loads(shared_json), "me": me})
+        if me is not None:
+            shared_json = shared_json[: -len(NO_ME)] + b'"me":' + JSONRenderer().render(me) + b"}"
+        return HttpResponse(shared_json, content_type="application/json")
+
+    def _relation(self, movie_id: int, user) -> tracking_selectors.MovieRelation:
+        """The caller's relation to the movie, from a cached map of all of theirs when it fits."""
+
+        def all_relations():
+            relations = tracking_selectors.user_movie_relations(user=user)
+            return False if relations is None else relations  # False: too many, and cached so
+
+        relations = cached_value(
+            f"movie-relations:{user.pk}",
+            [watchlist_generation(user.pk), reviews_generation(user.pk)],
+            all_relations,
+        )
+        if relations is False:
+            return tracking_selectors.movie_relation(movie_id=movie_id, user=user)
+        return relations.get(movie_id, tracking_selectors.NO_RELATION)
+
+    def _shared_page(self, imdb_id: str) -> tuple[int, dict, bytes]:
+        """The movie's id, the fields a review shows of it, and the page as JSON with `me` null."""
+        movie = selectors.movie_page(imdb_id=imdb_id)
+        if not movie:
+            movie_or_404(imdb_id)  # fetched from the IMDb API when it can be
+            movie = selectors.movie_page(imdb_id=imdb_id)
+        imdb_sync.refresh_if_stale(movie)
+        shared_json = JSONRenderer().render(MoviePageSerializer(movie, context={"me": None}).data)
+        assert shared_json.endswith(NO_ME)  # `me` is the page's last field
+        return movie.id, {field: getattr(movie, field) for field in MOVIE_FIELDS_IN_REVIEWS}, shared_json
+
+    @extend_schema(responses={200: ReviewSerializer(many=True), **error_responses(401, 404)})
+    @action(detail=True, methods=["get"])
+    def reviews(self, request, imdb_id=None):
+        movie = movie_or_404(imdb_id)
+        page = self.paginate_queryset(tracking_selectors.review_list().filter(movie=movie))
+        return self.get_paginated_response(ReviewSerializer(page, many=True).data)
+
+    @extend_schema(
+        parameters=[RecommendationQuerySerializer],
+        responses={200: SimilarMoviesSerializer, **error_responses(400, 401, 404)},
+    )
+    @action(detail=True, methods=["get"])
+    def similar(self, request, imdb_id=None):
+        query = RecommendationQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        movie = movie_or_404(imdb_id)
+        recommended = recommendations.similar_titles(movie=movie, limit=query.validated_data["limit"])
+        return Response({"results": resolved(recommended)})

@@ -1,0 +1,167 @@
+"""The watchlist and review views: thin, they parse, call a service or selector, and answer."""
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import mixins, permissions, status, viewsets
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+
+from api.exceptions import error_responses
+from api.response_cache import cached_response
+from authentication.signals import USERNAMES
+from movie_module.catalogue.api import movie_for_input
+from movie_module.catalogue.selectors import attach_review_stats
+from movie_module.models import IMDB_ID_PATTERN, Review, WatchlistItem
+from movie_module.signals import MOVIES, REVIEWS, watchlist_generation
+
+from . import selectors, services
+from .filters import ReviewFilter, WatchlistFilter
+from .serializers import (
+    ReviewCreateSerializer,
+    ReviewSerializer,
+    ReviewUpdateSerializer,
+    WatchlistAddSerializer,
+    WatchlistItemSerializer,
+    WatchlistUpdateSerializer,
+)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        # The filter takes the words `true` and `false`, not any boolean spelling.
+        parameters=[OpenApiParameter("watched", OpenApiTypes.STR, enum=["true", "false"])],
+        responses={200: WatchlistItemSerializer(many=True), **error_responses(400, 401, 404)},
+    ),
+    retrieve=extend_schema(responses={200: WatchlistItemSerializer, **error_responses(401, 404)}),
+    destroy=extend_schema(responses={204: None, **error_responses(401, 404)}),
+)
+class WatchlistViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """The caller's watchlist; another user's item answers 404."""
+
+    serializer_class = WatchlistItemSerializer
+    permission_classes = [permissions.IsAuthenticated]
+    filterset_class = WatchlistFilter
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation has no user
+            return WatchlistItem.objects.none()
+        return selectors.user_watchlist(user=self.request.user)
+
+    @extend_schema(
+        request=WatchlistAddSerializer,
+        responses={200: WatchlistItemSerializer, 201: WatchlistItemSerializer, **error_responses(400, 401)},
+    )
+    def create(self, request):
+        body = WatchlistAddSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        movie = movie_for_input(body.validated_data["imdb_id"])
+        item, created = services.watchlist_add(user=request.user, movie=movie)
+        return self._item_response(item, status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+    @extend_schema(
+        request=WatchlistUpdateSerializer,
+        responses={200: WatchlistItemSerializer, **error_responses(400, 401, 404)},
+    )
+    def partial_update(self, request, pk=None):
+        item = self.get_object()
+        body = WatchlistUpdateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        services.watchlist_item_set_watched(item=item, **body.validated_data)
+        return self._item_response(item, status.HTTP_200_OK)
+
+    def list(self, request):
+        return cached_response(
+            request,
+            depends_on=[watchlist_generation(request.user.pk), MOVIES, REVIEWS],
+            build=self._list_data,
+            key_parts=[request.user.pk],
+        )
+
+    def _list_data(self) -> dict:
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        attach_review_stats(item.movie for item in page)
+        return self.get_paginated_response(WatchlistItemSerializer(page, many=True).data).data
+
+    def retrieve(self, request, pk=None):
+        return self._item_response(self.get_object(), status.HTTP_200_OK)
+
+    def perform_destroy(self, instance):
+        services.watchlist_item_delete(item=instance)
+
+    def _item_response(self, item, status_code):
+        attach_review_stats([item.movie])
+        return Response(WatchlistItemSerializer(item).data, status=status_code)
+
+
+class IsAuthorOrReadOnly(permissions.BasePermission):
+    message = "Only the author of a review can change it."
+
+    def has_object_permission(self, request, view, obj):
+        return request.method in permissions.SAFE_METHODS or obj.user_id == request.user.id
+
+
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[OpenApiParameter("movie", str, pattern=IMDB_ID_PATTERN, description="An IMDb id")],
+        responses={200: ReviewSerializer(many=True), **error_responses(400, 401, 404)},
+    ),
+    retrieve=extend_schema(responses={200: ReviewSerializer, **error_responses(401, 404)}),
+    destroy=extend_schema(responses={204: None, **error_responses(401, 403, 404)}),
+)
+class ReviewViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Reviews: public to read, the author's to write."""
+
+    serializer_class = ReviewSerializer
+    permission_classes = [permissions.IsAuthenticatedOrReadOnly, IsAuthorOrReadOnly]
+    filterset_class = ReviewFilter
+
+    def get_queryset(self):
+        return selectors.review_list()
+
+    def list(self, request):
+        uncached_list = super().list
+        return cached_response(
+            request, depends_on=[REVIEWS, MOVIES, USERNAMES], build=lambda: uncached_list(request).data
+        )
+
+    @extend_schema(
+        request=ReviewCreateSerializer, responses={201: ReviewSerializer, **error_responses(400, 401)}
+    )
+    def create(self, request):
+        body = ReviewCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        fields = dict(body.validated_data)
+        movie = movie_for_input(fields.pop("imdb_id"))
+        try:
+            review = services.review_create(user=request.user, movie=movie, **fields)
+        except services.AlreadyReviewed:
+            raise ValidationError({"imdb_id": ["You have already reviewed this movie."]}) from None
+        return Response(self._reread(review), status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=ReviewUpdateSerializer,
+        responses={200: ReviewSerializer, **error_responses(400, 401, 403, 404)},
+    )
+    def partial_update(self, request, pk=None):
+        review = self.get_object()
+        body = ReviewUpdateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        if body.validated_data:
+            services.review_update(review=review, **body.validated_data)
+        return Response(self._reread(review))
+
+    def perform_destroy(self, instance):
+        services.review_delete(review=instance)
+
+    def _reread(self, review: Review):
+        return ReviewSerializer(self.get_queryset().get(pk=review.pk)).data

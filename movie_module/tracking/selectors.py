@@ -1,0 +1,107 @@
+"""Reads of watchlists and reviews, shaped once so each list runs a constant number of queries."""
+
+from django.db import connection
+from django.db.models import (
+    QuerySet,
+)
+
+from movie_module.catalogue.selectors import SUMMARY_FIELDS
+from movie_module.models import Movie, Review, WatchlistItem
+
+WATCHLIST_ITEM_FIELDS = ["id", "user", "movie", "added_at", "watched", "watched_at"]
+
+
+# A user's relation to one movie: (watchlist item id, watched, review id); None where absent.
+MovieRelation = tuple[int | None, bool, int | None]
+
+
+NO_RELATION: MovieRelation = (None, False, None)
+
+
+# Past this many watchlist items or reviews, a user's relations are read movie by movie.
+RELATIONS_IN_ONE_READ = 2000
+
+
+def user_movie_relations(*, user) -> dict[int, MovieRelation] | None:
+    """Every movie the user has on their watchlist or has reviewed, by movie id.
+
+    None when the user has more than RELATIONS_IN_ONE_READ of either: then
+    `movie_relation` reads one movie's.
+    """
+    limit = RELATIONS_IN_ONE_READ
+    items = WatchlistItem.objects.filter(user=user).values_list("movie_id", "id", "watched")
+    items = list(items[: limit + 1])
+    reviews = list(Review.objects.filter(user=user).values_list("movie_id", "id")[: limit + 1])
+    if len(items) > limit or len(reviews) > limit:
+        return None
+    relations = {movie_id: (item_id, watched, None) for movie_id, item_id, watched in items}
+    for movie_id, review_id in reviews:
+        item_id, watched, _ = relations.get(movie_id, NO_RELATION)
+        relations[movie_id] = (item_id, watched, review_id)
+    return relations
+
+
+def movie_relation(*, movie_id: int, user) -> MovieRelation:
+    """The user's relation to one movie, in one query."""
+    # Plain SQL: the ORM cannot join two unrelated rows.
+    reviews = connection.ops.quote_name(Review._meta.db_table)
+    items = connection.ops.quote_name(WatchlistItem._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT item.id, item.watched, review.id FROM (SELECT 1 AS one) AS anchor "
+            f"LEFT JOIN {items} AS item ON item.user_id = %s AND item.movie_id = %s "
+            f"LEFT JOIN {reviews} AS review ON review.user_id = %s AND review.movie_id = %s",
+            [user.pk, movie_id, user.pk, movie_id],
+        )
+        watchlist_id, watched, review_id = cursor.fetchone()
+    return watchlist_id, bool(watched), review_id
+
+
+def movie_for_user(*, movie: Movie, user, relation: MovieRelation) -> dict:
+    """The movie page's `me` block: the caller's `relation` to the movie, with their review."""
+    watchlist_id, watched, review_id = relation
+    review = None
+    if review_id is not None:
+        review = Review.objects.get(pk=review_id)
+        review.movie, review.user = movie, user
+    return {
+        "in_watchlist": watchlist_id is not None,
+        "watched": watched,
+        "watchlist_id": watchlist_id,
+        "review": review,
+    }
+
+
+def user_watchlist(*, user) -> QuerySet:
+    """The user's watchlist items with their movies, newest first.
+
+    Pass a page of them through `attach_review_stats` before showing movie summaries.
+    """
+    return (
+        WatchlistItem.objects.filter(user=user)
+        .select_related("movie")
+        .only(*WATCHLIST_ITEM_FIELDS, *(f"movie__{field}" for field in SUMMARY_FIELDS))
+        .order_by("-added_at", "-id")
+    )
+
+
+def review_list() -> QuerySet:
+    """Reviews with their movie and author, newest first."""
+    return (
+        Review.objects.select_related("movie", "user")
+        .only(
+            "id",
+            "rating",
+            "body",
+            "contains_spoilers",
+            "created_at",
+            "updated_at",
+            "movie__imdb_id",
+            "movie__title",
+            "movie__year",
+            "movie__poster_url",
+            "user__id",
+            "user__username",
+        )
+        .order_by("-created_at", "-id")
+    )

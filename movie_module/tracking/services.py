@@ -1,0 +1,67 @@
+"""Every write on watchlists and reviews that carries a rule."""
+
+import datetime
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from movie_module.models import Movie, Review, WatchlistItem
+
+
+class AlreadyReviewed(Exception):
+    """The user has reviewed this movie already."""
+
+
+def watchlist_add(*, user, movie: Movie) -> tuple[WatchlistItem, bool]:
+    """Put a movie on the user's watchlist; returns (item, created).
+
+    Adding twice returns the existing item, also when two requests race: the unique
+    constraint settles it and get_or_create rereads the winner.
+    """
+    return WatchlistItem.objects.get_or_create(user=user, movie=movie)
+
+
+def watchlist_item_set_watched(
+    *, item: WatchlistItem, watched: bool, watched_at: datetime.datetime | None = None
+) -> WatchlistItem:
+    """Mark an item watched (at `watched_at`, default now) or not watched."""
+    item.watched = watched
+    item.watched_at = (watched_at or timezone.now()) if watched else None
+    item.save(update_fields=["watched", "watched_at"])
+    return item
+
+
+def watchlist_item_delete(*, item: WatchlistItem) -> None:
+    item.delete()
+
+
+@transaction.atomic
+def review_create(*, user, movie: Movie, rating, body: str = "", contains_spoilers: bool = False) -> Review:
+    """Write a review, and mark the movie watched on the user's watchlist if it is there.
+
+    Raises AlreadyReviewed when the user has a review of this movie, also under a race.
+    """
+    try:
+        with transaction.atomic():
+            review = Review.objects.create(
+                user=user, movie=movie, rating=rating, body=body, contains_spoilers=contains_spoilers
+            )
+    except IntegrityError as error:
+        raise AlreadyReviewed from error
+    # No signal from update(): cached watchlists depend on the reviews, which the create changed.
+    WatchlistItem.objects.filter(user=user, movie=movie, watched=False).update(
+        watched=True, watched_at=review.created_at
+    )
+    return review
+
+
+def review_update(*, review: Review, **changes) -> Review:
+    for field, value in changes.items():
+        setattr(review, field, value)
+    review.save(update_fields=[*changes, "updated_at"])
+    return review
+
+
+def review_delete(*, review: Review) -> None:
+    """Delete a review; the watchlist item stays as it is."""
+    review.delete()
