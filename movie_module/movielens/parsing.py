@@ -5,8 +5,6 @@ Nothing here writes to the database: movielens/importing.py does."""
 from __future__ import annotations
 
 import csv
-import re
-import unicodedata
 import warnings
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -17,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from movie_module.models import Movie
+from movie_module.titles import ParsedTitle, parse_title, title_names
 
 DEFAULT_BATCH_SIZE = 20_000
 
@@ -151,81 +150,17 @@ def detect_layout(folder: Path) -> Layout:
 
 
 # MovieLens puts a title's leading article last: "Matrix, The", "Cité des enfants perdus, La".
-# fmt: off
-TRAILING_ARTICLES = {
-    "The", "A", "An", "La", "Le", "Les", "L'", "Il", "I", "Lo", "Gli", "El", "Los", "Las",
-    "Un", "Une", "Una", "Die", "Der", "Das", "Den", "Det", "De", "Het", "O", "Os", "As",
-}
-
-
-# Leading words a match key ignores, so "A Bug's Life" also matches "Bug's Life".
-KEY_ARTICLES = {"the", "a", "an", "la", "le", "les", "l", "il", "lo", "el", "los", "las", "die", "der", "das"}
-
-
-# fmt: on
-YEAR_AT_END = re.compile(r"\s*\((\d{4})(?:\s*[-–]\s*\d{0,4})?\)\s*$")
-
-
 def parse_movielens_title(raw_title: str) -> tuple[str, int | None, tuple[str, ...]]:
     """Split a MovieLens title such as "Cité des enfants perdus, La (City of Lost Children,
     The) (1995)" into a display title with each article back in front ("La Cité des enfants
     perdus (The City of Lost Children)"), the year (None when absent) and its match keys."""
-    text = raw_title.strip()
-    year = None
-    found = YEAR_AT_END.search(text)
-    if found:
-        year = int(found.group(1))
-        text = text[: found.start()]
-    main, alternatives = split_alternative_titles(text)
-    names = [article_in_front(main), *(article_in_front(name) for name in alternatives)]
-    title = names[0] + "".join(f" ({name})" for name in names[1:])
-    return title[:TITLE_MAX_LENGTH], year, match_keys(title, names)
-
-
-def split_alternative_titles(text: str) -> tuple[str, list[str]]:
-    """Split trailing alternative titles off: "Postino, Il (The Postman)" gives
-    ("Postino, Il", ["The Postman"])."""
-    alternatives = []
-    text = text.strip()
-    while text.endswith(")"):
-        depth = 0
-        for position in range(len(text) - 1, -1, -1):
-            depth += {")": 1, "(": -1}.get(text[position], 0)
-            if depth == 0:
-                break
-        if depth or position == 0:
-            break
-        inner = text[position + 1 : -1].strip()
-        alternatives.insert(0, re.sub(r"^a\.k\.a\.?\s*", "", inner, flags=re.IGNORECASE))
-        text = text[:position].rstrip()
-    return text, [name for name in alternatives if name]
-
-
-def article_in_front(name: str) -> str:
-    head, separator, last_word = name.rpartition(", ")
-    if separator and last_word in TRAILING_ARTICLES:
-        return f"{last_word}{head}" if last_word.endswith("'") else f"{last_word} {head}"
-    return name
-
-
-def title_key(title: str) -> str:
-    """Lower case, no accents, punctuation or leading article: "The Matrix!" → "matrix"."""
-    text = unicodedata.normalize("NFKD", title)
-    text = "".join(character for character in text if not unicodedata.combining(character))
-    words = re.sub(r"[^\w\s]", " ", text.casefold().replace("&", " and ")).split()
-    if len(words) > 1 and words[0] in KEY_ARTICLES:
-        words = words[1:]
-    return " ".join(words)
-
-
-def match_keys(title: str, names: list[str]) -> tuple[str, ...]:
-    keys = [title_key(title), *(title_key(name) for name in names)]
-    return tuple(dict.fromkeys(key for key in keys if key))
+    parsed = parse_title(raw_title)
+    return parsed.display[:TITLE_MAX_LENGTH], parsed.year, parsed.keys
 
 
 def catalogue_match_keys(title: str) -> tuple[str, ...]:
-    main, alternatives = split_alternative_titles(title)
-    return match_keys(title, [main, *alternatives])
+    """The match keys of a catalogue movie's title (which carries no year)."""
+    return ParsedTitle(names=title_names(title), year=None).keys
 
 
 def read_rows(path: Path, layout: Layout, required: tuple[str, ...]) -> Iterator[dict]:
