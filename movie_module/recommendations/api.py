@@ -39,6 +39,6 @@ class RecommendationsView(APIView):
             {
                 "source": answer.source,
                 "based_on": SeedReviewSerializer(answer.based_on, many=True).data,
-                "results": resolved(answer.titles),
+                "results": resolved(answer.results),
             }
         )

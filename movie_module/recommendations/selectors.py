@@ -13,8 +13,7 @@ def movies_for_recommendations(recommended) -> list[Movie | None]:
     """
     known = Movie.objects.in_bulk([pair.movie_id for pair in recommended if pair.movie_id])
     movies = [
-        known.get(pair.movie_id) or imdb_sync.resolve_title(pair.title, getattr(pair, "year", None))
-        for pair in recommended
+        known.get(pair.movie_id) or imdb_sync.resolve_title(pair.title, pair.year) for pair in recommended
     ]
     attach_review_stats(movie for movie in movies if movie is not None)
     return movies

@@ -4,56 +4,45 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Avg, Count
+from django.db.models import Count, Sum
 
 from movie_module.models import CorpusRating, Movie, Review, WatchlistItem
 from movie_module.recommendations import store as model_store
-
-SEED_THRESHOLD = 3.5  # reviews above this many stars are the recommender's seeds
-
-
-POPULARITY_PRIOR = 100.0  # as PopularityModel's prior_strength
+from movie_module.recommender import SEED_THRESHOLD, PopularityModel
 
 
-class RecommendedTitle(tuple):
-    """A `(title, score)` pair, as the recommender speaks, that also remembers which
-    catalogue movie it came from so the API can resolve it without guessing by title."""
+@dataclass(frozen=True)
+class Recommended:
+    """One recommended movie: the seed's `(title, score)` pair (`pair`), and the catalogue
+    movie the model named, so the API resolves it by id rather than by title."""
 
-    movie_id: int | None
-    year: int | None
-
-    def __new__(cls, title: str, score: float, movie_id: int | None = None, year: int | None = None):
-        pair = super().__new__(cls, (title, score))
-        pair.movie_id = movie_id
-        pair.year = year
-        return pair
+    title: str
+    score: float  # 0 to 10, higher is better
+    movie_id: int | None = None
+    year: int | None = None
 
     @property
-    def title(self) -> str:
-        return self[0]
-
-    @property
-    def score(self) -> float:
-        return self[1]
+    def pair(self) -> tuple[str, float]:
+        return (self.title, self.score)
 
 
 @dataclass(frozen=True)
 class Recommendations:
     source: str  # "similarity" or "popular"
     based_on: list[Review]
-    titles: list[RecommendedTitle]
+    results: list[Recommended]
 
 
-def _titled(pairs: list[tuple[int, float]], titles: dict | None = None) -> list[RecommendedTitle]:
-    """Name each `(movie_id, score)` pair: by the fitted model's titles, else the catalogue's."""
+def named(scored: list[tuple[int, float]], titles: dict | None = None) -> list[Recommended]:
+    """Each `(movie_id, score)` of a model with its title: the fitted model's, else the catalogue's."""
     if titles is None:
         titles = {
             movie.id: (movie.title, movie.year)
-            for movie in Movie.objects.in_bulk([movie_id for movie_id, _ in pairs]).values()
+            for movie in Movie.objects.in_bulk([movie_id for movie_id, _ in scored]).values()
         }
     return [
-        RecommendedTitle(titles[movie_id][0], round(score, 2), movie_id, titles[movie_id][1])
-        for movie_id, score in pairs
+        Recommended(titles[movie_id][0], round(score, 2), movie_id, titles[movie_id][1])
+        for movie_id, score in scored
         if movie_id in titles
     ]
 
@@ -78,41 +67,41 @@ def recommend_for_user(*, user, limit: int = 10) -> Recommendations:
     if seeds and models is not None:
         pairs = models.similarity.recommend(ratings, n=limit, exclude=exclude)
         if pairs:
-            return Recommendations("similarity", seeds, _titled(pairs, models.titles))
+            return Recommendations("similarity", seeds, named(pairs, models.titles))
     return Recommendations("popular", seeds, popular_titles(limit=limit, exclude={*ratings, *exclude}))
 
 
-def recommend_titles(user, limit: int = 10) -> list[RecommendedTitle]:
-    """The recommender's answer for a user: `[('The Matrix', 9.4), ...]`, best first."""
-    return recommend_for_user(user=user, limit=limit).titles
+def recommend_titles(user, limit: int = 10) -> list[tuple[str, float]]:
+    """The recommender's answer for a user as the seed speaks it: `[('The Matrix', 9.4), ...]`,
+    best first."""
+    return [recommended.pair for recommended in recommend_for_user(user=user, limit=limit).results]
 
 
-def popular_titles(*, limit: int, exclude=()) -> list[RecommendedTitle]:
-    """The most popular movies by rating count and mean (a damped mean), best first."""
+def popular_titles(*, limit: int, exclude=()) -> list[Recommended]:
+    """The most popular movies by their damped mean rating (PopularityModel), best first."""
     models = model_store.current_models()
     if models is not None:
-        return _titled(models.popularity.most_popular(limit, exclude=exclude), models.titles)
-    # Never fitted yet: the same damped mean, straight from the database.
-    rows = list(CorpusRating.objects.values("movie_id").annotate(count=Count("id"), mean=Avg("rating")))
-    total_count = sum(row["count"] for row in rows)
-    global_mean = sum(float(row["mean"]) * row["count"] for row in rows) / total_count if total_count else 0.0
-    scored = []
-    for row in rows:
-        if row["movie_id"] in exclude:
-            continue
-        count, total = row["count"], float(row["mean"]) * row["count"]
-        damped_mean = (total + POPULARITY_PRIOR * global_mean) / (count + POPULARITY_PRIOR)
-        scored.append((2 * damped_mean, count, row["movie_id"]))
-    scored.sort(key=lambda entry: (-entry[0], -entry[1], entry[2]))
-    return _titled([(movie_id, score) for score, _, movie_id in scored[:limit]])
+        return named(models.popularity.most_popular(limit, exclude=exclude), models.titles)
+    # Never fitted yet: the same model, from the database's per-movie totals.
+    rows = list(
+        CorpusRating.objects.order_by()
+        .values("movie_id")
+        .annotate(count=Count("id"), total=Sum("rating"))
+        .values_list("movie_id", "count", "total")
+    )
+    if not rows:
+        return []
+    movie_ids, counts, totals = zip(*rows, strict=True)
+    model = PopularityModel().fit_totals(movie_ids, counts, [float(total) for total in totals])
+    return named(model.most_popular(limit, exclude=exclude))
 
 
-def similar_titles(*, movie: Movie, limit: int = 10) -> list[RecommendedTitle]:
+def similar_titles(*, movie: Movie, limit: int = 10) -> list[Recommended]:
     """Movies whose raters also loved `movie`, best first; [] before the first fit."""
     models = model_store.current_models()
     if models is None:
         return []
-    return _titled(models.similarity.similar(movie.id, n=limit), models.titles)
+    return named(models.similarity.similar(movie.id, n=limit), models.titles)
 
 
 def recommender_refit_if_due() -> dict | None:

@@ -5,7 +5,7 @@ model.recommend({movie_id: rating, ...}, n=10, exclude=())  # [(movie_id, score)
 """
 
 from .popularity import PopularityModel
-from .similarity import ItemSimilarityModel
+from .similarity import SEED_THRESHOLD, ItemSimilarityModel
 from .storage import ModelFileError
 
-__all__ = ["ItemSimilarityModel", "ModelFileError", "PopularityModel"]
+__all__ = ["SEED_THRESHOLD", "ItemSimilarityModel", "ModelFileError", "PopularityModel"]

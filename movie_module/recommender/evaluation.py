@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .similarity import SEED_THRESHOLD
+
 
 def holdout_split(
     ratings: pd.DataFrame, fraction: float = 0.2, min_ratings: int = 5, seed: int = 42
@@ -29,7 +31,7 @@ def holdout_split(
 
 
 def evaluate(
-    model, train: pd.DataFrame, test: pd.DataFrame, k: int = 10, relevant_threshold: float = 3.5
+    model, train: pd.DataFrame, test: pd.DataFrame, k: int = 10, relevant_threshold: float = SEED_THRESHOLD
 ) -> dict[str, float]:
     """Score `model`'s top-`k` lists against the held-out ratings.
 

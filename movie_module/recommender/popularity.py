@@ -30,16 +30,22 @@ class PopularityModel:
         """Learn each movie's damped mean from `ratings` (columns user_id, movie_id, rating)
         and return the model itself. Raises ValueError for malformed ratings."""
         indexed = index_ratings(ratings)
-        movie_count = indexed.movie_count
-        counts = np.bincount(indexed.movie_codes, minlength=movie_count)
-        totals = np.bincount(indexed.movie_codes, weights=indexed.ratings, minlength=movie_count)
-        global_mean = float(indexed.ratings.mean()) if len(indexed.ratings) else 0.0
+        counts = np.bincount(indexed.movie_codes, minlength=indexed.movie_count)
+        totals = np.bincount(indexed.movie_codes, weights=indexed.ratings, minlength=indexed.movie_count)
+        return self.fit_totals(indexed.movie_ids, counts, totals)
+
+    def fit_totals(self, movie_ids, counts, totals) -> PopularityModel:
+        """Learn from each movie's rating count and sum of ratings (arrays in the same order),
+        as a database's GROUP BY gives them; return the model itself."""
+        movie_ids, counts = np.asarray(movie_ids), np.asarray(counts, dtype=np.float64)
+        totals = np.asarray(totals, dtype=np.float64)
+        global_mean = float(totals.sum() / counts.sum()) if counts.sum() else 0.0
         damped_means = (totals + self.prior_strength * global_mean) / (counts + self.prior_strength)
         # Shown on the same 0-10 scale as the similarity model: twice the star rating.
         scores = 2.0 * damped_means
         # Ties go to the more rated movie, then to the smaller id.
-        order = np.lexsort((np.arange(movie_count), -counts, -scores))
-        self._set_state(movie_ids=indexed.movie_ids[order], scores=scores[order])
+        order = np.lexsort((movie_ids, -counts, -scores))
+        self._set_state(movie_ids=movie_ids[order], scores=scores[order])
         return self
 
     def most_popular(self, n: int = 10, exclude: Iterable = ()) -> list[tuple[object, float]]:

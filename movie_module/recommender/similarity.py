@@ -14,6 +14,8 @@ from .neighbours import top_k_similarities
 from .ranking import best_first
 from .storage import load_arrays, save_arrays
 
+# Ratings above this many stars are liked: the seeds of a recommendation, and what
+# evaluation counts as relevant. The product's one threshold (../shared/API.md).
 SEED_THRESHOLD = 3.5
 
 
