@@ -11,12 +11,7 @@ from rest_framework_simplejwt.exceptions import AuthenticationFailed, TokenError
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.utils import aware_utcnow, get_md5_hash_password
 
-from api.response_cache import cached_value
-
-
-def user_generation(user_id) -> str:
-    """The generation every save or deletion of the user replaces (authentication/signals.py)."""
-    return f"user:{user_id}"
+from scrapbook.response_cache import cached_value
 
 
 @functools.lru_cache(maxsize=4096)
@@ -65,7 +60,7 @@ class CachedUserJWTAuthentication(JWTAuthentication):
         look_up = functools.partial(super().get_user, validated_token)
         if user_id is None:
             return look_up()  # refuses the token
-        user = cached_value(f"auth-user:{user_id}", [user_generation(user_id)], look_up)
+        user = cached_value("auth-user", look_up, user_id=user_id)
         # Per token, not per user: checked on every request, as simplejwt does.
         if api_settings.CHECK_REVOKE_TOKEN and validated_token.get(
             api_settings.REVOKE_TOKEN_CLAIM

@@ -5,6 +5,8 @@ from django.db import models
 from django.db.models import Q, Value
 from django.db.models.functions import Lower
 
+from scrapbook.change_announcements import AnnouncingQuerySet
+
 from .emails import validate_ascii_local_part
 from .usernames import username_key, validate_one_alphabet
 
@@ -12,7 +14,7 @@ USERNAME_TAKEN = "A user with that username already exists."
 EMAIL_TAKEN = "A user with that e-mail address already exists."
 
 
-class UserQuerySet(models.QuerySet):
+class UserQuerySet(AnnouncingQuerySet):
     def with_username(self, username: str):
         """The account whose username is `username` once folded (see usernames.username_key)."""
         return self.filter(username_key=username_key(username))

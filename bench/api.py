@@ -12,7 +12,7 @@ throughput as a share of the bare view's, measured in the same run. The time is 
 rounds that take the endpoints in turn, so a machine that gets busier or quieter during the
 run weighs on the bare view and the endpoints alike.
 
-Answers are cached until a write changes them (api/response_cache.py); after the warm-up
+Answers are cached until a write changes them (scrapbook/response_cache.py); after the warm-up
 the public lists come from the cache, while the movie page still reads the caller's own
 watchlist item and review. --no-cache (API_CACHE_SECONDS=0) measures every request built
 from the database.

@@ -1,5 +1,5 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_delete, post_migrate, post_save
+from django.db.models.signals import post_migrate
 
 
 class MovieModuleConfig(AppConfig):
@@ -7,15 +7,6 @@ class MovieModuleConfig(AppConfig):
     verbose_name = "Movies"
 
     def ready(self):
-        from . import signals
         from .catalogue.search_index import ensure_title_search_triggers
 
         post_migrate.connect(ensure_title_search_triggers, sender=self)
-        for model_name, forget in [
-            ("Movie", signals.forget_movie),
-            ("Review", signals.forget_review),
-            ("WatchlistItem", signals.forget_watchlist_item),
-        ]:
-            model = self.get_model(model_name)
-            post_save.connect(forget, sender=model)
-            post_delete.connect(forget, sender=model)

@@ -5,6 +5,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.db.models import Q
 
+from scrapbook.change_announcements import AnnouncingQuerySet
+
 IMDB_ID_PATTERN = r"^tt[0-9]{7,8}$"
 imdb_id_validator = RegexValidator(IMDB_ID_PATTERN, "Enter an IMDb id: tt followed by 7 or 8 digits.")
 
@@ -44,6 +46,8 @@ class Movie(models.Model):
     refreshed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    objects = AnnouncingQuerySet.as_manager()
+
     class Meta:
         ordering = ["title", "id"]
         indexes = [
@@ -78,6 +82,8 @@ class WatchlistItem(models.Model):
     added_at = models.DateTimeField(auto_now_add=True)
     watched = models.BooleanField(default=False)
     watched_at = models.DateTimeField(null=True, blank=True)
+
+    objects = AnnouncingQuerySet.as_manager()
 
     class Meta:
         ordering = ["-added_at", "-id"]
@@ -116,6 +122,8 @@ class Review(models.Model):
     contains_spoilers = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = AnnouncingQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "movie_module",
     "chat",
     "api",
+    "scrapbook.apps.ScrapbookConfig",
 ]
 
 MIDDLEWARE = [
@@ -195,7 +196,7 @@ else:
             "OPTIONS": {"MAX_ENTRIES": env_int("LOCMEM_CACHE_MAX_ENTRIES", 5000)},
         }
     }
-# Cached API answers (api/response_cache.py) are forgotten at once by the writes they depend
+# Cached API answers (scrapbook/response_cache.py) are forgotten at once by the writes they depend
 # on; this bounds their age all the same, e.g. for several workers without Redis. 0: off.
 API_CACHE_SECONDS = env_int("API_CACHE_SECONDS", 300)
 SOCKETIO_CHANNEL = os.environ.get("SOCKETIO_CHANNEL", "scrapbook-socketio")

@@ -1,6 +1,5 @@
 """The catalogue's views: the movie list and search, the movie page, its reviews and similar movies."""
 
-import json
 import re
 
 from django.http import Http404, HttpResponse
@@ -12,15 +11,14 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from api.exceptions import error_responses
-from api.response_cache import cached_response, cached_value
 from movie_module.models import IMDB_ID_PATTERN, Movie
 from movie_module.recommendations import services as recommendations
 from movie_module.recommendations.api import resolved
 from movie_module.recommendations.serializers import RecommendationQuerySerializer, SimilarMoviesSerializer
 from movie_module.serializers import MovieSummarySerializer
-from movie_module.signals import MOVIES, REVIEWS, WATCHLISTS, reviews_generation, watchlist_generation
 from movie_module.tracking import selectors as tracking_selectors
 from movie_module.tracking.serializers import MeSerializer, ReviewSerializer
+from scrapbook.response_cache import cached_response, cached_value
 
 from . import selectors
 from . import services as imdb_sync
@@ -79,7 +77,7 @@ class MovieViewSet(viewsets.ReadOnlyModelViewSet):
         return selectors.movie_list(search=search)
 
     def list(self, request):
-        return cached_response(request, depends_on=[MOVIES, REVIEWS], build=self._list_data)
+        return cached_response(request, "movie-list", build=self._list_data)
 
     def _list_data(self) -> dict:
         page = self.paginate_queryset(self.get_queryset())
@@ -93,7 +91,7 @@ class MovieViewSet(viewsets.ReadOnlyModelViewSet):
         # The page but `me` is the same for everyone: cached, rendered, until the movie, a
         # review or a watchlist changes. `me` is the caller's own, written into it.
         movie_id, movie_fields, shared_json = cached_value(
-            f"movie-page:{imdb_id}", [MOVIES, REVIEWS, WATCHLISTS], lambda: self._shared_page(imdb_id)
+            "movie-page", lambda: self._shared_page(imdb_id), key=imdb_id
         )
         me = None
         if request.user.is_authenticated:
@@ -101,8 +99,6 @@ class MovieViewSet(viewsets.ReadOnlyModelViewSet):
             movie = Movie(id=movie_id, **movie_fields)
             me = tracking_selectors.movie_for_user(movie=movie, user=request.user, relation=relation)
             me = MeSerializer(me).data
-        if request.accepted_renderer.format != "json":  # the browsable API, with DEBUG
-            return Response({**json.loads(shared_json), "me": me})
         if me is not None:
             shared_json = shared_json[: -len(NO_ME)] + b'"me":' + JSONRenderer().render(me) + b"}"
         return HttpResponse(shared_json, content_type="application/json")
@@ -114,11 +110,7 @@ class MovieViewSet(viewsets.ReadOnlyModelViewSet):
             relations = tracking_selectors.user_movie_relations(user=user)
             return False if relations is None else relations  # False: too many, and cached so
 
-        relations = cached_value(
-            f"movie-relations:{user.pk}",
-            [watchlist_generation(user.pk), reviews_generation(user.pk)],
-            all_relations,
-        )
+        relations = cached_value("movie-relations", all_relations, user_id=user.pk)
         if relations is False:
             return tracking_selectors.movie_relation(movie_id=movie_id, user=user)
         return relations.get(movie_id, tracking_selectors.NO_RELATION)

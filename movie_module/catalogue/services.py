@@ -14,13 +14,11 @@ from django.db import connections
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from api.response_cache import invalidate
 from movie_module.imdb.client import ImdbClient, ImdbConfig
 from movie_module.imdb.errors import ImdbCircuitOpen, ImdbError
 from movie_module.imdb.matching import wanted_title
 from movie_module.imdb.parsing import TitleDetails, title_id
 from movie_module.models import Movie
-from movie_module.signals import MOVIES
 
 logger = logging.getLogger(__name__)
 
@@ -99,7 +97,6 @@ def store_search_results(text: str) -> None:
         # A concurrent request may store the same titles: the unique imdb_id settles it.
         if new_movies:
             Movie.objects.bulk_create(new_movies, ignore_conflicts=True)
-            invalidate(MOVIES)  # bulk_create sends no signal
     except ImdbError as exc:
         _log_degraded(exc, "IMDb search for %r unavailable, local results only", text[:100])
     except Exception:
@@ -185,7 +182,6 @@ def refresh_movie(movie: Movie, *, client: ImdbClient) -> RefreshOutcome:
         Movie.objects.filter(pk=movie.pk).update(refreshed_at=now)
         return RefreshOutcome.NOT_FOUND
     Movie.objects.filter(pk=movie.pk).update(**_fields_of(details), refreshed_at=now)
-    invalidate(MOVIES)  # update() sends no signal
     return RefreshOutcome.REFRESHED
 
 

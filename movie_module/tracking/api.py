@@ -7,12 +7,10 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from api.exceptions import error_responses
-from api.response_cache import cached_response
-from authentication.signals import USERNAMES
 from movie_module.catalogue.api import movie_for_input
 from movie_module.catalogue.selectors import attach_review_stats
 from movie_module.models import IMDB_ID_PATTERN, Review, WatchlistItem
-from movie_module.signals import MOVIES, REVIEWS, watchlist_generation
+from scrapbook.response_cache import cached_response
 
 from . import selectors, services
 from .filters import ReviewFilter, WatchlistFilter
@@ -75,12 +73,7 @@ class WatchlistViewSet(
         return self._item_response(item, status.HTTP_200_OK)
 
     def list(self, request):
-        return cached_response(
-            request,
-            depends_on=[watchlist_generation(request.user.pk), MOVIES, REVIEWS],
-            build=self._list_data,
-            key_parts=[request.user.pk],
-        )
+        return cached_response(request, "watchlist", build=self._list_data, user_id=request.user.pk)
 
     def _list_data(self) -> dict:
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
@@ -130,9 +123,7 @@ class ReviewViewSet(
 
     def list(self, request):
         uncached_list = super().list
-        return cached_response(
-            request, depends_on=[REVIEWS, MOVIES, USERNAMES], build=lambda: uncached_list(request).data
-        )
+        return cached_response(request, "review-list", build=lambda: uncached_list(request).data)
 
     @extend_schema(
         request=ReviewCreateSerializer, responses={201: ReviewSerializer, **error_responses(400, 401)}

@@ -48,7 +48,6 @@ def review_create(*, user, movie: Movie, rating, body: str = "", contains_spoile
             )
     except IntegrityError as error:
         raise AlreadyReviewed from error
-    # No signal from update(): cached watchlists depend on the reviews, which the create changed.
     WatchlistItem.objects.filter(user=user, movie=movie, watched=False).update(
         watched=True, watched_at=review.created_at
     )

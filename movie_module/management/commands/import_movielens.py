@@ -3,10 +3,8 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from api.response_cache import invalidate
 from movie_module import movielens
 from movie_module.models import CorpusRating
-from movie_module.signals import MOVIES
 
 SOURCE_MAX_LENGTH = CorpusRating._meta.get_field("source").max_length
 
@@ -70,7 +68,6 @@ class Command(BaseCommand):
         finally:
             if progress_bar is not None:
                 progress_bar.close()
-        invalidate(MOVIES)  # bulk writes send no signal; reaches running servers through Redis
         self.write_summary(path, report)
 
     def write_summary(self, path: Path, report: movielens.ImportReport) -> None:

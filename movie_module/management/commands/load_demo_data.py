@@ -1,10 +1,8 @@
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from api.response_cache import invalidate
 from movie_module.catalogue import demo
 from movie_module.models import CorpusRating, Movie
-from movie_module.signals import MOVIES
 
 DEMO_FIELDS = ["title", "year", "genres", "runtime_minutes", "directors", "cast"]
 
@@ -31,7 +29,6 @@ class Command(BaseCommand):
                 refreshed.append(movie)
         Movie.objects.bulk_create(new_movies, batch_size=500, ignore_conflicts=True)
         Movie.objects.bulk_update(refreshed, DEMO_FIELDS, batch_size=500)
-        invalidate(MOVIES)  # bulk writes send no signal; reaches running servers through Redis
 
         movie_ids = dict(
             Movie.objects.filter(imdb_id__in=[film["imdb_id"] for film in films]).values_list("imdb_id", "id")

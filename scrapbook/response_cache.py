@@ -1,6 +1,8 @@
 """Cached answers that a write makes stale at once: generations, not timeouts.
 
-Every cached answer names the data it was built from, e.g. `("movies", "reviews")`. Each
+Every cached answer is a read declared in scrapbook/cached_data.py, which names the data
+it was built from, e.g. `("movies", "reviews")`; writes announce the data they change
+(scrapbook/change_announcements.py), which calls `invalidate`. Each
 name has a generation in the Django cache, a random token; a write to that data replaces
 the token (`invalidate`). An answer is stored with the tokens it was built under, and
 served only while they are still the current ones: one read of the cache (`get_many`)
@@ -19,14 +21,15 @@ bounds how old an answer can get.
 
 import hashlib
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpResponse
 from rest_framework.renderers import JSONRenderer
-from rest_framework.response import Response
+
+from .cached_data import read_depends_on
 
 GENERATION_PREFIX = "generation:"
 ANSWER_PREFIX = "answer:"
@@ -66,16 +69,19 @@ def _current_tokens(found: dict, generation_keys: list[str]) -> tuple | None:
     return tuple(found[key] for key in generation_keys)
 
 
-def cached_value(key: str, depends_on: Iterable[str], build: Callable[[], object]):
-    """`build()`, or its earlier result while none of `depends_on` has been written since.
+def cached_value(read: str, build: Callable[[], object], *, key: str = "", user_id=None):
+    """`build()`, or its earlier result while none of the data the declared read `read`
+    depends on (cached_data.READS) has been written since. `key` tells apart the answers of
+    one read (a movie's id); `user_id` is the caller, for reads of their own data.
 
     Results of None are not cached. With API_CACHE_SECONDS=0, always `build()`.
     """
     timeout = settings.API_CACHE_SECONDS
+    depends_on = read_depends_on(read, user_id=user_id)
     if timeout <= 0:
         return build()
     generation_keys = [GENERATION_PREFIX + name for name in depends_on]
-    answer_key = ANSWER_PREFIX + key
+    answer_key = f"{ANSWER_PREFIX}{read}:{user_id or ''}:{key}"
     found = cache.get_many([*generation_keys, answer_key])
     tokens = _current_tokens(found, generation_keys)
     if tokens is None:  # no cache to ask: answer from the database
@@ -99,14 +105,14 @@ def request_key(request, *parts) -> str:
     return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 
-def cached_response(request, *, depends_on: Iterable[str], build: Callable[[], dict], key_parts=()):
-    """A 200 answer to a GET with `build()`'s data, built again only after a write it depends on.
+def cached_response(request, read: str, *, build: Callable[[], dict], user_id=None):
+    """A 200 answer to a GET with `build()`'s data, built again only after a write to the data
+    the declared read `read` depends on. `user_id` as for `cached_value`.
 
     JSON is cached as rendered bytes, which cost nothing to send again. Errors that `build()`
     raises go through DRF as usual and are never cached.
     """
-    key = request_key(request, *key_parts)
-    if request.accepted_renderer.format != "json":  # the browsable API, with DEBUG
-        return Response(cached_value(key, depends_on, build))
-    body = cached_value(f"json:{key}", depends_on, lambda: JSONRenderer().render(build()))
+    body = cached_value(
+        read, lambda: JSONRenderer().render(build()), key=request_key(request), user_id=user_id
+    )
     return HttpResponse(body, content_type="application/json")
