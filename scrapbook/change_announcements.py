@@ -2,7 +2,7 @@
 
 Two ways in, covering every write path: model signals for saves and deletes (the API, the
 admin, `manage.py` commands and cascades), and AnnouncingQuerySet for the bulk writes that
-send no signal (`update()`, `bulk_create()`, `bulk_update()`). What a write changes is
+send no signal (`update()`, and `bulk_update()` through it, `bulk_create()`). What a write changes is
 declared in scrapbook/cached_data.py; the announcement replaces the data's generations
 (scrapbook/response_cache.py), now and again after the transaction commits.
 """
@@ -35,7 +35,10 @@ def announce_deleted_row(sender, instance, **kwargs):
 
 
 class AnnouncingQuerySet(models.QuerySet):
-    """A QuerySet whose bulk writes announce what they changed, as saves and deletes do."""
+    """A QuerySet whose bulk writes announce what they changed, as saves and deletes do.
+
+    `bulk_update()` writes through `update()` (tests/test_cached_data.py checks it).
+    """
 
     def _owner_ids(self) -> set:
         declared = WRITES[self.model._meta.label]
@@ -55,13 +58,6 @@ class AnnouncingQuerySet(models.QuerySet):
         if created:
             announce_write(self.model, owner_ids=_owner_ids_of_rows(self.model, created))
         return created
-
-    def bulk_update(self, objs, fields, *args, **kwargs):
-        objs = list(objs)
-        rows = super().bulk_update(objs, fields, *args, **kwargs)
-        if rows:
-            announce_write(self.model, owner_ids=_owner_ids_of_rows(self.model, objs), fields=fields)
-        return rows
 
 
 def connect_announcements() -> None:
