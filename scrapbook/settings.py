@@ -348,12 +348,27 @@ SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
+# One line per request: uvicorn's access line. Django's own line for a 4xx is dropped
+# (scrapbook/log_filters.py); a 5xx keeps it, with its traceback, once.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"skip_client_errors": {"()": "scrapbook.log_filters.SkipClientErrorResponses"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["skip_client_errors"],
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    # axes says "login failed" at INFO for every failure, beside Django's own 401 line.
-    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
+    "loggers": {
+        # Django's default configuration gives `django` a handler of its own, which in DEBUG
+        # printed every record a second time, unformatted; its records reach the root's.
+        "django": {"handlers": [], "level": "INFO"},
+        "django.db.backends": {"level": "WARNING"},
+        # axes says "login failed" at INFO for every failure, beside the 401's access line.
+        "axes": {"level": "WARNING"},
+    },
 }
