@@ -7,17 +7,30 @@ PORT ?= 8000
 WORKERS ?= 1
 PYTEST_ARGS ?=
 
-.PHONY: run serve install js-install browser test bench-chat lint check-deploy demo clean
+.PHONY: run serve install install-dev js-install browser test bench-chat lint check-deploy demo clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-# Reinstall only when a requirements file changes.
-$(VENV)/.installed: requirements.txt requirements-dev.txt | $(BIN)/python
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+# Serving needs the runtime dependencies alone (requirements.txt); the tests and the linter
+# add theirs on top (requirements-dev.txt). Each is reinstalled only when its requirements
+# change: a new requirements.txt makes the runtime install newer than the dev one, so both
+# are redone.
+PIP_INSTALL := $(BIN)/python -m pip install --quiet --disable-pip-version-check
+RUNTIME_INSTALLED := $(VENV)/.installed-runtime
+DEV_INSTALLED := $(VENV)/.installed-dev
+
+$(RUNTIME_INSTALLED): requirements.txt | $(BIN)/python
+	$(PIP_INSTALL) -r requirements.txt
 	touch $@
 
-install: $(VENV)/.installed
+$(DEV_INSTALLED): requirements-dev.txt $(RUNTIME_INSTALLED)
+	$(PIP_INSTALL) -r requirements-dev.txt
+	touch $@
+
+install: $(RUNTIME_INSTALLED)
+
+install-dev: $(DEV_INSTALLED)
 
 # Migrate, load the demo catalogue and ratings (idempotent), fit the recommender.
 demo: install
@@ -52,13 +65,13 @@ browser:
 		|| echo "browser: installing chromium with apt-get failed: the browser test will skip"; \
 	fi
 
-test: install js-install browser
+test: install-dev js-install browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-bench-chat: install js-install
+bench-chat: install-dev js-install
 	$(BIN)/python bench/chat.py
 
-lint: install
+lint: install-dev
 	$(BIN)/ruff check .
 
 check-deploy: install

@@ -41,9 +41,13 @@ class ApiContractMiddleware:
         if response.status_code >= 400 and not response.get("Content-Type", "").startswith(
             "application/json"
         ):
-            response = JsonResponse(
+            replacement = JsonResponse(
                 {"detail": error_detail(response.status_code)}, status=response.status_code
             )
+            # Django logs an error response once, marking it; the replacement would have been
+            # logged a second time (a 500: without its traceback).
+            replacement._has_been_logged = getattr(response, "_has_been_logged", False)
+            response = replacement
         return response
 
     @staticmethod

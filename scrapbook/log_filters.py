@@ -1,4 +1,4 @@
-"""Keep credentials out of log lines.
+"""Keep credentials out of log lines, and each request to one line.
 
 socket.io-client may send its access token as `?token=` in the URL, and uvicorn's access
 log writes every URL with its query string.
@@ -33,3 +33,18 @@ def install_credential_redaction(*logger_names: str) -> None:
         logger = logging.getLogger(name)
         if not any(isinstance(existing, RedactCredentials) for existing in logger.filters):
             logger.addFilter(RedactCredentials())
+
+
+class SkipClientErrorResponses(logging.Filter):
+    """Drop Django's line for a response below 500: uvicorn's access line already says it.
+
+    Django logs every 4xx response it makes (`django.request` at WARNING, `django.security.*`
+    at ERROR for a suspicious request such as a bad Host header), so a 404 was two lines,
+    and scanners' probes doubled the log. Those records carry `status_code`; a 5xx keeps its
+    line, with its traceback. A filter on the handler rather than a level on the loggers,
+    because `django.security.*` says ERROR for a 400 too.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        status = getattr(record, "status_code", None)
+        return not (isinstance(status, int) and status < 500 and record.name.startswith("django."))

@@ -9,12 +9,16 @@ with the same options everywhere:
   only its connections' X-Forwarded-For is believed.
 - No per-message deflate on websockets: compressing every chat delivery cost more CPU than
   the bandwidth it saved (docs/PERFORMANCE.md).
+- With LOG_FORMAT=json, uvicorn's own lines are JSON too, the supervisor's of `--workers N`
+  included (scrapbook/log_format.py), unless a `--log-config` of yours follows.
 """
 
 import os
 import sys
 
 import uvicorn
+
+from scrapbook.log_format import UVICORN_JSON_LOG_CONFIG, log_format
 
 APPLICATION = "scrapbook.asgi:application"
 
@@ -25,11 +29,19 @@ def uvicorn_arguments(extra: list[str], environ=os.environ) -> list[str]:
         proxies = ["--proxy-headers", "--forwarded-allow-ips", trusted_proxies]
     else:
         proxies = ["--no-proxy-headers"]
-    return [APPLICATION, "--ws-per-message-deflate", "false", *proxies, *extra]
+    logs = []
+    given_log_config = any(arg == "--log-config" or arg.startswith("--log-config=") for arg in extra)
+    if log_format(environ) == "json" and not given_log_config:
+        logs = ["--log-config", str(UVICORN_JSON_LOG_CONFIG)]
+    return [APPLICATION, "--ws-per-message-deflate", "false", *proxies, *logs, *extra]
 
 
 def main() -> None:
-    uvicorn.main(args=uvicorn_arguments(sys.argv[1:]), prog_name="python -m scrapbook.serve")
+    try:
+        arguments = uvicorn_arguments(sys.argv[1:])
+    except ValueError as error:  # an unknown LOG_FORMAT
+        sys.exit(str(error))
+    uvicorn.main(args=arguments, prog_name="python -m scrapbook.serve")
 
 
 if __name__ == "__main__":

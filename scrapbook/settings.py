@@ -14,6 +14,8 @@ from urllib.parse import urlsplit
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from scrapbook.log_format import PLAIN_FORMAT, log_format
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -349,12 +351,35 @@ SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
+# One line per request: uvicorn's access line. Django's own line for a 4xx is dropped
+# (scrapbook/log_filters.py); a 5xx keeps it, with its traceback, once. LOG_FORMAT=json makes
+# every line, uvicorn's included, one JSON object (scrapbook/log_format.py).
+try:
+    LOG_FORMAT = log_format()
+except ValueError as error:
+    raise ImproperlyConfigured(str(error)) from None
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"skip_client_errors": {"()": "scrapbook.log_filters.SkipClientErrorResponses"}},
+    "formatters": {
+        "plain": {"format": PLAIN_FORMAT},
+        "json": {"()": "scrapbook.log_format.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["skip_client_errors"],
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    # axes says "login failed" at INFO for every failure, beside Django's own 401 line.
-    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
+    "loggers": {
+        # Django's default configuration gives `django` a handler of its own, which in DEBUG
+        # printed every record a second time, unformatted; its records reach the root's.
+        "django": {"handlers": [], "level": "INFO"},
+        "django.db.backends": {"level": "WARNING"},
+        # axes says "login failed" at INFO for every failure, beside the 401's access line.
+        "axes": {"level": "WARNING"},
+    },
 }

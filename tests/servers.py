@@ -63,12 +63,13 @@ def serving(command: list[str], *, env: dict, url: str, ready_path: str = "/api/
             process.wait()
 
 
-def uvicorn_command(*, port: int, workers: int = 1) -> list[str]:
-    """uvicorn serving Scrapbook on 127.0.0.1:`port`, logging warnings only."""
+def uvicorn_command(*, port: int, workers: int = 1, quiet: bool = True) -> list[str]:
+    """uvicorn serving Scrapbook on 127.0.0.1:`port`; `quiet`: uvicorn logs warnings only,
+    with no access log, else as `make serve` does."""
+    logs = ["--log-level", "warning", "--no-access-log"] if quiet else []
     return [
         sys.executable, "-m", "scrapbook.serve", "--host", "127.0.0.1",
-        "--port", str(port), "--workers", str(workers), "--log-level", "warning", "--no-access-log",
-        "--timeout-graceful-shutdown", "3",
+        "--port", str(port), "--workers", str(workers), *logs, "--timeout-graceful-shutdown", "3",
     ]  # fmt: skip
 
 
@@ -81,9 +82,12 @@ def uvicorn_server(*, port: int | None = None, workers: int = 1, extra_env: dict
 
 
 @contextmanager
-def uvicorn_process(*, port: int, workers: int = 1, extra_env: dict | None = None, **popen):
+def uvicorn_process(
+    *, port: int, workers: int = 1, extra_env: dict | None = None, quiet: bool = True, **popen
+):
     """Run `uvicorn scrapbook.asgi:application` on `port`; yield its subprocess.Popen, which
-    is the server itself with one worker (a test may kill it). `popen` goes to Popen."""
+    is the server itself with one worker (a test may kill it). `quiet` as uvicorn_command's;
+    `popen` goes to Popen."""
     env = {
         **os.environ,
         **test_database_environment(),
@@ -93,6 +97,6 @@ def uvicorn_process(*, port: int, workers: int = 1, extra_env: dict | None = Non
         "PYTHONUNBUFFERED": "1",
         **(extra_env or {}),
     }
-    command = uvicorn_command(port=port, workers=workers)
+    command = uvicorn_command(port=port, workers=workers, quiet=quiet)
     with serving(command, env=env, url=f"http://127.0.0.1:{port}", **popen) as process:
         yield process
