@@ -1,16 +1,23 @@
-"""The AsyncAPI document of the chat (chat/asyncapi.py): AsyncAPI 3.0 in shape, complete
-against the contract (../shared/API.md), and honest about what the server does."""
+"""The AsyncAPI document of the chat (chat/asyncapi.py, GET /api/asyncapi/): AsyncAPI 3.0 in
+shape, complete against the contract (../shared/API.md), honest about what the server does,
+and right about what the running server actually sends."""
 
+import asyncio
 import re
+from datetime import datetime
 from pathlib import Path
 
 import pytest
+import requests
+import socketio
 from jsonschema import Draft7Validator, Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from chat import asyncapi
 from chat.socket_server import sio
+from chat.tests.clients import ChatClient, connected, unique_room
+from conftest import access_token_for
 
 CHAT_SOURCES = sorted(Path(asyncapi.__file__).parent.glob("*.py"))  # chat/*.py, not its tests
 
@@ -240,3 +247,86 @@ def test_the_rules_numbers_come_from_the_code(document):
     room = validator(document, "/components/schemas/RoomName")
     assert room.is_valid("movie:tt0133093") and room.is_valid("lobby")
     assert not room.is_valid("Lobby") and not room.is_valid("a" * 65) and not room.is_valid(":x")
+
+
+def test_asyncapi_is_served_as_public_json_next_to_the_schema(client, document):
+    response = client.get("/api/asyncapi/")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == document
+    assert client.head("/api/asyncapi/").status_code == 200
+    refused = client.post("/api/asyncapi/")
+    assert refused.status_code == 405
+    assert refused.json() == {"detail": "Method Not Allowed."}
+    openapi = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    assert not any("asyncapi" in path for path in openapi["paths"])
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("transactional_db")
+def test_the_documented_schemas_hold_what_the_running_server_sends(live_server_url, user, other_user):
+    document = requests.get(f"{live_server_url}/api/asyncapi/", timeout=10).json()
+    room = unique_room("movie")
+    alice_token, bob_token = access_token_for(user), access_token_for(other_user)
+
+    async def scenario():
+        acks = {}
+        async with (
+            connected(live_server_url, alice_token) as alice,
+            connected(live_server_url, bob_token) as bob,
+        ):
+            acks["join"] = [await alice.call("join", {"room": room}), await bob.call("join", {"room": room})]
+            await alice.presence(room, sorted([user.username, other_user.username]))
+            message = {"room": room, "text": "  as documented  ", "client_id": "asyncapi-test-1"}
+            acks["message"] = [await alice.call("message", message), await alice.call("message", message)]
+            acks["message"].append(await alice.call("message", "a bare string to the lobby"))
+            broadcast = await bob.message("as documented")
+            acks["typing"] = [await alice.call("typing", {"room": room})]
+            typing = await bob.wait_until(lambda: bob.received["typing"][-1:], "typing")
+            acks["join"].append(await bob.call("join", {"room": room}))  # its history holds the message
+            acks["leave"] = [await alice.call("leave", {"room": room})]
+            refusals = [
+                await alice.call("message", {"room": unique_room(), "text": "nobody hears this"}),
+                await alice.call("join", {"room": "Not a room"}),
+                await alice.call("typing", ["not", "an", "object"]),
+            ]
+            return acks, broadcast, typing[0], bob.received["presence"], refusals
+
+    acks, broadcast, typing, presence, refusals = asyncio.run(scenario())
+
+    message = validator(document, "/components/schemas/Message")
+    message.validate(broadcast)
+    assert set(broadcast) <= set(document["components"]["schemas"]["Message"]["properties"])
+    datetime.fromisoformat(broadcast["created_at"])  # jsonschema checks no format without extras
+    validator(document, "/components/messages/messageEvent/payload").validate(broadcast)
+    validator(document, "/components/messages/typingEvent/payload").validate(typing)
+    for event in presence:
+        validator(document, "/components/messages/presenceEvent/payload").validate(event)
+    for event, answers in acks.items():
+        for answer in answers:
+            assert answer["ok"] is True, (event, answer)
+            validator(document, f"/components/messages/{event}Ack/payload").validate(answer)
+    assert acks["message"][1]["duplicate"] is True
+    assert acks["message"][0]["message"] == broadcast
+    assert broadcast in acks["join"][2]["history"]
+    assert [refusal["error"] for refusal in refusals] == ["not_in_room", "invalid_room", "invalid_payload"]
+    for event, refusal in zip(["message", "join", "typing"], refusals, strict=True):
+        validator(document, f"/components/messages/{event}Ack/payload").validate(refusal)
+        validator(document, "/components/schemas/Refusal").validate(refusal)
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("transactional_db")
+def test_a_refused_connection_gets_the_documented_connect_error(live_server_url):
+    document = requests.get(f"{live_server_url}/api/asyncapi/", timeout=10).json()
+    documented = document["components"]["securitySchemes"]["accessToken"]["x-connect-error"]
+
+    async def refusal():
+        client = ChatClient(live_server_url, "not a token", transports=["websocket"])
+        errors = []
+        client.client.on("connect_error", errors.append)
+        with pytest.raises(socketio.exceptions.ConnectionError):
+            await client.connect()
+        return errors[0]["message"]
+
+    assert asyncio.run(refusal()) == documented == "authentication failed"
