@@ -262,6 +262,14 @@ def test_asyncapi_is_served_as_public_json_next_to_the_schema(client, document):
     assert not any("asyncapi" in path for path in openapi["paths"])
 
 
+def test_api_docs_link_to_asyncapi(client):
+    openapi = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    assert "](/api/asyncapi/)" in openapi["info"]["description"]  # Swagger UI renders it atop /api/docs/
+    docs = client.get("/api/docs/")
+    assert docs.status_code == 200
+    assert "/api/schema/" in docs.content.decode()  # the page shows that schema, description included
+
+
 @pytest.mark.slow
 @pytest.mark.usefixtures("transactional_db")
 def test_the_documented_schemas_hold_what_the_running_server_sends(live_server_url, user, other_user):
