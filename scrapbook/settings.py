@@ -292,7 +292,8 @@ if not DEBUG and (
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Scrapbook API",
-    "DESCRIPTION": "Watchlist, reviews, recommendations and chat for movie lovers.",
+    "DESCRIPTION": "Watchlist, reviews, recommendations and chat for movie lovers.\n\n"
+    "The chat's Socket.IO events are described in AsyncAPI 3.0 at [/api/asyncapi/](/api/asyncapi/).",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
