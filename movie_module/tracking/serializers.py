@@ -130,9 +130,12 @@ class WatchlistUpdateSerializer(serializers.Serializer):
 
 
 class WatchlistUpdateSchema(OpenApiSerializerExtension):
-    """The PATCH body requires `watched`: the schema must not make every field optional."""
+    """The PATCH body requires `watched`: the schema must not make every field optional.
+
+    For a PATCH, drf-spectacular maps a partial copy of the serializer, which lists no
+    required field. A serializer extension's stock `map_serializer` maps `target_class`
+    itself, afresh and not partial, so `watched` stays required, as the view enforces
+    (it validates without `partial`). tests/test_library_internals.py pins the outcome.
+    """
 
     target_class = WatchlistUpdateSerializer
-
-    def map_serializer(self, auto_schema, direction):
-        return auto_schema._map_serializer(WatchlistUpdateSerializer(), direction, bypass_extensions=True)
