@@ -6,9 +6,9 @@
   DEBUG, and its 400 for a suspicious request) are replaced by the contract's shape.
 """
 
+import json
 from http import HTTPStatus
 
-from django.http import JsonResponse
 from django.urls import get_urlconf, is_valid_path
 
 API_PREFIX = "/api/"
@@ -28,6 +28,29 @@ def error_detail(status: int) -> str:
         return "Error."
 
 
+# Headers that describe the body being replaced, not the answer.
+REPLACED_BODY_HEADERS = ("Content-Encoding", "Content-Disposition")
+
+
+def json_error_body_write(response) -> None:
+    """Make error `response`'s body `{"detail": ...}`, in place; its status and its other
+    headers (security headers, cookies, Allow) stay.
+
+    In place, not a new response: Django has logged this response, and would log a new one
+    a second time once the middleware returns it (a 500: without its traceback).
+    """
+    body = json.dumps({"detail": error_detail(response.status_code)}).encode()
+    if response.streaming:
+        response.streaming_content = [body]
+        response.headers.pop("Content-Length")
+    else:
+        response.content = body
+        response["Content-Length"] = str(len(body))
+    response["Content-Type"] = "application/json"
+    for header in REPLACED_BODY_HEADERS:
+        response.headers.pop(header)
+
+
 class ApiContractMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
@@ -41,13 +64,7 @@ class ApiContractMiddleware:
         if response.status_code >= 400 and not response.get("Content-Type", "").startswith(
             "application/json"
         ):
-            replacement = JsonResponse(
-                {"detail": error_detail(response.status_code)}, status=response.status_code
-            )
-            # Django logs an error response once, marking it; the replacement would have been
-            # logged a second time (a 500: without its traceback).
-            replacement._has_been_logged = getattr(response, "_has_been_logged", False)
-            response = replacement
+            json_error_body_write(response)
         return response
 
     @staticmethod

@@ -72,6 +72,15 @@ def test_unknown_api_paths_answer_json_in_every_mode(debug_mode, auth_client, pa
     assert list(response.json()) == ["detail"]
 
 
+def test_a_django_error_made_json_keeps_its_security_headers_and_a_true_length(debug_mode, client):
+    response = client.get("/api/nothing-here/")
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not found."}
+    assert response["Content-Length"] == str(len(response.content))
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["X-Frame-Options"] == "DENY"
+
+
 def test_html_is_never_the_answer_even_when_the_browser_asks_for_it(debug_mode, client):
     response = client.get("/api/movies/", HTTP_ACCEPT="text/html")
     assert response.status_code in (200, 406)
