@@ -9,13 +9,13 @@ import os
 
 import django
 
-from .handlers import SyncChainASGIHandler
+from .handlers import django_asgi_handler
 from .log_filters import install_credential_redaction
 from .request_body import BufferedRequestBody
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "scrapbook.settings")
 django.setup(set_prefix=False)  # as get_asgi_application() does, before the imports below
-django_application = SyncChainASGIHandler()
+django_application = django_asgi_handler()
 
 from chat.socket_server import socketio_app  # noqa: E402
 from movie_module.recommendations.scheduler import start_refit_scheduler, stop_refit_scheduler  # noqa: E402

@@ -203,6 +203,18 @@ else:
 API_CACHE_SECONDS = env_int("API_CACHE_SECONDS", 300)
 SOCKETIO_CHANNEL = os.environ.get("SOCKETIO_CHANNEL", "scrapbook-socketio")
 
+# --- Speed-ups that lean on a library's private internals ---------------------------------
+# One boundary module each (scrapbook/internals/, chat/internals/; docs/ARCHITECTURE.md,
+# "Library internals"). On by default; 0 gives back the library's stock behaviour entirely.
+# Requests on REQUEST_THREADS reused threads, the middleware chain entered once (Django's
+# ASGIHandler internals). 0: Django's get_asgi_application(), a new thread per request.
+FAST_REQUEST_THREADS = env_bool("FAST_REQUEST_THREADS", True)
+if not FAST_REQUEST_THREADS:
+    # A connection kept past its request would stay with a thread that is gone (Django's
+    # advice under ASGI: no persistent connections; PostgreSQL's pool still applies).
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+# ------------------------------------------------------------------------------------------
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

@@ -12,7 +12,7 @@ from django.http import JsonResponse
 from django.urls import path
 
 from scrapbook.asgi import django_application
-from scrapbook.handlers import SyncChainASGIHandler
+from scrapbook.internals.django_asgi_handler import SyncChainASGIHandler
 
 pytestmark = pytest.mark.usefixtures("transactional_db")
 

@@ -12,6 +12,23 @@ database connection, which belongs to a thread, was opened and closed by every r
 Here a request borrows one of a fixed set of threads instead: its connection outlives the
 request (CONN_MAX_AGE), and at most REQUEST_THREADS requests run Django code at once per
 worker while the others wait their turn, rather than all piling onto the database.
+
+Django's internals used here, and nowhere else (tests/test_library_internals.py pins them):
+
+- `django.core.handlers.asgi.ASGIHandler`, subclassed: Django's public interface is
+  `get_asgi_application()`, which returns one.
+- `BaseHandler.load_middleware(is_async)`, overridden: `ASGIHandler.__init__` calls it with
+  `is_async=True`; here the chain is built with `is_async=False`.
+- `BaseHandler._middleware_chain`, replaced by the sync chain wrapped in one `sync_to_async`:
+  `ASGIHandler.get_response_async` awaits `self._middleware_chain(request)`.
+- `ASGIHandler.__call__` runs each request inside asgiref's `ThreadSensitiveContext()`, which
+  the one here, with its own executor, must enclose.
+
+asgiref's `ThreadSensitiveContext(executor=...)` is public (asgiref 3.13).
+
+Written against Django 5.2.19 and asgiref 3.13.0 (`WRITTEN_AGAINST`). The stock behaviour,
+with FAST_REQUEST_THREADS=0: `django.core.asgi.get_asgi_application()`, a thread per request
+and a hop per middleware (scrapbook/handlers.py chooses).
 """
 
 import asyncio
@@ -21,6 +38,9 @@ from concurrent.futures import ThreadPoolExecutor
 from asgiref.sync import ThreadSensitiveContext, sync_to_async
 from django.conf import settings
 from django.core.handlers.asgi import ASGIHandler
+
+# Distribution name -> the version this module was written against and checked with.
+WRITTEN_AGAINST = {"Django": "5.2.19", "asgiref": "3.13.0"}
 
 
 class SyncChainASGIHandler(ASGIHandler):
