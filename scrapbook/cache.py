@@ -12,9 +12,12 @@ import logging
 import threading
 import time
 
-from django.core.cache.backends.redis import RedisCache, RedisCacheClient
+from django.conf import settings
+from django.core.cache.backends.redis import RedisCache
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from .internals.django_redis_cache import shared_client_use
 
 logger = logging.getLogger(__name__)
 
@@ -66,38 +69,16 @@ def _fresh_counter(key, delta=1, *args, **kwargs):
     return delta
 
 
-class SharedClientRedisCacheClient(RedisCacheClient):
-    """Django's Redis client, with one connection pool and one `redis.Redis` per process.
-
-    Django's caches are context-local, so under ASGI every request built its own cache
-    object, whose own pool opened a new connection to Redis: about 1.4 ms of CPU per
-    request (bench/api.py). Django also builds a new `redis.Redis` for every call, half the
-    time of a GET on loopback. redis-py's clients are safe to share between threads, each
-    command taking a connection from the pool.
-    """
-
-    _clients = {}  # (server URL, pool options) -> redis.Redis, for the whole process
-    _clients_lock = threading.Lock()
-
-    def get_client(self, key=None, *, write=False):
-        server = self._servers[self._get_connection_pool_index(write)]
-        shared_key = (server, repr(sorted(self._pool_options.items())))
-        client = self._clients.get(shared_key)
-        if client is None:
-            with self._clients_lock:
-                client = self._clients.get(shared_key)
-                if client is None:
-                    pool = self._pool_class.from_url(server, **self._pool_options)
-                    client = self._clients[shared_key] = self._client(connection_pool=pool)
-        return client
-
-
 class ResilientRedisCache(RedisCache):
+    """Django's RedisCache, degrading while Redis is down; with REDIS_SHARED_CLIENT, one
+    Redis client per process (scrapbook/internals/django_redis_cache.py)."""
+
     retry_after_seconds = 5.0
 
     def __init__(self, server, params):
         super().__init__(server, params)
-        self._class = SharedClientRedisCacheClient
+        if settings.REDIS_SHARED_CLIENT:
+            shared_client_use(self)
         self._down_until = 0.0
         self._lock = threading.Lock()
 

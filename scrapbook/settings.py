@@ -213,6 +213,9 @@ if not FAST_REQUEST_THREADS:
     # A connection kept past its request would stay with a thread that is gone (Django's
     # advice under ASGI: no persistent connections; PostgreSQL's pool still applies).
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+# One redis.Redis client and pool per process for the cache (Django's RedisCacheClient
+# internals). 0: Django's RedisCache as shipped, a client per call and a pool per request.
+REDIS_SHARED_CLIENT = env_bool("REDIS_SHARED_CLIENT", True)
 # ------------------------------------------------------------------------------------------
 
 AUTH_PASSWORD_VALIDATORS = [

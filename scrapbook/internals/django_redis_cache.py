@@ -1,0 +1,55 @@
+"""One `redis.Redis` client and connection pool per process for Django's Redis cache.
+
+Django's caches are context-local, so under ASGI every request built its own cache object,
+whose own pool opened a new connection to Redis: about 1.4 ms of CPU per request
+(bench/api.py). Django also builds a new `redis.Redis` for every call, which costs more
+than a GET on loopback (about 80 µs against 35). redis-py's clients are safe to share
+between threads, each command taking a connection from the pool. Sharing one client per
+process took a cached movie list from 1.8 to 0.7 ms of CPU (docs/PERFORMANCE.md, "Redis:
+one connection pool per process").
+
+Django's internals used here, and nowhere else (tests/test_library_internals.py pins them):
+
+- `RedisCache._class`, set to the client class below: `RedisCache._cache` (a cached
+  property) builds `self._class(self._servers, **self._options)`. Django offers no option
+  to choose the client class.
+- `RedisCacheClient.get_client(key, *, write)`, overridden (Django's comment there invites
+  custom clients), reading `RedisCacheClient._servers`, `_pool_options`, `_pool_class`,
+  `_client` and `_get_connection_pool_index(write)`, all set by its `__init__`.
+
+Written against Django 5.2.19 and redis-py 8.1.0 (`WRITTEN_AGAINST`). The stock behaviour,
+with REDIS_SHARED_CLIENT=0: Django's `RedisCacheClient`, a pool per cache object and a
+`redis.Redis` per call (scrapbook.cache.ResilientRedisCache then leaves `_class` alone).
+"""
+
+import threading
+
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
+
+# Distribution name -> the version this module was written against and checked with.
+WRITTEN_AGAINST = {"Django": "5.2.19", "redis": "8.1.0"}
+
+
+class SharedClientRedisCacheClient(RedisCacheClient):
+    """Django's Redis client, with one connection pool and one `redis.Redis` per process
+    for each server and set of pool options."""
+
+    _clients = {}  # (server URL, pool options) -> redis.Redis, for the whole process
+    _clients_lock = threading.Lock()
+
+    def get_client(self, key=None, *, write=False):
+        server = self._servers[self._get_connection_pool_index(write)]
+        shared_key = (server, repr(sorted(self._pool_options.items())))
+        client = self._clients.get(shared_key)
+        if client is None:
+            with self._clients_lock:
+                client = self._clients.get(shared_key)
+                if client is None:
+                    pool = self._pool_class.from_url(server, **self._pool_options)
+                    client = self._clients[shared_key] = self._client(connection_pool=pool)
+        return client
+
+
+def shared_client_use(cache: RedisCache) -> None:
+    """Make `cache`, a RedisCache not used yet, share its process's Redis client."""
+    cache._class = SharedClientRedisCacheClient
