@@ -11,18 +11,27 @@ from django.db import connection, connections
 from django.http import JsonResponse
 from django.urls import path
 
-from scrapbook.asgi import django_application
 from scrapbook.internals.django_asgi_handler import SyncChainASGIHandler
 
 pytestmark = pytest.mark.usefixtures("transactional_db")
 
 
 def asgi_get(path: str) -> tuple[int, dict]:
-    """Run one GET through the ASGI application in this process: (status, headers)."""
-    return asyncio.run(asgi_get_async(path))
+    """Run one GET through a SyncChainASGIHandler in this process: (status, headers)."""
+    application = SyncChainASGIHandler(threads=1)
+    try:
+        return asyncio.run(asgi_get_async(path, application))
+    finally:
+        handler_threads_stop(application)
 
 
-async def asgi_get_async(path: str, application=django_application) -> tuple[int, dict]:
+def handler_threads_stop(application: SyncChainASGIHandler) -> None:
+    for thread in application.threads:
+        thread.submit(connections.close_all).result()
+        thread.shutdown()
+
+
+async def asgi_get_async(path: str, application) -> tuple[int, dict]:
     scope = {
         "type": "http",
         "asgi": {"version": "3.0"},
@@ -105,9 +114,7 @@ def test_requests_take_turns_on_a_fixed_set_of_threads_that_keep_their_connectio
     try:
         answers = asyncio.run(twelve_at_once())
     finally:
-        for thread in application.threads:
-            thread.submit(connections.close_all).result()
-            thread.shutdown()
+        handler_threads_stop(application)
     assert [status for status, _ in answers] == [200] * 12
     assert running["most"] == 2  # the other requests waited for a free thread
     assert len(running["threads"]) == 2
