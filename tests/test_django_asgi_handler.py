@@ -105,7 +105,10 @@ urlpatterns = [path("note/", note_and_wait)]
 
 
 @pytest.mark.urls(__name__)
-def test_requests_take_turns_on_a_fixed_set_of_threads_that_keep_their_connections():
+def test_requests_take_turns_on_a_fixed_set_of_threads_that_keep_their_connections(monkeypatch):
+    pooled = bool(connection.settings_dict["OPTIONS"].get("pool"))  # PostgreSQL's pool hands out its own
+    if not pooled:  # kept connections, as with FAST_REQUEST_THREADS on (its 0 makes them 0)
+        monkeypatch.setitem(connection.settings_dict, "CONN_MAX_AGE", 600)
     application = SyncChainASGIHandler(threads=2)
 
     async def twelve_at_once():
@@ -118,5 +121,5 @@ def test_requests_take_turns_on_a_fixed_set_of_threads_that_keep_their_connectio
     assert [status for status, _ in answers] == [200] * 12
     assert running["most"] == 2  # the other requests waited for a free thread
     assert len(running["threads"]) == 2
-    if not connection.settings_dict["OPTIONS"].get("pool"):  # PostgreSQL's pool hands out its own
+    if not pooled:
         assert len(running["connections"]) == 2  # one per thread, not one per request
