@@ -1,4 +1,4 @@
-"""The Socket.IO server of Scrapbook's chat, mounted in the one ASGI application.
+r"""The Socket.IO server of Scrapbook's chat, mounted in the one ASGI application.
 
 The contract is the Chat section of ../shared/API.md. What it leaves open is decided here:
 
@@ -13,9 +13,10 @@ The contract is the Chat section of ../shared/API.md. What it leaves open is dec
   `lobby` can be left like any room (and joined again).
 - `message {room?, text, client_id?}` or a bare string (then the room is `lobby`): only
   a room the connection has joined can be written to, since its author would not see the
-  answers otherwise. The text is trimmed, stored, and then broadcast to everyone in the
-  room, the sending connection included (so every tab renders messages from one event);
-  the ack is `{ok, message}`.
+  answers otherwise. The text is cleaned (control characters other than tab and newline
+  removed, "\r\n" and "\r" made "\n") and trimmed, stored, and then broadcast to everyone
+  in the room, the sending connection included (so every tab renders messages from one
+  event); the ack is `{ok, message}`.
 - `client_id` (optional, `^[A-Za-z0-9_-]{1,64}$`, e.g. a UUID; null is the same as
   absent) makes resending safe. A client that lost its connection before the ack came
   cannot know whether the message was stored; it resends it with the same `client_id`
@@ -33,7 +34,8 @@ The contract is the Chat section of ../shared/API.md. What it leaves open is dec
   and worker (longer in rooms of more than 50 users), always with the latest state
   (see chat.presence).
 - Refusals ack `{ok: false, error}` and change nothing: "invalid_payload" (not the
-  documented shape: a non-object, a missing key, a wrong type, a bad `client_id`),
+  documented shape: a non-object, a missing key, a wrong type, a bad `client_id`, a text
+  holding a surrogate code point, which is no character),
   "invalid_room", "not_in_room", "too_many_rooms", "empty_message", "message_too_long",
   "rate_limited" (10 messages in 10 seconds per user, counted across connections and
   workers), "storage_failed" (the message could not be stored, so nobody received it) and
