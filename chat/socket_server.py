@@ -2,8 +2,9 @@ r"""The Socket.IO server of Scrapbook's chat, mounted in the one ASGI applicatio
 
 The contract is the Chat section of ../shared/API.md. What it leaves open is decided here:
 
-- Connecting needs an access JWT (`auth: {token}` or `?token=`); anything else is refused
-  with "authentication failed". Every connection joins `lobby`. A user may hold several
+- Connecting needs an access JWT (`auth: {token}` or `?token=`) of an active user, issued
+  since the user's password last changed (simplejwt's CHECK_REVOKE_TOKEN); anything else
+  is refused with "authentication failed". Every connection joins `lobby`. A user may hold several
   connections (tabs); each one joins and leaves rooms on its own.
 - `join {room}` acks `{ok, room, members, history}`: the usernames present (sorted, each
   once, the joiner included) and the last 50 messages, oldest first. Joining a room
@@ -63,7 +64,9 @@ from django.contrib.auth import get_user_model
 from django.db import connections
 from django.utils import timezone
 from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import AccessToken
+from rest_framework_simplejwt.utils import get_md5_hash_password
 
 from . import selectors, services
 from .broadcast import MemoryManager, RedisManager
@@ -135,16 +138,27 @@ def database_sync_to_async(function):
 
 @database_sync_to_async
 def user_for_access_token(token):
-    """The active user an access token names, or None when the token is not good."""
+    """The active user an access token names, or None when the token is not good.
+
+    With simplejwt's CHECK_REVOKE_TOKEN, a token issued before the user's password last
+    changed is not good either, as on the REST API.
+    """
     if not isinstance(token, str) or not token:
         return None
     try:
         validated = AccessToken(token)
     except TokenError:
         return None
-    user_id = validated.get(settings.SIMPLE_JWT.get("USER_ID_CLAIM", "user_id"))
-    user_model = get_user_model()
-    return user_model.objects.filter(pk=user_id, is_active=True).only("id", "username").first()
+    users = get_user_model().objects.filter(
+        **{api_settings.USER_ID_FIELD: validated.get(api_settings.USER_ID_CLAIM)}, is_active=True
+    )
+    if not api_settings.CHECK_REVOKE_TOKEN:
+        return users.only("id", "username").first()
+    user = users.only("id", "username", "password").first()
+    if user is None or validated.get(api_settings.REVOKE_TOKEN_CLAIM) != get_md5_hash_password(user.password):
+        return None
+    del user.password  # deferred again: the connection's session keeps no password hash
+    return user
 
 
 @database_sync_to_async

@@ -38,6 +38,29 @@ def test_token_of_an_inactive_user_is_refused(live_server_url, user):
     assert asyncio.run(refusal_message(live_server_url, token, ["websocket"])) == "authentication failed"
 
 
+@pytest.mark.parametrize("transports", [None, ["websocket"]])
+def test_token_issued_before_a_password_change_is_refused(live_server_url, user, transports):
+    token = access_token_for(user)
+
+    async def connects(token):
+        async with connected(live_server_url, token, transports=transports) as client:
+            return client.client.connected
+
+    assert asyncio.run(connects(token)) is True
+    user.set_password("a-new-and-better-passphrase")
+    user.save()
+    assert asyncio.run(refusal_message(live_server_url, token, transports)) == "authentication failed"
+    assert asyncio.run(connects(access_token_for(user))) is True
+
+
+def test_a_connection_keeps_its_user_without_the_password_hash(user):
+    from chat.socket_server import user_for_access_token
+
+    authenticated = asyncio.run(user_for_access_token(access_token_for(user)))
+    assert authenticated.id == user.id
+    assert "password" in authenticated.get_deferred_fields()
+
+
 @pytest.mark.parametrize(
     ("payload", "error"),
     [
