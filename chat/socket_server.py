@@ -4,7 +4,11 @@ The contract is the Chat section of ../shared/API.md. What it leaves open is dec
 
 - Connecting needs an access JWT (`auth: {token}` or `?token=`) of an active user, issued
   since the user's password last changed (simplejwt's CHECK_REVOKE_TOKEN); anything else
-  is refused with "authentication failed". Every connection joins `lobby`. A user may hold several
+  is refused with "authentication failed". Every connection joins `lobby`.
+- A connection ends when its access token expires (its `exp`, plus simplejwt's LEEWAY):
+  the server sends it `session_expired {}` and disconnects it; the client reconnects with
+  a fresh token. One timer per connection, set at connect (chat.session_expiry), so events
+  cost nothing more; events that a client sends on after the disconnect are ignored. A user may hold several
   connections (tabs); each one joins and leaves rooms on its own.
 - `join {room}` acks `{ok, room, members, history}`: the usernames present (sorted, each
   once, the joiner included) and the last 50 messages, oldest first. Joining a room
@@ -55,12 +59,14 @@ import contextlib
 import functools
 import logging
 from datetime import timedelta
+from typing import NamedTuple
 from urllib.parse import parse_qs
 
 import socketio
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import connections
 from django.utils import timezone
 from rest_framework_simplejwt.exceptions import TokenError
@@ -73,6 +79,7 @@ from .broadcast import MemoryManager, RedisManager
 from .presence import Presence, PresenceAnnouncer, RedisPresence
 from .serializers import message_data, messages_data
 from .services import ChatError
+from .session_expiry import SessionExpiry
 
 logger = logging.getLogger(__name__)
 
@@ -136,9 +143,15 @@ def database_sync_to_async(function):
     return sync_to_async(with_usable_connections, thread_sensitive=True)
 
 
+class TokenUser(NamedTuple):
+    user: AbstractBaseUser  # with only `id` and `username` read
+    expires_at: float  # when the token stops being good, in seconds since the epoch
+
+
 @database_sync_to_async
-def user_for_access_token(token):
-    """The active user an access token names, or None when the token is not good.
+def user_for_access_token(token) -> TokenUser | None:
+    """The active user an access token names, and when the token expires; None when the
+    token is not good.
 
     With simplejwt's CHECK_REVOKE_TOKEN, a token issued before the user's password last
     changed is not good either, as on the REST API.
@@ -152,13 +165,15 @@ def user_for_access_token(token):
     users = get_user_model().objects.filter(
         **{api_settings.USER_ID_FIELD: validated.get(api_settings.USER_ID_CLAIM)}, is_active=True
     )
+    expires_at = validated["exp"] + validated.get_token_backend().get_leeway().total_seconds()
     if not api_settings.CHECK_REVOKE_TOKEN:
-        return users.only("id", "username").first()
+        user = users.only("id", "username").first()
+        return None if user is None else TokenUser(user, expires_at)
     user = users.only("id", "username", "password").first()
     if user is None or validated.get(api_settings.REVOKE_TOKEN_CLAIM) != get_md5_hash_password(user.password):
         return None
     del user.password  # deferred again: the connection's session keeps no password hash
-    return user
+    return TokenUser(user, expires_at)
 
 
 @database_sync_to_async
@@ -225,6 +240,15 @@ async def user_of(sid: str):
     return (await sio.get_session(sid))["user"]
 
 
+async def session_end(sid: str) -> None:
+    """Tell connection `sid`, held by this worker, that its session expired; disconnect it."""
+    await sio.emit("session_expired", {}, to=sid, ignore_queue=True)
+    await sio.disconnect(sid, ignore_queue=True)
+
+
+session_expiry = SessionExpiry(end=session_end)
+
+
 async def enter(sid: str, room: str, username: str) -> None:
     await sio.enter_room(sid, room)
     await presence.add(room=room, sid=sid, username=username)
@@ -233,9 +257,10 @@ async def enter(sid: str, room: str, username: str) -> None:
 
 @sio.event
 async def connect(sid, environ, auth=None):
-    user = await user_for_access_token(token_from(environ, auth))
-    if user is None:
+    authenticated = await user_for_access_token(token_from(environ, auth))
+    if authenticated is None:
         raise socketio.exceptions.ConnectionRefusedError(AUTHENTICATION_FAILED)
+    user = authenticated.user
     await sio.save_session(sid, {"user": user})
     try:
         await enter(sid, LOBBY, user.username)
@@ -244,10 +269,12 @@ async def connect(sid, environ, auth=None):
         with contextlib.suppress(Exception):
             await presence.remove_connection(sid=sid)
         raise socketio.exceptions.ConnectionRefusedError("server_error") from None
+    session_expiry.schedule(sid, expires_at=authenticated.expires_at)
 
 
 @sio.event
 async def disconnect(sid, reason=None):
+    session_expiry.cancel(sid)
     try:
         rooms = await presence.remove_connection(sid=sid)
     except Exception:

@@ -5,7 +5,8 @@ from datetime import timedelta
 
 import pytest
 import socketio
-from django.db import connection
+from asgiref.sync import sync_to_async
+from django.db import connection, connections
 from rest_framework_simplejwt.tokens import AccessToken
 
 from chat.models import Message
@@ -56,7 +57,15 @@ def test_token_issued_before_a_password_change_is_refused(live_server_url, user,
 def test_a_connection_keeps_its_user_without_the_password_hash(user):
     from chat.socket_server import user_for_access_token
 
-    authenticated = asyncio.run(user_for_access_token(access_token_for(user)))
+    token = access_token_for(user)
+
+    async def look_up():
+        try:
+            return await user_for_access_token(token)
+        finally:  # the thread it ran in lets go of the test database
+            await sync_to_async(connections.close_all, thread_sensitive=True)()
+
+    authenticated = asyncio.run(look_up()).user
     assert authenticated.id == user.id
     assert "password" in authenticated.get_deferred_fields()
 

@@ -1,12 +1,14 @@
 """Two uvicorn processes sharing Redis act as one chat server: a client on each."""
 
 import asyncio
+from datetime import timedelta
 
 import pytest
+from rest_framework_simplejwt.tokens import RefreshToken
 
 from authentication.tests.factories import UserFactory
 from chat.models import Message
-from chat.tests.clients import connected, unique_room
+from chat.tests.clients import ChatClient, connected, unique_room
 from conftest import access_token_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("transactional_db")]
@@ -91,3 +93,29 @@ def test_rate_limit_is_shared_by_a_users_connections_on_two_workers(redis_server
     assert acks[10]["error"] == "rate_limited"
     assert sorted(received) == sorted([f"spread {n}" for n in range(10)] + ["barrier"])
     assert Message.objects.filter(user=alice).count() == 10
+
+
+def test_expired_connection_on_one_worker_is_ended_once_and_the_others_stay(redis_servers):
+    first_url, second_url = redis_servers
+    alice, bob = UserFactory(), UserFactory()
+    token = RefreshToken.for_user(alice).access_token
+    token.set_exp(lifetime=timedelta(seconds=3))
+    bob_token = access_token_for(bob)
+
+    async def scenario():
+        async with connected(first_url, bob_token) as staying:
+            expiring = ChatClient(second_url, str(token), transports=None)
+            await expiring.connect()
+            try:
+                await staying.presence("lobby", sorted([alice.username, bob.username]))
+                await expiring.wait_until(lambda: expiring.disconnects, "the disconnect")
+                await staying.presence("lobby", [bob.username])
+                after = await staying.call("message", "still here")
+                return list(expiring.received["session_expired"]), after, staying.client.connected
+            finally:
+                await expiring.close()
+
+    expired, after, staying_connected = asyncio.run(scenario())
+    assert expired == [{}]
+    assert after["ok"] is True
+    assert staying_connected is True
