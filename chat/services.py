@@ -1,4 +1,4 @@
-"""Every write of the chat, with its rules: room names, message text, the rate limit."""
+"""Every write of the chat, with its rules: room names, message text, the rate limits."""
 
 import re
 from typing import NamedTuple
@@ -10,6 +10,7 @@ from .models import CLIENT_ID_REGEX, MESSAGE_MAX_LENGTH, ROOM_NAME_REGEX, Messag
 
 RATE_LIMIT_MESSAGES = 10
 RATE_LIMIT_WINDOW_SECONDS = 10
+TYPING_INTERVAL_SECONDS = 1
 
 # What message_text_clean changes or refuses, found in one search so that the usual text
 # costs nothing more: C0 and C1 control characters (DEL included) other than tab and
@@ -77,6 +78,16 @@ def message_rate_limit_take(*, user_id: int) -> bool:
     taken = cache.get_many(keys)
     # A slot that another message takes first (a race) makes `add` fail: try the next.
     return any(key not in taken and cache.add(key, 1, RATE_LIMIT_WINDOW_SECONDS) for key in keys)
+
+
+def typing_rate_limit_take(*, user_id: int, room: str) -> bool:
+    """Take the user's `typing` slot in the room; False when it is taken (one was relayed
+    less than TYPING_INTERVAL_SECONDS ago).
+
+    The slot is a key in the Django cache (Redis when configured, so every connection and
+    worker shares it), taken by the atomic `cache.add` and freed by its expiry.
+    """
+    return cache.add(f"chat:typing:{user_id}:{room}", 1, TYPING_INTERVAL_SECONDS)
 
 
 def message_of_client_id(*, user, client_id: str) -> Message | None:

@@ -33,7 +33,9 @@ The contract is the Chat section of ../shared/API.md. What it leaves open is dec
   killed before broadcasting it, the first resend within BROADCAST_ONCE_SECONDS
   broadcasts it, since nobody else ever will (see `message_broadcast`).
 - `typing {room}` (joined rooms only) sends `typing {room, user: {id, username}}` to the
-  room's other connections (other tabs of the same user do get it) and acks `{ok, room}`.
+  room's other connections (other tabs of the same user do get it) and acks `{ok, room}`;
+  at most one per second per user and room is relayed, counted across connections and
+  workers, and the others ack "rate_limited".
 - `presence {room, users}` is sent to the room when its connections change (join,
   leave, disconnect), coalesced: at most one every PRESENCE_INTERVAL_SECONDS per room
   and worker (longer in rooms of more than 50 users), always with the latest state
@@ -43,8 +45,8 @@ The contract is the Chat section of ../shared/API.md. What it leaves open is dec
   holding a surrogate code point, which is no character),
   "invalid_room", "not_in_room", "too_many_rooms", "empty_message", "message_too_long",
   "rate_limited" (10 messages in 10 seconds per user, counted across connections and
-  workers), "storage_failed" (the message could not be stored, so nobody received it) and
-  "server_error" (anything unexpected, logged).
+  workers; a second `typing` within a second), "storage_failed" (the message could not
+  be stored, so nobody received it) and "server_error" (anything unexpected, logged).
 
 Handlers of one connection run one after the other (`async_handlers=False`), so a
 client's events take effect in the order it sent them: a `message` sent right after a
@@ -368,11 +370,17 @@ async def message(sid, *args):
     return {"ok": True, "message": stored}
 
 
+# Off the database thread: a burst of typing does not queue behind, or ahead of, messages.
+typing_rate_limit_take = sync_to_async(services.typing_rate_limit_take, thread_sensitive=False)
+
+
 @sio.on("typing")
 @acknowledged
 async def typing(sid, *args):
     room = joined_room(sid, args)
     user = await user_of(sid)
+    if not await typing_rate_limit_take(user_id=user.id, room=room):
+        raise ChatError("rate_limited")
     await sio.emit(
         "typing", {"room": room, "user": {"id": user.id, "username": user.username}}, to=room, skip_sid=sid
     )
