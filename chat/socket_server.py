@@ -48,6 +48,11 @@ The contract is the Chat section of ../shared/API.md. What it leaves open is dec
   workers; a second `typing` within a second), "storage_failed" (the message could not
   be stored, so nobody received it) and "server_error" (anything unexpected, logged).
 
+A packet that no socket.io client sends (JSON that cannot be decoded or is nested too
+deep, an event that is not `[name, ...arguments]` or is named `connect` or `disconnect`,
+a binary packet) disconnects the connection that sent it, as a parse error does on the
+Socket.IO reference server, with one warning logged and no traceback (chat.packets).
+
 Handlers of one connection run one after the other (`async_handlers=False`), so a
 client's events take effect in the order it sent them: a `message` sent right after a
 `join` finds the room joined, and one client's messages are broadcast in order.
@@ -78,6 +83,7 @@ from rest_framework_simplejwt.utils import get_md5_hash_password
 
 from . import selectors, services
 from .broadcast import MemoryManager, RedisManager
+from .packets import ChatPacket, ChatServer, PacketJson
 from .presence import Presence, PresenceAnnouncer, RedisPresence
 from .serializers import message_data, messages_data
 from .services import ChatError
@@ -107,9 +113,11 @@ def make_presence() -> Presence:
     return Presence()
 
 
-sio = socketio.AsyncServer(
+sio = ChatServer(
     async_mode="asgi",
     client_manager=make_client_manager(),
+    serializer=ChatPacket,
+    json=PacketJson,
     cors_allowed_origins=settings.CORS_ALLOWED_ORIGINS,
     async_handlers=False,
     logger=False,

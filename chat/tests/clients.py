@@ -2,6 +2,7 @@
 waits on it with a deadline instead of sleeping."""
 
 import asyncio
+import contextlib
 import json
 import uuid
 from contextlib import asynccontextmanager
@@ -105,7 +106,7 @@ async def connected(url: str, token: str | None, *, transports=("websocket",)):
 class RawSocket:
     """A websocket speaking Engine.IO 4 / Socket.IO 5 by hand, for what no well-behaved
     client does: packets nested thousands deep or of the wrong shape, events sent on after
-    the server disconnected the namespace."""
+    the server disconnected the namespace. RawPolling does the same over long-polling."""
 
     def __init__(self, session, websocket):
         self.session = session
@@ -175,4 +176,56 @@ class RawSocket:
 
     async def close(self) -> None:
         await self.websocket.close()
+        await self.session.close()
+
+
+class RawPolling(RawSocket):
+    """RawSocket's packets over HTTP long-polling: a POST sends, a GET receives."""
+
+    def __init__(self, session, url: str):
+        super().__init__(session, websocket=None)
+        self.url = url + "/socket.io/?EIO=4&transport=polling"
+        self.pending: list[str] = []
+        self.poll_timeout = aiohttp.ClientTimeout(total=WAIT_SECONDS)
+
+    @classmethod
+    async def connect(cls, url: str, token: str) -> "RawPolling":
+        session = aiohttp.ClientSession()
+        try:
+            raw = cls(session, url)
+            opened = await raw.receive()
+            assert opened is not None and opened.startswith("0{"), opened
+            raw.url += "&sid=" + json.loads(opened[1:])["sid"]
+            answer = await raw.open_namespace(token)
+            assert answer.startswith("40{"), answer
+        except BaseException:
+            await session.close()
+            raise
+        return raw
+
+    async def send(self, text: str) -> None:
+        async with self.session.post(self.url, data=text.encode()) as response:
+            assert response.status == 200, (response.status, await response.text())
+
+    async def receive(self) -> str | None:
+        while not self.pending:
+            try:
+                async with self.session.get(self.url, timeout=self.poll_timeout) as response:
+                    if response.status != 200:
+                        return None
+                    packets = (await response.text()).split("\x1e")
+            except TimeoutError:
+                raise AssertionError(f"Waited {WAIT_SECONDS} s for a packet from the server") from None
+            for packet in packets:
+                if packet == "2":
+                    await self.send("3")
+                elif packet == "1":  # engine.io's CLOSE
+                    return None
+                else:
+                    self.pending.append(packet)
+        return self.pending.pop(0)
+
+    async def close(self) -> None:
+        with contextlib.suppress(aiohttp.ClientError, AssertionError):
+            await self.send("1")
         await self.session.close()
