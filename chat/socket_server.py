@@ -51,7 +51,8 @@ The contract is the Chat section of ../shared/API.md. What it leaves open is dec
 A packet that no socket.io client sends (JSON that cannot be decoded or is nested too
 deep, an event that is not `[name, ...arguments]` or is named `connect` or `disconnect`,
 a binary packet) disconnects the connection that sent it, as a parse error does on the
-Socket.IO reference server, with one warning logged and no traceback (chat.packets).
+Socket.IO reference server, with one warning logged and no traceback; an Engine.IO frame
+that cannot be decoded at all closes its connection, unlogged (chat.packets).
 
 Handlers of one connection run one after the other (`async_handlers=False`), so a
 client's events take effect in the order it sent them: a `message` sent right after a
@@ -83,7 +84,7 @@ from rest_framework_simplejwt.utils import get_md5_hash_password
 
 from . import selectors, services
 from .broadcast import MemoryManager, RedisManager
-from .packets import ChatPacket, ChatServer, PacketJson
+from .packets import ChatPacket, ChatServer, EngineIOFrameGuard, PacketJson
 from .presence import Presence, PresenceAnnouncer, RedisPresence
 from .serializers import message_data, messages_data
 from .services import ChatError
@@ -395,4 +396,6 @@ async def typing(sid, *args):
     return {"ok": True, "room": room}
 
 
-socketio_app = socketio.ASGIApp(sio, socketio_path="socket.io")
+socketio_app = EngineIOFrameGuard(
+    socketio.ASGIApp(sio, socketio_path="socket.io"), max_body_bytes=sio.eio.max_http_buffer_size
+)

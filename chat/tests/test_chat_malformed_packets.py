@@ -30,6 +30,7 @@ MALFORMED = {
     "a connect error from the client": '44{"message":"no"}',
     "a binary event": '451-["message",{"_placeholder":true,"num":0}]',
     "an unknown packet type": "49",
+    "an empty packet": "4",
 }
 
 
@@ -78,6 +79,73 @@ def test_payload_nested_too_deep_over_long_polling_ends_its_connection_without_a
 
     assert asyncio.run(scenario()) == "41"
     assert not Message.objects.exists()
+    assert logged_server.errors_since(mark) == []
+
+
+ENGINEIO_MALFORMED_FRAMES = {
+    "no packet type": "x",
+    "empty": "",
+    "an unknown packet type": "9[]",
+}
+ENGINEIO_MALFORMED_BODIES = {
+    "no packet type": b"x",
+    "not UTF-8": b"\xff\xfe",
+    "an unknown packet type": b"9",
+    "17 packets": "\x1e".join(["3"] * 17).encode(),
+    "JSONP without d": b"d=",
+    "one good, one bad": b"3\x1ex",
+}
+
+
+@pytest.mark.parametrize("frame", ENGINEIO_MALFORMED_FRAMES.values(), ids=ENGINEIO_MALFORMED_FRAMES.keys())
+def test_websocket_frame_that_engineio_cannot_decode_closes_only_its_connection(
+    logged_server, user, other_user, frame
+):
+    tokens = access_token_for(user), access_token_for(other_user)
+    mark = logged_server.mark()
+
+    async def scenario():
+        async with connected(logged_server.url, tokens[1]) as bystander:
+            raw = await RawSocket.connect(logged_server.url, tokens[0])
+            try:
+                await bystander.presence("lobby", sorted([user.username, other_user.username]))
+                await raw.send(frame)
+                after = await raw.packet("41")  # None: the websocket was closed
+            finally:
+                await raw.close()
+            await bystander.presence("lobby", [other_user.username])
+            return after, await bystander.call("message", "still served")
+
+    after, bystander_ack = asyncio.run(scenario())
+    assert after is None
+    assert bystander_ack["ok"] is True
+    assert logged_server.errors_since(mark) == []
+
+
+@pytest.mark.parametrize("body", ENGINEIO_MALFORMED_BODIES.values(), ids=ENGINEIO_MALFORMED_BODIES.keys())
+def test_long_polling_body_that_engineio_cannot_decode_closes_only_its_connection(
+    logged_server, user, other_user, body
+):
+    tokens = access_token_for(user), access_token_for(other_user)
+    mark = logged_server.mark()
+
+    async def scenario():
+        async with connected(logged_server.url, tokens[1]) as bystander:
+            raw = await RawPolling.connect(logged_server.url, tokens[0])
+            try:
+                await bystander.presence("lobby", sorted([user.username, other_user.username]))
+                async with raw.session.post(raw.url, data=body) as response:
+                    status = response.status
+                # The session is closed: the user is gone. (Polling it again would only
+                # make engine.io log that it is.)
+                await bystander.presence("lobby", [other_user.username])
+            finally:
+                await raw.session.close()
+            return status, await bystander.call("message", "still served")
+
+    status, bystander_ack = asyncio.run(scenario())
+    assert status == 200
+    assert bystander_ack["ok"] is True
     assert logged_server.errors_since(mark) == []
 
 
