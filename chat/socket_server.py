@@ -1,9 +1,14 @@
-"""The Socket.IO server of Scrapbook's chat, mounted in the one ASGI application.
+r"""The Socket.IO server of Scrapbook's chat, mounted in the one ASGI application.
 
 The contract is the Chat section of ../shared/API.md. What it leaves open is decided here:
 
-- Connecting needs an access JWT (`auth: {token}` or `?token=`); anything else is refused
-  with "authentication failed". Every connection joins `lobby`. A user may hold several
+- Connecting needs an access JWT (`auth: {token}` or `?token=`) of an active user, issued
+  since the user's password last changed (simplejwt's CHECK_REVOKE_TOKEN); anything else
+  is refused with "authentication failed". Every connection joins `lobby`.
+- A connection ends when its access token expires (its `exp`, plus simplejwt's LEEWAY):
+  the server sends it `session_expired {}` and disconnects it; the client reconnects with
+  a fresh token. One timer per connection, set at connect (chat.session_expiry), so events
+  cost nothing more; events that a client sends on after the disconnect are ignored. A user may hold several
   connections (tabs); each one joins and leaves rooms on its own.
 - `join {room}` acks `{ok, room, members, history}`: the usernames present (sorted, each
   once, the joiner included) and the last 50 messages, oldest first. Joining a room
@@ -13,9 +18,10 @@ The contract is the Chat section of ../shared/API.md. What it leaves open is dec
   `lobby` can be left like any room (and joined again).
 - `message {room?, text, client_id?}` or a bare string (then the room is `lobby`): only
   a room the connection has joined can be written to, since its author would not see the
-  answers otherwise. The text is trimmed, stored, and then broadcast to everyone in the
-  room, the sending connection included (so every tab renders messages from one event);
-  the ack is `{ok, message}`.
+  answers otherwise. The text is cleaned (control characters other than tab and newline
+  removed, "\r\n" and "\r" made "\n") and trimmed, stored, and then broadcast to everyone
+  in the room, the sending connection included (so every tab renders messages from one
+  event); the ack is `{ok, message}`.
 - `client_id` (optional, `^[A-Za-z0-9_-]{1,64}$`, e.g. a UUID; null is the same as
   absent) makes resending safe. A client that lost its connection before the ack came
   cannot know whether the message was stored; it resends it with the same `client_id`
@@ -27,17 +33,26 @@ The contract is the Chat section of ../shared/API.md. What it leaves open is dec
   killed before broadcasting it, the first resend within BROADCAST_ONCE_SECONDS
   broadcasts it, since nobody else ever will (see `message_broadcast`).
 - `typing {room}` (joined rooms only) sends `typing {room, user: {id, username}}` to the
-  room's other connections (other tabs of the same user do get it) and acks `{ok, room}`.
+  room's other connections (other tabs of the same user do get it) and acks `{ok, room}`;
+  at most one per second per user and room is relayed, counted across connections and
+  workers, and the others ack "rate_limited".
 - `presence {room, users}` is sent to the room when its connections change (join,
   leave, disconnect), coalesced: at most one every PRESENCE_INTERVAL_SECONDS per room
   and worker (longer in rooms of more than 50 users), always with the latest state
   (see chat.presence).
 - Refusals ack `{ok: false, error}` and change nothing: "invalid_payload" (not the
-  documented shape: a non-object, a missing key, a wrong type, a bad `client_id`),
+  documented shape: a non-object, a missing key, a wrong type, a bad `client_id`, a text
+  holding a surrogate code point, which is no character),
   "invalid_room", "not_in_room", "too_many_rooms", "empty_message", "message_too_long",
   "rate_limited" (10 messages in 10 seconds per user, counted across connections and
-  workers), "storage_failed" (the message could not be stored, so nobody received it) and
-  "server_error" (anything unexpected, logged).
+  workers; a second `typing` within a second), "storage_failed" (the message could not
+  be stored, so nobody received it) and "server_error" (anything unexpected, logged).
+
+A packet that no socket.io client sends (JSON that cannot be decoded or is nested too
+deep, an event that is not `[name, ...arguments]` or is named `connect` or `disconnect`,
+a binary packet) disconnects the connection that sent it, as a parse error does on the
+Socket.IO reference server, with one warning logged and no traceback; an Engine.IO frame
+that cannot be decoded at all closes its connection, unlogged (chat.packets).
 
 Handlers of one connection run one after the other (`async_handlers=False`), so a
 client's events take effect in the order it sent them: a `message` sent right after a
@@ -52,22 +67,28 @@ import contextlib
 import functools
 import logging
 from datetime import timedelta
+from typing import NamedTuple
 from urllib.parse import parse_qs
 
 import socketio
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import connections
 from django.utils import timezone
 from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import AccessToken
+from rest_framework_simplejwt.utils import get_md5_hash_password
 
 from . import selectors, services
 from .broadcast import MemoryManager, RedisManager
+from .packets import ChatPacket, ChatServer, EngineIOFrameGuard, PacketJson
 from .presence import Presence, PresenceAnnouncer, RedisPresence
 from .serializers import message_data, messages_data
 from .services import ChatError
+from .session_expiry import SessionExpiry
 
 logger = logging.getLogger(__name__)
 
@@ -93,9 +114,11 @@ def make_presence() -> Presence:
     return Presence()
 
 
-sio = socketio.AsyncServer(
+sio = ChatServer(
     async_mode="asgi",
     client_manager=make_client_manager(),
+    serializer=ChatPacket,
+    json=PacketJson,
     cors_allowed_origins=settings.CORS_ALLOWED_ORIGINS,
     async_handlers=False,
     logger=False,
@@ -131,18 +154,37 @@ def database_sync_to_async(function):
     return sync_to_async(with_usable_connections, thread_sensitive=True)
 
 
+class TokenUser(NamedTuple):
+    user: AbstractBaseUser  # with only `id` and `username` read
+    expires_at: float  # when the token stops being good, in seconds since the epoch
+
+
 @database_sync_to_async
-def user_for_access_token(token):
-    """The active user an access token names, or None when the token is not good."""
+def user_for_access_token(token) -> TokenUser | None:
+    """The active user an access token names, and when the token expires; None when the
+    token is not good.
+
+    With simplejwt's CHECK_REVOKE_TOKEN, a token issued before the user's password last
+    changed is not good either, as on the REST API.
+    """
     if not isinstance(token, str) or not token:
         return None
     try:
         validated = AccessToken(token)
     except TokenError:
         return None
-    user_id = validated.get(settings.SIMPLE_JWT.get("USER_ID_CLAIM", "user_id"))
-    user_model = get_user_model()
-    return user_model.objects.filter(pk=user_id, is_active=True).only("id", "username").first()
+    users = get_user_model().objects.filter(
+        **{api_settings.USER_ID_FIELD: validated.get(api_settings.USER_ID_CLAIM)}, is_active=True
+    )
+    expires_at = validated["exp"] + validated.get_token_backend().get_leeway().total_seconds()
+    if not api_settings.CHECK_REVOKE_TOKEN:
+        user = users.only("id", "username").first()
+        return None if user is None else TokenUser(user, expires_at)
+    user = users.only("id", "username", "password").first()
+    if user is None or validated.get(api_settings.REVOKE_TOKEN_CLAIM) != get_md5_hash_password(user.password):
+        return None
+    del user.password  # deferred again: the connection's session keeps no password hash
+    return TokenUser(user, expires_at)
 
 
 @database_sync_to_async
@@ -209,6 +251,15 @@ async def user_of(sid: str):
     return (await sio.get_session(sid))["user"]
 
 
+async def session_end(sid: str) -> None:
+    """Tell connection `sid`, held by this worker, that its session expired; disconnect it."""
+    await sio.emit("session_expired", {}, to=sid, ignore_queue=True)
+    await sio.disconnect(sid, ignore_queue=True)
+
+
+session_expiry = SessionExpiry(end=session_end)
+
+
 async def enter(sid: str, room: str, username: str) -> None:
     await sio.enter_room(sid, room)
     await presence.add(room=room, sid=sid, username=username)
@@ -217,9 +268,10 @@ async def enter(sid: str, room: str, username: str) -> None:
 
 @sio.event
 async def connect(sid, environ, auth=None):
-    user = await user_for_access_token(token_from(environ, auth))
-    if user is None:
+    authenticated = await user_for_access_token(token_from(environ, auth))
+    if authenticated is None:
         raise socketio.exceptions.ConnectionRefusedError(AUTHENTICATION_FAILED)
+    user = authenticated.user
     await sio.save_session(sid, {"user": user})
     try:
         await enter(sid, LOBBY, user.username)
@@ -228,10 +280,12 @@ async def connect(sid, environ, auth=None):
         with contextlib.suppress(Exception):
             await presence.remove_connection(sid=sid)
         raise socketio.exceptions.ConnectionRefusedError("server_error") from None
+    session_expiry.schedule(sid, expires_at=authenticated.expires_at)
 
 
 @sio.event
 async def disconnect(sid, reason=None):
+    session_expiry.cancel(sid)
     try:
         rooms = await presence.remove_connection(sid=sid)
     except Exception:
@@ -325,15 +379,23 @@ async def message(sid, *args):
     return {"ok": True, "message": stored}
 
 
+# Off the database thread: a burst of typing does not queue behind, or ahead of, messages.
+typing_rate_limit_take = sync_to_async(services.typing_rate_limit_take, thread_sensitive=False)
+
+
 @sio.on("typing")
 @acknowledged
 async def typing(sid, *args):
     room = joined_room(sid, args)
     user = await user_of(sid)
+    if not await typing_rate_limit_take(user_id=user.id, room=room):
+        raise ChatError("rate_limited")
     await sio.emit(
         "typing", {"room": room, "user": {"id": user.id, "username": user.username}}, to=room, skip_sid=sid
     )
     return {"ok": True, "room": room}
 
 
-socketio_app = socketio.ASGIApp(sio, socketio_path="socket.io")
+socketio_app = EngineIOFrameGuard(
+    socketio.ASGIApp(sio, socketio_path="socket.io"), max_body_bytes=sio.eio.max_http_buffer_size
+)

@@ -2,9 +2,12 @@
 waits on it with a deadline instead of sleeping."""
 
 import asyncio
+import contextlib
+import json
 import uuid
 from contextlib import asynccontextmanager
 
+import aiohttp
 import socketio
 
 WAIT_SECONDS = 10
@@ -21,10 +24,12 @@ class ChatClient:
         self.token = token
         self.transports = transports
         self.client = socketio.AsyncClient(reconnection=False)
-        self.received: dict[str, list] = {"message": [], "typing": [], "presence": []}
+        self.received: dict[str, list] = {"message": [], "typing": [], "presence": [], "session_expired": []}
+        self.disconnects: list[str] = []  # the reason of each disconnect
         self.arrived = asyncio.Condition()
         for event in self.received:
             self.client.on(event, self.recorder(event))
+        self.client.on("disconnect", self.record_disconnect)
 
     def recorder(self, event):
         async def record(data):
@@ -33,6 +38,11 @@ class ChatClient:
                 self.arrived.notify_all()
 
         return record
+
+    async def record_disconnect(self, reason=None):
+        async with self.arrived:
+            self.disconnects.append(reason)
+            self.arrived.notify_all()
 
     async def connect(self) -> None:
         await self.client.connect(
@@ -91,3 +101,131 @@ async def connected(url: str, token: str | None, *, transports=("websocket",)):
         yield client
     finally:
         await client.close()
+
+
+class RawSocket:
+    """A websocket speaking Engine.IO 4 / Socket.IO 5 by hand, for what no well-behaved
+    client does: packets nested thousands deep or of the wrong shape, events sent on after
+    the server disconnected the namespace. RawPolling does the same over long-polling."""
+
+    def __init__(self, session, websocket):
+        self.session = session
+        self.websocket = websocket
+        self.next_ack_id = 0
+
+    @classmethod
+    async def connect(cls, url: str, token: str) -> "RawSocket":
+        """Open the websocket, and the default namespace with `token`."""
+        session = aiohttp.ClientSession()
+        try:
+            address = url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
+            raw = cls(session, await session.ws_connect(address))
+            opened = await raw.receive()
+            assert opened is not None and opened.startswith("0{"), opened
+            answer = await raw.open_namespace(token)
+            assert answer.startswith("40{"), answer
+        except BaseException:
+            await session.close()
+            raise
+        return raw
+
+    async def open_namespace(self, token: str) -> str:
+        """Send a CONNECT with `token`; return the answer: CONNECT ("40{...}") or CONNECT_ERROR ("44...")."""
+        await self.send("40" + json.dumps({"token": token}))
+        while (packet := await self.receive()) is not None:
+            if packet.startswith(("40", "44")):
+                return packet
+        raise AssertionError("the server closed the websocket instead of answering a CONNECT")
+
+    async def send(self, text: str) -> None:
+        await self.websocket.send_str(text)
+
+    async def receive(self) -> str | None:
+        """The next packet other than a ping (answered), or None once the server closed."""
+        while True:
+            try:
+                message = await asyncio.wait_for(self.websocket.receive(), WAIT_SECONDS)
+            except TimeoutError:
+                raise AssertionError(f"Waited {WAIT_SECONDS} s for a packet from the server") from None
+            if message.type != aiohttp.WSMsgType.TEXT:
+                return None
+            if message.data == "2":
+                await self.send("3")
+                continue
+            return message.data
+
+    async def packet(self, prefix: str) -> str | None:
+        """The next packet that starts with `prefix`, skipping others, or None once closed."""
+        while (packet := await self.receive()) is not None:
+            if packet.startswith(prefix):
+                return packet
+        return None
+
+    async def call(self, event: str, payload_json: str) -> list | None:
+        """Send an event whose payload is this JSON text; return the ack's arguments, or
+        None when the server disconnected the namespace or closed the websocket instead."""
+        self.next_ack_id += 1
+        ack_prefix = f"43{self.next_ack_id}["
+        await self.send(f'42{self.next_ack_id}["{event}",{payload_json}]')
+        while (packet := await self.receive()) is not None:
+            if packet == "41":
+                return None
+            if packet.startswith(ack_prefix):
+                return json.loads(packet[len(ack_prefix) - 1 :])
+        return None
+
+    async def close(self) -> None:
+        await self.websocket.close()
+        await self.session.close()
+
+
+class RawPolling(RawSocket):
+    """RawSocket's packets over HTTP long-polling: a POST sends, a GET receives."""
+
+    def __init__(self, session, url: str):
+        super().__init__(session, websocket=None)
+        self.url = url + "/socket.io/?EIO=4&transport=polling"
+        self.pending: list[str] = []
+        self.poll_timeout = aiohttp.ClientTimeout(total=WAIT_SECONDS)
+
+    @classmethod
+    async def connect(cls, url: str, token: str) -> "RawPolling":
+        session = aiohttp.ClientSession()
+        try:
+            raw = cls(session, url)
+            opened = await raw.receive()
+            assert opened is not None and opened.startswith("0{"), opened
+            raw.url += "&sid=" + json.loads(opened[1:])["sid"]
+            answer = await raw.open_namespace(token)
+            assert answer.startswith("40{"), answer
+        except BaseException:
+            await session.close()
+            raise
+        return raw
+
+    async def send(self, text: str) -> None:
+        async with self.session.post(self.url, data=text.encode()) as response:
+            assert response.status == 200, (response.status, await response.text())
+
+    async def receive(self) -> str | None:
+        while not self.pending:
+            try:
+                async with self.session.get(self.url, timeout=self.poll_timeout) as response:
+                    if response.status != 200:
+                        return None
+                    packets = (await response.text()).split("\x1e")
+            except TimeoutError:
+                raise AssertionError(f"Waited {WAIT_SECONDS} s for a packet from the server") from None
+            for packet in packets:
+                if packet == "2":
+                    await self.send("3")
+                elif packet == "1":  # engine.io's CLOSE
+                    return None
+                else:
+                    self.pending.append(packet)
+        return self.pending.pop(0)
+
+    async def close(self) -> None:
+        with contextlib.suppress(aiohttp.ClientError, AssertionError):
+            await self.send("1")
+        await self.session.close()

@@ -1,13 +1,17 @@
 import os
+import re
+import subprocess
 import uuid
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 import redis
 
-from tests.servers import uvicorn_server
+from tests.servers import free_port, uvicorn_process, uvicorn_server
 
 LOCAL_REDIS_URL = "redis://127.0.0.1:6379/15"
+SERVER_ERROR_LOG = re.compile(r"\b(ERROR|CRITICAL)\b|Traceback|Internal Server Error")
 
 
 def services_required() -> bool:
@@ -64,3 +68,29 @@ def redis_servers(django_db_setup, django_db_blocker, redis_url):
         uvicorn_server(extra_env=env) as second,
     ):
         yield first, second
+
+
+class LoggedServer:
+    """A uvicorn process whose log a test can read: `mark()` before, `errors_since(mark)` after."""
+
+    def __init__(self, url: str, log_path: Path):
+        self.url = url
+        self.log_path = log_path
+
+    def mark(self) -> int:
+        return self.log_path.stat().st_size
+
+    def errors_since(self, mark: int) -> list[str]:
+        """The lines logged since `mark` that report a server error or a traceback."""
+        with open(self.log_path, encoding="utf-8", errors="replace") as log:
+            log.seek(mark)
+            return [line for line in log.read().splitlines() if SERVER_ERROR_LOG.search(line)]
+
+
+@pytest.fixture(scope="session")
+def logged_server(django_db_setup, django_db_blocker, tmp_path_factory):
+    """Like live_server_url, with the server's output in a file (see LoggedServer)."""
+    log_path = tmp_path_factory.mktemp("logged-server") / "server.log"
+    port = free_port()
+    with open(log_path, "w") as log, uvicorn_process(port=port, stdout=log, stderr=subprocess.STDOUT):
+        yield LoggedServer(f"http://127.0.0.1:{port}", log_path)

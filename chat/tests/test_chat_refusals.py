@@ -1,15 +1,17 @@
 """Every refusal: an `{ok: false, error}` acknowledgement, and nothing stored or sent."""
 
 import asyncio
+import time
 from datetime import timedelta
 
 import pytest
 import socketio
-from django.db import connection
+from asgiref.sync import sync_to_async
+from django.db import connection, connections
 from rest_framework_simplejwt.tokens import AccessToken
 
 from chat.models import Message
-from chat.tests.clients import ChatClient, connected, unique_room
+from chat.tests.clients import WAIT_SECONDS, ChatClient, connected, unique_room
 from conftest import access_token_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("transactional_db")]
@@ -36,6 +38,37 @@ def test_token_of_an_inactive_user_is_refused(live_server_url, user):
     user.is_active = False
     user.save()
     assert asyncio.run(refusal_message(live_server_url, token, ["websocket"])) == "authentication failed"
+
+
+@pytest.mark.parametrize("transports", [None, ["websocket"]])
+def test_token_issued_before_a_password_change_is_refused(live_server_url, user, transports):
+    token = access_token_for(user)
+
+    async def connects(token):
+        async with connected(live_server_url, token, transports=transports) as client:
+            return client.client.connected
+
+    assert asyncio.run(connects(token)) is True
+    user.set_password("a-new-and-better-passphrase")
+    user.save()
+    assert asyncio.run(refusal_message(live_server_url, token, transports)) == "authentication failed"
+    assert asyncio.run(connects(access_token_for(user))) is True
+
+
+def test_a_connection_keeps_its_user_without_the_password_hash(user):
+    from chat.socket_server import user_for_access_token
+
+    token = access_token_for(user)
+
+    async def look_up():
+        try:
+            return await user_for_access_token(token)
+        finally:  # the thread it ran in lets go of the test database
+            await sync_to_async(connections.close_all, thread_sensitive=True)()
+
+    authenticated = asyncio.run(look_up()).user
+    assert authenticated.id == user.id
+    assert "password" in authenticated.get_deferred_fields()
 
 
 @pytest.mark.parametrize(
@@ -95,6 +128,10 @@ def test_leaving_a_room_not_joined_is_fine(live_server_url, user):
         ("", "empty_message"),
         (" \n\t ", "empty_message"),
         ({"room": "lobby", "text": "   "}, "empty_message"),
+        ("\x00", "empty_message"),
+        ({"text": "\x00\x1b\r\n\x85 "}, "empty_message"),
+        ("\ud800", "invalid_payload"),
+        ({"text": "a lone \udfff"}, "invalid_payload"),
         ("x" * 2001, "message_too_long"),
         ({"text": "y" * 2001}, "message_too_long"),
         ({"room": "Bad Room", "text": "hi"}, "invalid_room"),
@@ -146,6 +183,42 @@ def test_typing_in_a_room_not_joined_is_refused(live_server_url, user):
             return await client.call("typing", {"room": unique_room()})
 
     assert asyncio.run(scenario()) == {"ok": False, "error": "not_in_room"}
+
+
+def test_typing_is_relayed_at_most_once_a_second_per_user_and_room(live_server_url, user, other_user):
+    tokens = access_token_for(user), access_token_for(other_user)
+    room, other_room = unique_room(), unique_room()
+
+    async def scenario():
+        async with (
+            connected(live_server_url, tokens[0]) as first_tab,
+            connected(live_server_url, tokens[0], transports=None) as second_tab,
+            connected(live_server_url, tokens[1]) as reader,
+        ):
+            for client in (first_tab, second_tab, reader):
+                await client.call("join", {"room": room})
+            await first_tab.call("join", {"room": other_room})
+            started = time.monotonic()
+            tabs = first_tab, second_tab
+            burst = [await tabs[n % 2].call("typing", {"room": room}) for n in range(20)]
+            in_other_room = await first_tab.call("typing", {"room": other_room})
+            # Relayed before the message that follows them, had they been relayed.
+            await first_tab.call("message", {"room": room, "text": "barrier"})
+            await reader.message("barrier")
+            relayed_in_the_burst = list(reader.received["typing"])
+            deadline = started + WAIT_SECONDS
+            while (later := await second_tab.call("typing", {"room": room}))["ok"] is False:
+                assert time.monotonic() < deadline, later
+                await asyncio.sleep(0.1)
+            accepted_after = time.monotonic() - started
+            await reader.wait_until(lambda: len(reader.received["typing"]) == 2, "the later typing")
+            return burst, in_other_room, relayed_in_the_burst, accepted_after
+
+    burst, in_other_room, relayed_in_the_burst, accepted_after = asyncio.run(scenario())
+    assert burst == [{"ok": True, "room": room}] + [{"ok": False, "error": "rate_limited"}] * 19
+    assert in_other_room == {"ok": True, "room": other_room}
+    assert relayed_in_the_burst == [{"room": room, "user": {"id": user.id, "username": user.username}}]
+    assert accepted_after >= 1
 
 
 def test_eleventh_message_in_ten_seconds_is_refused_and_not_broadcast(live_server_url, user, other_user):

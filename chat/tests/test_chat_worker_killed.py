@@ -14,7 +14,6 @@ its ack lost (the worker died before the ack left), and sent but never received.
 
 import asyncio
 import contextlib
-import re
 import subprocess
 import uuid
 from collections import Counter
@@ -27,6 +26,7 @@ import socketio
 from authentication.tests.factories import UserFactory
 from chat.models import Message
 from chat.tests.clients import WAIT_SECONDS, ChatClient, unique_room
+from chat.tests.conftest import SERVER_ERROR_LOG
 from conftest import access_token_for
 from tests.servers import free_port, uvicorn_process
 
@@ -34,7 +34,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("transactional_db")]
 
 # Starting a uvicorn process on a busy two-core machine can take a few seconds.
 RECONNECT_SECONDS = 30
-SERVER_ERROR_LOG = re.compile(r"\b(ERROR|CRITICAL)\b|Traceback|Internal Server Error")
 
 
 class Link:
