@@ -16,7 +16,6 @@ from . import models, selectors, services, socket_server
 
 LOBBY = socket_server.LOBBY
 ISSUE_17 = "planned: issue 17"
-PLANNED_SESSION_EXPIRY = "planned: not sent by this server yet (access tokens are checked at connect only)"
 
 # The refusals of the contract (`error` of a negative acknowledgement), in its order.
 REFUSALS = {
@@ -30,7 +29,8 @@ REFUSALS = {
     "empty_message": "the text is empty after trimming",
     "message_too_long": f"the text is longer than {models.MESSAGE_MAX_LENGTH} characters after trimming",
     "rate_limited": f"more than {services.RATE_LIMIT_MESSAGES} messages in "
-    f"{services.RATE_LIMIT_WINDOW_SECONDS} seconds by the user; nothing was sent",
+    f"{services.RATE_LIMIT_WINDOW_SECONDS} seconds by the user, or a second `typing` in a room "
+    f"within {services.TYPING_INTERVAL_SECONDS} s; nothing was sent",
     "not_found": "no such message",
     "forbidden": "only the author (or staff) may change that message",
     "storage_failed": "the message could not be stored, so nobody received it",
@@ -165,8 +165,9 @@ CLIENT_EVENTS = {
         None,
     ),
     "typing": (
-        "Tell the room's other connections that the user is typing (`typing`). The contract "
-        "relays at most one per second per user and room: not enforced by this server yet.",
+        "Tell the room's other connections that the user is typing (`typing`). At most one "
+        f"every {services.TYPING_INTERVAL_SECONDS} s per user and room is relayed, across "
+        "connections and workers; the others are refused with `rate_limited`.",
         IN_ROOM,
         success(room=ROOM_FIELD),
         None,
@@ -215,7 +216,7 @@ SERVER_EVENTS = {
     "session_expired": (
         "The connection's access token expired: the server disconnects it; reconnect with a fresh token.",
         {"type": "object", "maxProperties": 0},
-        PLANNED_SESSION_EXPIRY,
+        None,
     ),
 }
 
