@@ -1,25 +1,21 @@
-"""python-socketio's client managers with a cheaper broadcast.
-
-python-socketio encodes a broadcast packet once, then starts one asyncio task per
-recipient to queue it on that recipient's engine.io socket. In a room of 500 that is
-500 tasks per message, the largest cost of a broadcast after the writes themselves
-(bench/chat.py). Queueing is all those tasks do (engine.io's own writer task per
-connection does the sending), so here the one encoded packet goes straight onto each
-recipient's queue, with no task and no await. Emits with callbacks, binary payloads and
-anything else unusual take python-socketio's own path.
+"""The chat's client managers: python-socketio's, with a broadcast published at most once,
+and with or without the task-free broadcast.
 
 RedisManager.emit_once publishes an emit at most once per key, across workers and
 restarts, for broadcasts that a resend may repeat (chat.socket_server).
 
-Written against python-socketio 5.18 and python-engineio 4.15 (requirements.txt pins
-them); the chat tests exercise both managers.
+With SOCKETIO_FAST_BROADCAST on (the default), a broadcast reaches this process's clients
+without an asyncio task per recipient (chat/internals/socketio_broadcast.py); at 0,
+python-socketio's own `AsyncManager` and `AsyncRedisManager` deliver it.
 """
 
 import logging
 
+import redis.asyncio
 import socketio
-from engineio import packet as engineio_packet
-from socketio import packet as socketio_packet
+from django.conf import settings
+
+from .internals.socketio_broadcast import TaskFreeBroadcastManager, pubsub_emit_publication
 
 logger = logging.getLogger(__name__)
 
@@ -35,55 +31,13 @@ return 0
 """
 
 
-class MemoryManager(socketio.AsyncManager):
-    """One process: rooms and emits in memory, broadcasts queued directly."""
+class RedisManager(socketio.AsyncRedisManager):
+    """Several processes: emits published through Redis, delivered by every process."""
 
-    async def emit(
-        self,
-        event,
-        data,
-        namespace,
-        room=None,
-        skip_sid=None,
-        callback=None,
-        to=None,
-        ignore_queue=False,
-        **kwargs,
-    ):
-        # `ignore_queue` concerns publishing, which AsyncPubSubManager has done by now.
-        room = to or room
-        if callback is not None or kwargs or namespace not in self.rooms:
-            return await super().emit(
-                event, data, namespace, room=room, skip_sid=skip_sid, callback=callback, **kwargs
-            )
-        if isinstance(data, tuple):
-            arguments = list(data)
-        elif data is not None:
-            arguments = [data]
-        else:
-            arguments = []
-        encoded = self.server.packet_class(
-            socketio_packet.EVENT, namespace=namespace, data=[event, *arguments]
-        ).encode()
-        if isinstance(encoded, list):  # binary attachments: several engine.io packets
-            return await super().emit(event, data, namespace, room=room, skip_sid=skip_sid)
-        message = engineio_packet.Packet(engineio_packet.MESSAGE, encoded)
-        skipped = set(skip_sid) if isinstance(skip_sid, list) else {skip_sid}
-        sockets = self.server.eio.sockets
-        for sid, eio_sid in self.get_participants(namespace, room):
-            if sid in skipped:
-                continue
-            socket = sockets.get(eio_sid)
-            if socket is not None and not socket.closed:
-                socket.queue.put_nowait(message)
-
-
-class RedisManager(socketio.AsyncRedisManager, MemoryManager):
-    """Several processes: emits published through Redis, delivered by every process.
-
-    MemoryManager comes after AsyncPubSubManager in the method order, so publishing stays
-    python-socketio's and only the local delivery of each emit is replaced.
-    """
+    def __init__(self, url: str, **kwargs):
+        super().__init__(url, **kwargs)
+        self.emit_once_url = url
+        self.emit_once_client = None  # redis.asyncio.Redis, made when first needed
 
     async def emit_once(self, key: str, event: str, data: dict, *, room: str, seconds: int) -> bool:
         """Emit `event` with JSON `data` to `room` on every worker, unless an emit_once with
@@ -91,32 +45,40 @@ class RedisManager(socketio.AsyncRedisManager, MemoryManager):
 
         Redis failures are logged, like python-socketio's own publishing, and return False.
         """
-        message = {
-            "method": "emit",
-            "event": event,
-            "data": [data],
-            "binary": False,
-            "namespace": "/",
-            "room": room,
-            "skip_sid": None,
-            "callback": None,
-            "host_id": self.host_id,
-        }
+        publication = pubsub_emit_publication(self, event, data, room=room)
+        mark = f"{publication.channel}:emitted:{key}"
         published = False
         for attempt in (1, 2):
             try:
-                if not self.connected:
-                    self._redis_connect()
-                mark = f"{self.channel}:emitted:{key}"
-                payload = self.json.dumps(message)
-                published = await self.redis.eval(EMIT_ONCE_SCRIPT, 1, mark, self.channel, payload, seconds)
+                if self.emit_once_client is None:
+                    self.emit_once_client = redis.asyncio.Redis.from_url(self.emit_once_url)
+                published = await self.emit_once_client.eval(
+                    EMIT_ONCE_SCRIPT, 1, mark, publication.channel, publication.payload, seconds
+                )
                 break
             except Exception:
-                self.connected = False
+                self.emit_once_client = None  # a new connection for the next attempt
                 if attempt == 2:
                     logger.exception("Chat: cannot publish %s to Redis", key)
                     return False
         if published:
             # Workers skip what they published themselves: deliver to this one's connections.
-            await self._handle_emit(message)
+            await self.emit(event, data, namespace="/", room=room, ignore_queue=True)
         return bool(published)
+
+
+class TaskFreeRedisManager(RedisManager, TaskFreeBroadcastManager):
+    """RedisManager whose delivery to this process's clients is the task-free broadcast.
+
+    TaskFreeBroadcastManager comes after AsyncPubSubManager in the method order, so
+    publishing stays python-socketio's and only the local delivery of each emit is replaced.
+    """
+
+
+def client_manager_make() -> socketio.AsyncManager:
+    """The chat's client manager, as REDIS_URL and SOCKETIO_FAST_BROADCAST choose."""
+    fast = settings.SOCKETIO_FAST_BROADCAST
+    if settings.REDIS_URL:
+        manager_class = TaskFreeRedisManager if fast else RedisManager
+        return manager_class(settings.REDIS_URL, channel=settings.SOCKETIO_CHANNEL)
+    return TaskFreeBroadcastManager() if fast else socketio.AsyncManager()

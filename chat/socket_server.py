@@ -83,7 +83,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
 from . import selectors, services
-from .broadcast import MemoryManager, RedisManager
+from .broadcast import RedisManager, client_manager_make
 from .packets import ChatPacket, ChatServer, EngineIOFrameGuard, PacketJson
 from .presence import Presence, PresenceAnnouncer, RedisPresence
 from .serializers import message_data, messages_data
@@ -102,12 +102,6 @@ PRESENCE_SECONDS_PER_USER = 0.005  # a room of 500 gets a presence every 2.5 s a
 BROADCAST_ONCE_SECONDS = 3600
 
 
-def make_client_manager():
-    if settings.REDIS_URL:
-        return RedisManager(settings.REDIS_URL, channel=settings.SOCKETIO_CHANNEL)
-    return MemoryManager()
-
-
 def make_presence() -> Presence:
     if settings.REDIS_URL:
         return RedisPresence(settings.REDIS_URL, prefix=settings.CACHE_KEY_PREFIX)
@@ -116,7 +110,7 @@ def make_presence() -> Presence:
 
 sio = ChatServer(
     async_mode="asgi",
-    client_manager=make_client_manager(),
+    client_manager=client_manager_make(),
     serializer=ChatPacket,
     json=PacketJson,
     cors_allowed_origins=settings.CORS_ALLOWED_ORIGINS,

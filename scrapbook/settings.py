@@ -216,6 +216,9 @@ if not FAST_REQUEST_THREADS:
 # One redis.Redis client and pool per process for the cache (Django's RedisCacheClient
 # internals). 0: Django's RedisCache as shipped, a client per call and a pool per request.
 REDIS_SHARED_CLIENT = env_bool("REDIS_SHARED_CLIENT", True)
+# Chat broadcasts handed to each recipient's engine.io socket in a loop, not one asyncio task
+# each (python-socketio's manager interface). 0: python-socketio's own managers' emit.
+SOCKETIO_FAST_BROADCAST = env_bool("SOCKETIO_FAST_BROADCAST", True)
 # ------------------------------------------------------------------------------------------
 
 AUTH_PASSWORD_VALIDATORS = [
