@@ -8,20 +8,31 @@ boundary module's docstring lists, fix the boundary (or turn its setting off), t
 its WRITTEN_AGAINST. docs/ARCHITECTURE.md, "Library internals", lists the boundaries.
 """
 
+import asyncio
 import importlib.metadata
 import inspect
+import json
+import logging
 import re
 from pathlib import Path
+from types import SimpleNamespace
 
+import engineio
 import pytest
 import redis
 import requests
+import socketio
 from asgiref.sync import SyncToAsync, ThreadSensitiveContext
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from django.core.handlers.asgi import ASGIHandler
 from django.core.handlers.base import BaseHandler
 from drf_spectacular.generators import SchemaGenerator
+from engineio import packet as engineio_packet
+from engineio.async_socket import AsyncSocket
+from socketio.async_pubsub_manager import AsyncPubSubManager
 
+from chat.internals import socketio_broadcast
+from chat.tests.clients import connected, unique_room
 from conftest import access_token_for
 from movie_module.tests.factories import MovieFactory
 from scrapbook.internals import django_asgi_handler, django_redis_cache
@@ -29,7 +40,7 @@ from tests.servers import uvicorn_server
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-BOUNDARIES = [django_asgi_handler, django_redis_cache]
+BOUNDARIES = [django_asgi_handler, django_redis_cache, socketio_broadcast]
 
 # Each private name, and the one module allowed to name it (tests aside).
 PRIVATE_NAMES = {
@@ -39,9 +50,18 @@ PRIVATE_NAMES = {
     r"\._pool_options\b": "scrapbook/internals/django_redis_cache.py",
     r"\._pool_class\b": "scrapbook/internals/django_redis_cache.py",
     r"\._get_connection_pool_index\b": "scrapbook/internals/django_redis_cache.py",
+    r"\.packet_class\b": "chat/internals/socketio_broadcast.py",
+    r"\.host_id\b": "chat/internals/socketio_broadcast.py",
+    r"\"skip_sid\": None": "chat/internals/socketio_broadcast.py",  # the hand-built pub/sub message
+    # Not a speed-up: refusing malformed packets (python-socketio 5.18; pinned below too).
+    r"\._handle_eio_message\b": "chat/packets.py",
     # Replaced by supported APIs; no module may come back to them.
     r"\._map_serializer\b": None,
     r"\._has_been_logged\b": None,
+    r"\._redis_connect\b": None,
+    r"\._handle_emit\b": None,
+    r"\.eio\.sockets\b": None,
+    r"\.queue\.put_nowait\b": None,
 }
 
 
@@ -157,6 +177,115 @@ def test_caches_share_one_redis_client_per_process_only_with_the_setting(setting
     assert (one is other) is shared
 
 
+# --- python-socketio and python-engineio (chat/internals/socketio_broadcast.py) -------------
+
+ROOM = "movie:tt0133093"
+
+
+def test_python_socketio_delivers_an_emit_through_the_managers_emit():
+    parameters = inspect.signature(socketio.AsyncManager.emit).parameters
+    assert list(parameters) == [
+        "self", "event", "data", "namespace", "room", "skip_sid", "callback", "to", "kwargs",
+    ]  # fmt: skip
+    # A pub/sub manager delivers to its own clients by the next emit in the method order.
+    assert "await super().emit(" in inspect.getsource(AsyncPubSubManager._handle_emit)
+    assert "return await super().emit(" in inspect.getsource(AsyncPubSubManager.emit)
+
+
+def test_the_socketio_server_exposes_its_serializer_its_engineio_server_and_participants():
+    server = socketio.AsyncServer(async_mode="asgi", client_manager=socketio.AsyncManager())
+    assert server.packet_class is socketio.packet.Packet
+    assert isinstance(server.eio, engineio.AsyncServer)
+    assert list(inspect.signature(engineio.AsyncServer.send_packet).parameters) == ["self", "sid", "pkt"]
+    server.manager.basic_enter_room("sid-1", "/", None, eio_sid="eio-1")
+    server.manager.basic_enter_room("sid-1", "/", ROOM)
+    assert "/" in server.manager.rooms
+    assert list(server.manager.get_participants("/", ROOM)) == [("sid-1", "eio-1")]
+
+
+def test_engineio_queues_a_sent_packet_without_waiting_for_the_client():
+    engine = engineio.AsyncServer(async_mode="asgi")
+
+    async def sent_without_suspending() -> bool:
+        socket = AsyncSocket(engine, "eio-1")
+        engine.sockets["eio-1"] = socket
+        assert socket.queue.maxsize == 0  # unbounded: a slow client never blocks a put
+        sending = engine.send_packet("eio-1", engineio_packet.Packet(engineio_packet.MESSAGE, "2[]"))
+        try:
+            sending.send(None)
+        except StopIteration:
+            return socket.queue.qsize() == 1
+        sending.close()
+        return False
+
+    assert asyncio.run(sent_without_suspending())
+
+
+def pubsub_manager(host_id: str | None = None) -> socketio.AsyncRedisManager:
+    manager = socketio.AsyncRedisManager(REDIS_NOWHERE, channel="scrapbook-pins", write_only=True)
+    if host_id is not None:
+        manager.host_id = host_id
+    return manager
+
+
+def test_the_hand_built_pubsub_message_is_the_one_python_socketio_publishes():
+    manager = pubsub_manager()
+    published = []
+
+    async def publish(message):
+        published.append(message)
+
+    async def deliver_here(message):
+        pass
+
+    manager._publish, manager._handle_emit = publish, deliver_here
+    data = {"id": 7, "room": ROOM, "text": "hi", "user": {"id": 1, "username": "alice"}}
+    asyncio.run(manager.emit("message", data, namespace="/", room=ROOM))
+    publication = socketio_broadcast.pubsub_emit_publication(manager, "message", data, room=ROOM)
+    assert json.loads(publication.payload) == published[0]
+    assert publication.channel == manager.channel
+    # ... and python-socketio writes it to Redis as this: its JSON, on its channel.
+    publish_source = inspect.getsource(socketio.AsyncRedisManager._publish)
+    assert re.search(r"publish\(\s*self\.channel,\s*self\.json\.dumps\(data\)\)", publish_source)
+
+
+def test_every_other_host_delivers_the_hand_built_message_to_its_room(monkeypatch):
+    publisher = pubsub_manager()
+    data = {"id": 7, "room": ROOM, "text": "hi"}
+    publication = socketio_broadcast.pubsub_emit_publication(publisher, "message", data, room=ROOM)
+    delivered = []
+
+    async def local_emit(
+        self, event, data, namespace=None, room=None, skip_sid=None, callback=None, **kwargs
+    ):
+        delivered.append((self.host_id, event, data, namespace, room, skip_sid, callback))
+
+    monkeypatch.setattr(socketio.AsyncManager, "emit", local_emit)
+
+    def listening(host_id):
+        manager = pubsub_manager(host_id)
+        manager.server = SimpleNamespace(logger=logging.getLogger("tests.pubsub"))
+
+        async def listen():
+            yield publication.payload.encode()  # as Redis hands it over
+
+        manager._listen = listen
+        return manager
+
+    for host in (listening("another-host"), listening(publisher.host_id)):
+        asyncio.run(host._thread())  # returns once listen() is exhausted
+    assert delivered == [("another-host", "message", data, "/", ROOM, None, None)]
+
+
+def test_python_socketio_hands_each_engineio_message_to_handle_eio_message():
+    """Not a speed-up: chat.packets.ChatServer overrides it to refuse malformed packets."""
+    server = socketio.AsyncServer(async_mode="asgi")
+    assert server.eio.handlers["message"] == server._handle_eio_message
+    assert list(inspect.signature(socketio.AsyncServer._handle_eio_message).parameters) == [
+        "self", "eio_sid", "data",
+    ]  # fmt: skip
+
+
 # --- drf-spectacular: no private names; the outcome they were once used for ----------------
 
 
@@ -173,13 +302,13 @@ def test_the_watchlist_patch_body_requires_watched_in_the_schema():
 
 # --- The behaviour with every speed-up on and off, on a real server --------------------------
 
-STOCK = {"FAST_REQUEST_THREADS": "0", "REDIS_SHARED_CLIENT": "0"}
+STOCK = {"FAST_REQUEST_THREADS": "0", "REDIS_SHARED_CLIENT": "0", "SOCKETIO_FAST_BROADCAST": "0"}
 
 
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("speed_ups", [{}, STOCK], ids=["speed-ups-on", "stock-libraries"])
-def test_the_api_answers_alike_with_the_speed_ups_on_and_off(speed_ups, user):
+def test_the_api_and_the_chat_answer_alike_with_the_speed_ups_on_and_off(speed_ups, user, other_user):
     movie = MovieFactory()
     signed_in = {"Authorization": f"Bearer {access_token_for(user)}"}
     with uvicorn_server(extra_env=speed_ups) as url, requests.Session() as session:
@@ -203,3 +332,28 @@ def test_the_api_answers_alike_with_the_speed_ups_on_and_off(speed_ups, user):
         assert watched.status_code == 200 and watched.json()["watched"] is True
         listed = session.get(f"{url}/api/watchlist/", headers=signed_in, timeout=10).json()
         assert [item["movie"]["imdb_id"] for item in listed["results"]] == [movie.imdb_id]
+
+        tokens = [access_token_for(user), access_token_for(user), access_token_for(other_user)]
+        asyncio.run(three_clients_in_a_room_all_get_each_message(url, tokens))
+
+
+async def three_clients_in_a_room_all_get_each_message(url: str, tokens: list[str]) -> None:
+    """Two tabs of one user and another user, in one room: each gets every message, one
+    without a client_id (a plain broadcast) and one with (emit_once, with Redis)."""
+    room = unique_room("movie")
+    async with (
+        connected(url, tokens[0]) as first,
+        connected(url, tokens[1]) as second,
+        connected(url, tokens[2], transports=None) as third,  # long-polling, then upgraded
+    ):
+        clients = [first, second, third]
+        for client in clients:
+            assert (await client.call("join", {"room": room}))["ok"] is True
+        sent = await third.call("message", {"room": room, "text": "plain broadcast"})
+        assert sent["ok"] is True
+        sent_once = await first.call("message", {"room": room, "text": "sent once", "client_id": "c-1"})
+        assert sent_once["ok"] is True
+        for client in clients:
+            await client.message("plain broadcast")
+            await client.message("sent once")
+            assert client.texts(room) == ["plain broadcast", "sent once"]
