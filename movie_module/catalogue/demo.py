@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-CATALOGUE_PATH = Path(__file__).resolve().parent / "fixtures" / "demo_catalogue.json"
+CATALOGUE_PATH = Path(__file__).resolve().parent.parent / "fixtures" / "demo_catalogue.json"
 DEMO_SOURCE = "demo"
 
 
