@@ -12,7 +12,9 @@ from . import services
 @shared_task(
     autoretry_for=(ImdbUnavailable, *TRANSIENT_DATABASE_ERRORS),
     dont_autoretry_for=(ImdbAuthenticationFailed,),  # a refused key needs a person, not a retry
-    **RETRY_POLICY,
+    # Waits of up to 10 s, 20 s, ... 160 s: past the client's breaker cool-down (30 s), and
+    # within the 5 minutes that the movie's page does not queue it again (REFRESH_QUEUED_SECONDS).
+    **{**RETRY_POLICY, "retry_backoff": 10},
 )
 def refresh_movie(imdb_id: str) -> str | None:
     """Refresh a movie's details from the IMDb API when they are still stale; a no-op when

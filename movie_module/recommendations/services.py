@@ -1,5 +1,6 @@
 """The recommendations: the fitted model's `(title, score)` answers, and its refit."""
 
+import logging
 import uuid
 from dataclasses import dataclass
 
@@ -9,6 +10,8 @@ from django.db.models import Avg, Count
 
 from movie_module.models import CorpusRating, Movie, Review, WatchlistItem
 from movie_module.recommendations import store as model_store
+
+logger = logging.getLogger(__name__)
 
 SEED_THRESHOLD = 3.5  # reviews above this many stars are the recommender's seeds
 
@@ -138,9 +141,11 @@ def recommender_refit(*, only_if_due: bool = False, job_id: str | None = None) -
     if not locked and (job_id is None or cache.get(FIT_LOCK_KEY) != job_id):
         return None
     try:
-        return model_store.fit_and_save()
+        summary = model_store.fit_and_save()
     finally:
         cache.delete(FIT_LOCK_KEY)
+    logger.info("Refitted the recommender on %(ratings)s ratings in %(seconds).1f s", summary)
+    return summary
 
 
 def recommender_refit_if_due() -> dict | None:
