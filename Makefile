@@ -7,7 +7,7 @@ PORT ?= 8000
 WORKERS ?= 1
 PYTEST_ARGS ?=
 
-.PHONY: run serve install install-dev js-install browser test bench-chat lint check-deploy demo clean
+.PHONY: run serve worker install install-dev js-install browser test bench-chat lint check-deploy demo clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,16 @@ run: demo serve
 
 serve: install
 	$(BIN)/python -m scrapbook.serve --host $(HOST) --port $(PORT) --workers $(WORKERS)
+
+# With REDIS_URL (or CELERY_BROKER_URL): a Celery worker for the background tasks (IMDb
+# refreshes, recommender refits), with celery beat, which queues the periodic ones. Exactly
+# one beat per deployment: start further workers with `make worker BEAT=`.
+BEAT ?= --beat
+worker: install
+	@if [ -z "$$REDIS_URL$$CELERY_BROKER_URL" ]; then \
+		echo "make worker needs REDIS_URL (or CELERY_BROKER_URL); without one, make run runs the background tasks itself"; \
+		exit 1; fi
+	$(BIN)/celery -A scrapbook worker $(BEAT) --loglevel=info
 
 # The JavaScript socket.io-client the chat tests drive (and the benchmark's bare Node
 # server), Axios and playwright-core for the browser test: reinstalled only when the

@@ -1,10 +1,12 @@
 import pytest
 from django.core.cache import cache
+from django.test import override_settings
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from authentication.tests.factories import UserFactory
 from movie_module.catalogue import services as imdb_sync
+from scrapbook import background
 from tests.fake_imdb import SERVER_ERROR, FakeImdb, slow, too_many_requests
 from tests.servers import free_port, uvicorn_server
 
@@ -24,6 +26,18 @@ def recommender_model_directory(settings, tmp_path):
     model_store.worker_copy.forget()
     yield settings.RECOMMENDER_MODEL_DIR
     model_store.worker_copy.forget()
+
+
+@pytest.fixture(autouse=True)
+def background_tasks_in_process():
+    """Background tasks run on this process's threads, whatever broker the environment names
+    (the tests of the Celery worker, tests/test_celery_worker.py, switch this off); none
+    outlives its test."""
+    # Not the `settings` fixture: that would set it up before `empty_cache`, whose clear()
+    # must run after a test's cache settings are undone.
+    with override_settings(BACKGROUND_TASKS_IN_PROCESS=True):
+        yield
+        background.wait_for_tasks(timeout=10)
 
 
 @pytest.fixture(autouse=True)
@@ -102,7 +116,7 @@ def imdb_api_off(settings):
     settings.RAPIDAPI_KEY = ""
     imdb_sync.reset_client()
     yield
-    imdb_sync.wait_for_refreshes(timeout=10)
+    background.wait_for_tasks(timeout=10)
     imdb_sync.reset_client()
 
 
@@ -119,7 +133,7 @@ def fake_imdb(settings, imdb_api_off):
     with FakeImdb() as server:
         point_imdb_client_at(settings, server.url)
         yield server
-        imdb_sync.wait_for_refreshes(timeout=10)
+        background.wait_for_tasks(timeout=10)
 
 
 @pytest.fixture

@@ -2,13 +2,15 @@
 receives them: Socket.IO packets in ChatServer, Engine.IO frames in EngineIOFrameGuard.
 
 python-socketio and python-engineio trust the shape of what arrives. JSON nested deeper
-than Python's recursion limit raises RecursionError, which engine.io's decoder does not
-catch: the websocket's handler died with "Exception in ASGI application". A Socket.IO
-packet of the wrong shape (`42{}`, `42null`, an event name that is a list, a packet type
-no client sends) raised from python-socketio's dispatch, and engine.io logged a traceback
-for each one while the client waited for an ack that never came. The server's own
-`connect` and `disconnect` handlers could be run by events of those names: a client could
-cancel its session's expiry, or switch users, by sending `disconnect` or `connect`.
+than Python's recursion limit raises RecursionError: python-socketio's decoder let it out
+and engine.io logged a traceback for every such packet, while the client waited for an
+ack that never came; engine.io's own decoder does not catch it, so at that level it
+killed the websocket's handler ("Exception in ASGI application"). A Socket.IO packet of
+the wrong shape (`42{}`, `42null`, an event name that is a list, a packet type no client
+sends) raised from python-socketio's dispatch, again a traceback each. And events named
+`connect` or `disconnect` ran the server's own handlers of those names: a client could
+cancel its session's expiry by sending `disconnect`, or swap the user of its session for
+the one of another token by sending `connect`.
 
 Here every packet is decoded by ChatPacket, which raises MalformedPacket for anything
 python-socketio could not dispatch, or must not: undecodable or too deeply nested JSON,

@@ -27,7 +27,7 @@ class SessionExpiry:
         """End connection `sid` at `expires_at`, in seconds since the epoch (at once if past)."""
         self.cancel(sid)
         delay = max(0.0, expires_at - time.time())
-        self.timers[sid] = asyncio.get_running_loop().call_later(delay, self.expire, sid)
+        self.timers[sid] = asyncio.get_running_loop().call_later(delay, self.expire, sid, expires_at)
 
     def cancel(self, sid: str) -> None:
         """Forget connection `sid`'s expiry (it disconnected)."""
@@ -35,7 +35,12 @@ class SessionExpiry:
         if timer is not None:
             timer.cancel()
 
-    def expire(self, sid: str) -> None:
+    def expire(self, sid: str, expires_at: float) -> None:
+        if time.time() < expires_at:
+            # The loop runs timers up to its clock's resolution early, and its clock is not
+            # the wall clock that `exp` is on: never end a session before its token expires.
+            self.schedule(sid, expires_at=expires_at)
+            return
         self.timers.pop(sid, None)
         task = asyncio.get_running_loop().create_task(self.end_logging_failures(sid))
         self.ending.add(task)

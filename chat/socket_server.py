@@ -4,12 +4,12 @@ The contract is the Chat section of ../shared/API.md. What it leaves open is dec
 
 - Connecting needs an access JWT (`auth: {token}` or `?token=`) of an active user, issued
   since the user's password last changed (simplejwt's CHECK_REVOKE_TOKEN); anything else
-  is refused with "authentication failed". Every connection joins `lobby`.
+  is refused with "authentication failed". Every connection joins `lobby`. A user may
+  hold several connections (tabs); each one joins and leaves rooms on its own.
 - A connection ends when its access token expires (its `exp`, plus simplejwt's LEEWAY):
   the server sends it `session_expired {}` and disconnects it; the client reconnects with
   a fresh token. One timer per connection, set at connect (chat.session_expiry), so events
-  cost nothing more; events that a client sends on after the disconnect are ignored. A user may hold several
-  connections (tabs); each one joins and leaves rooms on its own.
+  cost nothing more; events that a client sends on after the disconnect are ignored.
 - `join {room}` acks `{ok, room, members, history}`: the usernames present (sorted, each
   once, the joiner included) and the last 50 messages, oldest first. Joining a room
   already joined is fine and acks the same. A connection is in at most

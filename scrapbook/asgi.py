@@ -18,8 +18,8 @@ django.setup(set_prefix=False)  # as get_asgi_application() does, before the imp
 django_application = django_asgi_handler()
 
 from chat.socket_server import socketio_app  # noqa: E402
-from movie_module.recommendations.scheduler import start_refit_scheduler, stop_refit_scheduler  # noqa: E402
 
+from .background import start_periodic_tasks, stop_periodic_tasks  # noqa: E402
 from .routing import LifespanApp, PathPrefixRouter, ProtocolTypeRouter  # noqa: E402
 
 # With hundreds of connections open, CPython's default thresholds (700, 10, 10) run a full
@@ -40,6 +40,6 @@ application = ProtocolTypeRouter(
             {"/socket.io/": socketio_app}, default=BufferedRequestBody(django_application)
         ),
         "websocket": PathPrefixRouter({"/socket.io/": socketio_app}),
-        "lifespan": LifespanApp(on_startup=[start_refit_scheduler], on_shutdown=[stop_refit_scheduler]),
+        "lifespan": LifespanApp(on_startup=[start_periodic_tasks], on_shutdown=[stop_periodic_tasks]),
     }
 )

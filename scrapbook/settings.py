@@ -342,9 +342,11 @@ IMDB_SEARCH_CACHE_SECONDS = env_int("IMDB_SEARCH_CACHE_SECONDS", 6 * 3600)
 IMDB_LOOKUP_CACHE_SECONDS = env_int("IMDB_LOOKUP_CACHE_SECONDS", 24 * 3600)
 IMDB_NOT_FOUND_CACHE_SECONDS = env_int("IMDB_NOT_FOUND_CACHE_SECONDS", 3600)
 # Stored details older than this are refreshed: in the background when a movie page is
-# shown (IMDB_REFRESH_WORKERS threads per process), in bulk by `manage.py refresh_movies`.
+# shown, the stalest IMDB_REFRESH_BATCH_SIZE every IMDB_REFRESH_BATCH_SECONDS (background
+# work, below), in bulk by `manage.py refresh_movies`.
 IMDB_REFRESH_AFTER_DAYS = env_int("IMDB_REFRESH_AFTER_DAYS", 30)
-IMDB_REFRESH_WORKERS = env_int("IMDB_REFRESH_WORKERS", 2)
+IMDB_REFRESH_BATCH_SIZE = env_int("IMDB_REFRESH_BATCH_SIZE", 50)
+IMDB_REFRESH_BATCH_SECONDS = env_int("IMDB_REFRESH_BATCH_SECONDS", 3600)
 IMDB_REFRESH_CONCURRENCY = env_int("IMDB_REFRESH_CONCURRENCY", 4)
 
 # The recommender: where fits are stored, and when a refit is due.
@@ -354,6 +356,65 @@ RECOMMENDER_REFIT_CHECK_SECONDS = env_int("RECOMMENDER_REFIT_CHECK_SECONDS", 300
 RECOMMENDER_AUTO_REFIT = env_bool("RECOMMENDER_AUTO_REFIT", True)
 RECOMMENDER_FIT_LOCK_SECONDS = env_int("RECOMMENDER_FIT_LOCK_SECONDS", 1800)
 RECOMMENDER_RELOAD_CHECK_SECONDS = env_float("RECOMMENDER_RELOAD_CHECK_SECONDS", 5.0)
+
+# Background work (scrapbook/background.py): IMDb refreshes and recommender refits never run
+# inside a request. With a broker (REDIS_URL, or CELERY_BROKER_URL apart) they are Celery
+# tasks that `make worker` runs (scrapbook/celery.py), its beat running the periodic ones;
+# without one, a few threads of the server process run them, and an asyncio loop of each
+# server process the periodic ones, so `make run` needs no other service.
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "") or REDIS_URL
+BACKGROUND_TASKS_IN_PROCESS = not CELERY_BROKER_URL
+# Threads per server process that run background tasks without a broker.
+BACKGROUND_THREADS = env_int("BACKGROUND_THREADS", env_int("IMDB_REFRESH_WORKERS", 2))
+# Several deployments (or test runs) may share one Redis: each has its own queue, and every
+# key the Redis transport writes starts with it.
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_QUEUE", "") or CACHE_KEY_PREFIX
+# A task's message is acknowledged once the task is done, not when a worker takes it: a
+# worker killed mid-task leaves it to another. A message taken and not acknowledged within
+# the visibility timeout is delivered again, so it must exceed the longest task (a refit of
+# 25M ratings takes minutes; retries wait at most 10 minutes).
+CELERY_VISIBILITY_TIMEOUT_SECONDS = env_int("CELERY_VISIBILITY_TIMEOUT_SECONDS", 7200)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_VISIBILITY_TIMEOUT_SECONDS,
+    "global_keyprefix": f"{CELERY_TASK_DEFAULT_QUEUE}:celery:",
+    # Look for abandoned messages every few seconds (kombu's default is every 100 s).
+    "unacked_restore_interval": max(1, min(10, CELERY_VISIBILITY_TIMEOUT_SECONDS // 10)),
+    "unacked_restore_throttle": 1,
+    # A request that queues a task while Redis is unreachable waits seconds, not forever.
+    "socket_connect_timeout": 2,
+    "socket_timeout": 10,
+}
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0.2, "interval_step": 0.5}
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True  # a worker process that dies puts its task back at once
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True  # theirs come back anyway
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1  # a worker holds no more tasks than it runs
+# Tasks a worker runs at once, each in a process of its own: a refit holds one for minutes.
+CELERY_WORKER_CONCURRENCY = env_int("CELERY_WORKER_CONCURRENCY", 2)
+CELERY_TASK_IGNORE_RESULT = True  # tasks leave their effects in the database, no results
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TIMEZONE = "UTC"
+CELERY_ENABLE_UTC = True
+CELERY_BEAT_SCHEDULER = "scrapbook.celery:Scheduler"
+CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
+# The periodic tasks, in seconds: run by celery beat with a broker, else by every server
+# process. A run that no worker took before the next one is due is dropped (`expires`).
+CELERY_BEAT_SCHEDULE = {}
+if RECOMMENDER_AUTO_REFIT:
+    CELERY_BEAT_SCHEDULE["refit-recommender-if-due"] = {
+        "task": "movie_module.recommendations.tasks.refit_recommender_if_due",
+        "schedule": float(RECOMMENDER_REFIT_CHECK_SECONDS),
+        "options": {"expires": RECOMMENDER_REFIT_CHECK_SECONDS},
+    }
+if RAPIDAPI_KEY:
+    CELERY_BEAT_SCHEDULE["refresh-stale-movies"] = {
+        "task": "movie_module.catalogue.tasks.refresh_stale_movies",
+        "schedule": float(IMDB_REFRESH_BATCH_SECONDS),
+        "options": {"expires": IMDB_REFRESH_BATCH_SECONDS},
+    }
 
 # Behind a TLS-terminating proxy (see the README's production section).
 if env_bool("DJANGO_BEHIND_PROXY", False):

@@ -1,11 +1,15 @@
 """Real servers for tests: uvicorn processes serving Scrapbook against the test database."""
 
+import contextlib
 import os
+import re
+import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -100,3 +104,95 @@ def uvicorn_process(
     command = uvicorn_command(port=port, workers=workers, quiet=quiet)
     with serving(command, env=env, url=f"http://127.0.0.1:{port}", **popen) as process:
         yield process
+
+
+class CeleryWorker:
+    """A Celery worker process the tests started, and what it logged."""
+
+    def __init__(self, process: subprocess.Popen, log_path: Path):
+        self.process = process
+        self.log_path = log_path
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def wait_for_log(self, text: str, *, count: int = 1, deadline_seconds: float = 30) -> None:
+        """Wait until the worker logged `text` at least `count` times."""
+        deadline = time.monotonic() + deadline_seconds
+        while self.log().count(text) < count:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the worker exited with code {self.process.returncode}:\n{self.log()}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the worker did not log {text!r} {count} times in time:\n{self.log()}")
+            time.sleep(0.05)
+
+    def results(self, task_name: str) -> list[str]:
+        """What each successful run of this task returned, in order, as the worker logged it."""
+        pattern = rf"Task {re.escape(task_name)}\[[^\]]+\] succeeded in \S+s: (.*)"
+        return re.findall(pattern, self.log())
+
+    def wait_for_results(self, task_name: str, *, count: int, deadline_seconds: float = 30) -> list[str]:
+        """Wait until this task succeeded `count` times; return what it returned."""
+        deadline = time.monotonic() + deadline_seconds
+        while len(results := self.results(task_name)) < count:
+            if "Received unregistered task" in self.log() or "raised unexpected" in self.log():
+                raise RuntimeError(f"a task failed:\n{self.log()}")
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the worker exited with code {self.process.returncode}:\n{self.log()}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{task_name} did not succeed {count} times in time:\n{self.log()}")
+            time.sleep(0.05)
+        return results
+
+    def pool_processes(self) -> list[int]:
+        """The pids of the prefork pool's processes, the worker's children."""
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text()
+        return [int(pid) for pid in children.split()]
+
+    def kill(self) -> None:
+        """SIGKILL the worker and every process it started: a crash, nothing cleaned up."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+
+
+def celery_worker_command(*, pool: str = "solo", beat: bool = False) -> list[str]:
+    """`make worker`'s command, one task at a time, without the chatter between workers."""
+    command = [
+        sys.executable, "-m", "celery", "-A", "scrapbook", "worker", "--loglevel=INFO",
+        f"--pool={pool}", "--concurrency=1", "--without-gossip", "--without-mingle", "--without-heartbeat",
+        f"--hostname=test-{uuid.uuid4().hex[:8]}@%h",
+    ]  # fmt: skip
+    return [*command, "--beat"] if beat else command
+
+
+@contextmanager
+def celery_worker(*, log_path: Path, pool: str = "solo", beat: bool = False, extra_env: dict | None = None):
+    """Run a Celery worker on the test database and the environment's broker until the block
+    ends; yield a CeleryWorker once it is consuming."""
+    env = {
+        **os.environ,
+        **test_database_environment(),
+        "RECOMMENDER_AUTO_REFIT": "0",
+        "PYTHONUNBUFFERED": "1",
+        **(extra_env or {}),
+    }
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(
+            celery_worker_command(pool=pool, beat=beat),
+            cwd=BASE_DIR,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group, pool and beat included
+        )
+    worker = CeleryWorker(process, log_path)
+    try:
+        worker.wait_for_log(" ready.")
+        yield worker
+    finally:
+        if process.poll() is None:
+            process.terminate()  # a warm shutdown: the task at hand finishes
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=5)
+        worker.kill()

@@ -3,6 +3,7 @@ constant number of queries."""
 
 import re
 from collections.abc import Iterable
+from datetime import timedelta
 
 from django.db import connection
 from django.db.models import (
@@ -12,6 +13,7 @@ from django.db.models import (
     F,
     IntegerField,
     OuterRef,
+    Q,
     QuerySet,
     Subquery,
     Value,
@@ -19,6 +21,7 @@ from django.db.models import (
 )
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, Lower
+from django.utils import timezone
 
 from movie_module.models import Movie, Review, WatchlistItem
 
@@ -120,4 +123,15 @@ def movie_page(*, imdb_id: str) -> Movie | None:
             watchlist_count=Coalesce(Subquery(watchlist_count.values("n")[:1]), Value(0)),
         )
         .first()
+    )
+
+
+def stale_movies(*, older_than_days: int) -> QuerySet:
+    """Movies whose details were never fetched from the IMDb API, or longer ago than this,
+    the stalest first; only their ids are loaded."""
+    cutoff = timezone.now() - timedelta(days=older_than_days)
+    return (
+        Movie.objects.filter(Q(refreshed_at__isnull=True) | Q(refreshed_at__lt=cutoff))
+        .order_by(F("refreshed_at").asc(nulls_first=True), "id")
+        .only("id", "imdb_id")
     )

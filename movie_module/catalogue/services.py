@@ -1,16 +1,15 @@
-"""Where the IMDb API meets the catalogue: the functions the movie endpoints and the
-recommender call. None of them raises on API trouble: they log and answer from what is stored.
+"""Where the IMDb API meets the catalogue: the functions the movie endpoints, the recommender
+and the background tasks call. Those of the endpoints and the recommender never raise on API
+trouble: they log and answer from what is stored. The background refresh raises, to be retried.
 """
 
 import logging
 import threading
-from concurrent.futures import Future, ThreadPoolExecutor, wait
 from datetime import timedelta
 from enum import Enum
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connections
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -19,19 +18,19 @@ from movie_module.imdb.errors import ImdbCircuitOpen, ImdbError
 from movie_module.imdb.matching import wanted_title
 from movie_module.imdb.parsing import TitleDetails, title_id
 from movie_module.models import Movie
+from scrapbook.background import enqueue
+
+from . import selectors
 
 logger = logging.getLogger(__name__)
 
-# At most this many background refreshes wait per process; past it, a stale page waits its turn.
-MAX_QUEUED_REFRESHES = 100
+# A movie's refresh is queued at most once in this many seconds, across processes: its page
+# may be shown many times while the refresh waits, and a failing one is not queued again
+# at once (a worker retries it meanwhile).
+REFRESH_QUEUED_SECONDS = 300
 
 _client_lock = threading.Lock()
 _client: ImdbClient | None = None
-
-_refresh_lock = threading.Lock()
-_refresh_executor: ThreadPoolExecutor | None = None
-_refreshing: set[str] = set()
-_refresh_futures: set[Future] = set()
 
 
 class RefreshOutcome(Enum):
@@ -133,41 +132,65 @@ def is_stale(movie: Movie) -> bool:
     return movie.refreshed_at < timezone.now() - timedelta(days=settings.IMDB_REFRESH_AFTER_DAYS)
 
 
-def refresh_if_stale(movie: Movie) -> Future | None:
-    """Refresh a stale movie's details in a background thread, without blocking the caller.
+def refresh_if_stale(movie: Movie) -> bool:
+    """Queue a background refresh of a stale movie's details; the caller never waits for the API.
 
-    At most one refresh per movie runs at a time, across threads (an in-process set) and
-    processes (a cache lock). Returns the refresh's Future, or None when nothing was started
-    (API off, movie fresh, already refreshing, queue full). Never raises.
+    Returns whether a refresh was queued: not when the API is off, the movie is fresh, or
+    its refresh was queued less than REFRESH_QUEUED_SECONDS ago. Never raises.
     """
     try:
-        client = get_client()
-        if client is None or not is_stale(movie):
-            return None
-        imdb_id = movie.imdb_id
-        with _refresh_lock:
-            if imdb_id in _refreshing or len(_refreshing) >= MAX_QUEUED_REFRESHES:
-                return None
-            _refreshing.add(imdb_id)
-        if not _lock_refresh(imdb_id, client):
-            with _refresh_lock:
-                _refreshing.discard(imdb_id)
-            return None
-        future = _executor().submit(_refresh_in_background, imdb_id, client)
-        with _refresh_lock:
-            _refresh_futures.add(future)
-        future.add_done_callback(_forget_refresh)
-        return future
+        if get_client() is None or not is_stale(movie):
+            return False
+        return queue_refresh(imdb_id=movie.imdb_id)
     except Exception:
-        logger.exception("Could not schedule the refresh of %s", getattr(movie, "imdb_id", movie))
-        return None
+        logger.exception("Could not queue the refresh of %s", getattr(movie, "imdb_id", movie))
+        return False
 
 
-def wait_for_refreshes(timeout: float | None = None) -> bool:
-    """Wait for the background refreshes started so far; True if all finished in time."""
-    with _refresh_lock:
-        pending = set(_refresh_futures)
-    return not wait(pending, timeout=timeout).not_done
+def queue_refresh(*, imdb_id: str) -> bool:
+    """Queue the background task that refreshes this movie, unless it was queued less than
+    REFRESH_QUEUED_SECONDS ago (by any process). Returns whether it was queued now."""
+    from .tasks import refresh_movie as refresh_movie_task  # the tasks call this module
+
+    if not cache.add(refresh_queued_key(imdb_id), 1, timeout=REFRESH_QUEUED_SECONDS):
+        return False
+    enqueue(refresh_movie_task, imdb_id)
+    return True
+
+
+def queue_stale_refreshes(*, limit: int) -> int:
+    """Queue the refresh of the `limit` stalest movies (never fetched first, then the oldest
+    details) among those older than IMDB_REFRESH_AFTER_DAYS; returns how many were queued.
+
+    Nothing when the API is off; a movie whose refresh is already queued is not queued again.
+    """
+    if get_client() is None:
+        return 0
+    stale = selectors.stale_movies(older_than_days=settings.IMDB_REFRESH_AFTER_DAYS)
+    imdb_ids = stale.values_list("imdb_id", flat=True)[:limit]
+    return sum(queue_refresh(imdb_id=imdb_id) for imdb_id in imdb_ids)
+
+
+def refresh_if_still_stale(*, imdb_id: str) -> RefreshOutcome | None:
+    """The background refresh: refresh the movie when it is still stale, else do nothing.
+
+    Returns the outcome, or None when the API is off, the movie is gone or was refreshed
+    meanwhile, so running it twice refreshes once. Raises `ImdbUnavailable` when the API
+    cannot answer (the task retries it later).
+    """
+    client = get_client()
+    movie = Movie.objects.filter(imdb_id=imdb_id).first()
+    if client is None or movie is None or not is_stale(movie):
+        outcome = None
+    else:
+        outcome = refresh_movie(movie, client=client)
+    cache.delete(refresh_queued_key(imdb_id))  # done: its page may queue the next one
+    return outcome
+
+
+def refresh_queued_key(imdb_id: str) -> str:
+    """The cache key that says a refresh of this movie was queued lately."""
+    return f"imdb:v2:refresh-queued:{imdb_id}"
 
 
 def refresh_movie(movie: Movie, *, client: ImdbClient) -> RefreshOutcome:
@@ -255,57 +278,3 @@ def _store_details(details: TitleDetails) -> Movie:
         defaults={**_fields_of(details), "source": Movie.Source.IMDB, "refreshed_at": timezone.now()},
     )
     return movie
-
-
-# Background refreshes
-
-
-def _executor() -> ThreadPoolExecutor:
-    global _refresh_executor
-    with _refresh_lock:
-        if _refresh_executor is None:
-            _refresh_executor = ThreadPoolExecutor(
-                max_workers=max(1, settings.IMDB_REFRESH_WORKERS), thread_name_prefix="imdb-refresh"
-            )
-        return _refresh_executor
-
-
-def _refresh_lock_key(imdb_id: str) -> str:
-    return f"imdb:v1:refresh-lock:{imdb_id}"
-
-
-def _lock_refresh(imdb_id: str, client: ImdbClient) -> bool:
-    seconds = int(client.config.call_budget_seconds * 3) + 10
-    try:
-        return cache.add(_refresh_lock_key(imdb_id), 1, timeout=seconds)
-    except Exception:
-        logger.warning("Cache unreachable: refreshing %s without a cross-process lock", imdb_id)
-        return True
-
-
-def _refresh_in_background(imdb_id: str, client: ImdbClient) -> RefreshOutcome | None:
-    try:
-        # Reread: another process may have refreshed it since the page was read.
-        movie = Movie.objects.filter(imdb_id=imdb_id).first()
-        if movie is None or not is_stale(movie):
-            return None
-        return refresh_movie(movie, client=client)
-    except ImdbError as exc:
-        _log_degraded(exc, "Background refresh of %s skipped", imdb_id)
-    except Exception:
-        logger.exception("Background refresh of %s failed", imdb_id)
-    finally:
-        with _refresh_lock:
-            _refreshing.discard(imdb_id)
-        try:
-            cache.delete(_refresh_lock_key(imdb_id))
-        except Exception:
-            logger.warning("Cache unreachable: the refresh lock of %s expires on its own", imdb_id)
-        # This thread's database connection would otherwise stay open until the process ends.
-        connections.close_all()
-    return None
-
-
-def _forget_refresh(future: Future) -> None:
-    with _refresh_lock:
-        _refresh_futures.discard(future)

@@ -1,5 +1,7 @@
 """The recommendations: the fitted model's `(title, score)` answers, and its refit."""
 
+import logging
+import uuid
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -9,6 +11,8 @@ from django.db.models import Count, Sum
 from movie_module.models import CorpusRating, Movie, Review, WatchlistItem
 from movie_module.recommendations import store as model_store
 from movie_module.recommender import SEED_THRESHOLD, PopularityModel
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -104,18 +108,35 @@ def similar_titles(*, movie: Movie, limit: int = 10) -> list[Recommended]:
     return named(models.similarity.similar(movie.id, n=limit), models.titles)
 
 
-def recommender_refit_if_due() -> dict | None:
-    """Refit when enough reviews arrived since the last fit (or it never ran).
+FIT_LOCK_KEY = "recommender:fitting"
 
-    Called by the scheduler and by `fit_recommender --if-due`, never inside a request;
-    a cache lock keeps several workers from fitting at once.
+
+def recommender_refit(*, only_if_due: bool = False, job_id: str | None = None) -> dict | None:
+    """Fit the recommender on every stored rating and save it, for every worker to load.
+
+    Returns the fit's summary, or None when nothing was fitted: another fit is running
+    (a cache lock keeps workers from fitting at once), or, with `only_if_due`, fewer than
+    RECOMMENDER_REFIT_AFTER_REVIEWS reviews arrived since the last fit. `job_id` names the
+    background job: delivered again after its worker died mid-fit, it takes over the lock
+    its first delivery left behind instead of waiting RECOMMENDER_FIT_LOCK_SECONDS.
+    Never called inside a request.
     """
-    pending = model_store.reviews_since_last_fit()
-    if pending is not None and pending < settings.RECOMMENDER_REFIT_AFTER_REVIEWS:
-        return None
-    if not cache.add("recommender:fitting", "1", timeout=settings.RECOMMENDER_FIT_LOCK_SECONDS):
+    if only_if_due:
+        pending = model_store.reviews_since_last_fit()
+        if pending is not None and pending < settings.RECOMMENDER_REFIT_AFTER_REVIEWS:
+            return None
+    owner = job_id or uuid.uuid4().hex
+    locked = cache.add(FIT_LOCK_KEY, owner, timeout=settings.RECOMMENDER_FIT_LOCK_SECONDS)
+    if not locked and (job_id is None or cache.get(FIT_LOCK_KEY) != job_id):
         return None
     try:
-        return model_store.fit_and_save()
+        summary = model_store.fit_and_save()
     finally:
-        cache.delete("recommender:fitting")
+        cache.delete(FIT_LOCK_KEY)
+    logger.info("Refitted the recommender on %(ratings)s ratings in %(seconds).1f s", summary)
+    return summary
+
+
+def recommender_refit_if_due() -> dict | None:
+    """Refit when enough reviews arrived since the last fit (or it never ran): `recommender_refit`."""
+    return recommender_refit(only_if_due=True)

@@ -1,6 +1,7 @@
 from pathlib import Path
 
 import pytest
+from django.core.cache import cache
 from django.core.management import call_command
 
 from movie_module.recommendations import services
@@ -57,6 +58,14 @@ def test_a_refit_is_due_only_after_enough_new_reviews(corpus, settings, user):
     assert services.recommender_refit_if_due() is None
     ReviewFactory(movie=corpus[1])
     assert services.recommender_refit_if_due()["ratings"] == 38
+
+
+def test_a_refit_delivered_again_after_its_worker_died_takes_over_its_lock(corpus):
+    cache.add(services.FIT_LOCK_KEY, "job-1", timeout=600)  # left by job-1's worker, killed mid-fit
+    assert services.recommender_refit(job_id="job-2") is None  # a fit is running, for all it knows
+    assert services.recommender_refit() is None
+    assert services.recommender_refit(job_id="job-1")["ratings"] == 36
+    assert cache.get(services.FIT_LOCK_KEY) is None
 
 
 def test_fit_if_due_says_when_nothing_is_to_do(corpus, capsys):

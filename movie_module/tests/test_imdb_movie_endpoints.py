@@ -8,8 +8,8 @@ import pytest
 from django.utils import timezone
 
 from conftest import API_DOWN, TEST_RAPIDAPI_KEY
-from movie_module.catalogue import services as imdb_sync
 from movie_module.models import Movie
+from scrapbook import background
 from tests.fake_imdb import OVERVIEW, SEARCH, slow
 
 from .factories import MovieFactory
@@ -146,6 +146,6 @@ def test_a_stale_movie_page_is_served_at_once_and_refreshed_behind_it(settings, 
     response = api_client.get(f"{MOVIES}tt0114709/")
     assert time.monotonic() - start < 0.5
     assert response.json()["imdb_rating"] is None
-    assert imdb_sync.wait_for_refreshes(timeout=5)
+    assert background.wait_for_tasks(timeout=5)
     assert api_client.get(f"{MOVIES}tt0114709/").json()["imdb_rating"] == 8.3
     assert fake_imdb.calls(OVERVIEW) == 1

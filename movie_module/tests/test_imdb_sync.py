@@ -8,7 +8,9 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from movie_module.catalogue import services as imdb_sync
+from movie_module.catalogue import tasks as catalogue_tasks
 from movie_module.models import Movie
+from scrapbook import background
 from tests.fake_imdb import OVERVIEW, SEARCH, SERVER_ERROR, slow
 
 from .factories import MovieFactory
@@ -100,14 +102,20 @@ def test_a_missing_movie_is_none_when_the_api_is_off_or_failing(settings, fake_i
 # Stale details
 
 
+def refreshed_in_background(movie: Movie) -> Movie:
+    """The movie as stored once the background tasks queued so far are done."""
+    assert background.wait_for_tasks(timeout=5)
+    movie.refresh_from_db()
+    return movie
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_stale_movie_is_refreshed_in_the_background(fake_imdb):
     movie = MovieFactory(
         imdb_id="tt0242653", title="Matrix 3", plot="Kept: the API has no plot.", refreshed_at=long_ago()
     )
-    future = imdb_sync.refresh_if_stale(movie)
-    assert future.result(timeout=5) is imdb_sync.RefreshOutcome.REFRESHED
-    movie.refresh_from_db()
+    assert imdb_sync.refresh_if_stale(movie) is True
+    movie = refreshed_in_background(movie)
     assert movie.title == "The Matrix Revolutions"
     assert movie.imdb_rating == Decimal("6.7")
     assert movie.plot == "Kept: the API has no plot."
@@ -117,48 +125,97 @@ def test_a_stale_movie_is_refreshed_in_the_background(fake_imdb):
 @pytest.mark.django_db(transaction=True)
 def test_a_movie_never_refreshed_is_stale(fake_imdb):
     movie = MovieFactory(imdb_id="tt0114709", refreshed_at=None)
-    assert imdb_sync.refresh_if_stale(movie).result(timeout=5) is imdb_sync.RefreshOutcome.REFRESHED
+    assert imdb_sync.refresh_if_stale(movie) is True
+    assert refreshed_in_background(movie).imdb_rating == Decimal("8.3")
 
 
 def test_a_fresh_movie_is_not_refreshed(fake_imdb):
     movie = MovieFactory(imdb_id="tt0114709", refreshed_at=timezone.now() - timedelta(days=29))
-    assert imdb_sync.refresh_if_stale(movie) is None
+    assert imdb_sync.refresh_if_stale(movie) is False
     assert fake_imdb.calls() == 0
 
 
 def test_nothing_is_refreshed_without_a_key(settings):
     settings.RAPIDAPI_KEY = ""
-    assert imdb_sync.refresh_if_stale(MovieFactory(refreshed_at=None)) is None
+    assert imdb_sync.refresh_if_stale(MovieFactory(refreshed_at=None)) is False
 
 
 @pytest.mark.django_db(transaction=True)
-def test_one_movie_is_never_refreshed_twice_at_once(settings, fake_imdb):
+def test_one_movie_is_queued_once_while_its_refresh_waits(settings, fake_imdb):
     settings.IMDB_READ_TIMEOUT = 2
     fake_imdb.always(OVERVIEW, slow(0.3))
     movie = MovieFactory(imdb_id="tt0114709", refreshed_at=None)
-    first = imdb_sync.refresh_if_stale(movie)
-    assert imdb_sync.refresh_if_stale(movie) is None
-    first.result(timeout=5)
+    assert imdb_sync.refresh_if_stale(movie) is True
+    assert imdb_sync.refresh_if_stale(movie) is False
+    refreshed_in_background(movie)
     assert fake_imdb.calls(OVERVIEW) == 1
 
 
-def test_a_refresh_another_process_holds_is_not_started(fake_imdb):
+def test_a_refresh_another_process_queued_is_not_queued_again(fake_imdb):
     movie = MovieFactory(imdb_id="tt0114709", refreshed_at=None)
-    cache.add(imdb_sync._refresh_lock_key("tt0114709"), 1, timeout=60)  # as another worker would
-    assert imdb_sync.refresh_if_stale(movie) is None
+    cache.add(imdb_sync.refresh_queued_key("tt0114709"), 1, timeout=60)  # as another worker would
+    assert imdb_sync.refresh_if_stale(movie) is False
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_failed_refresh_leaves_the_movie_as_it_was(fake_imdb):
+def test_a_refresh_run_twice_refreshes_once(fake_imdb):
+    movie = MovieFactory(imdb_id="tt0114709", title="Toy Story?", refreshed_at=None)
+    assert catalogue_tasks.refresh_movie("tt0114709") == "refreshed"
+    assert catalogue_tasks.refresh_movie("tt0114709") is None  # fresh now: nothing to do
+    assert fake_imdb.calls(OVERVIEW) == 1
+    movie.refresh_from_db()
+    assert movie.title == "Toy Story"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failed_refresh_leaves_the_movie_as_it_was_and_is_queued_again_later(fake_imdb):
     fake_imdb.always(OVERVIEW, SERVER_ERROR)
     refreshed_at = long_ago()
     movie = MovieFactory(imdb_id="tt0114709", title="Toy Story", plot="Ours.", refreshed_at=refreshed_at)
-    assert imdb_sync.refresh_if_stale(movie).result(timeout=5) is None
-    movie.refresh_from_db()
+    assert imdb_sync.refresh_if_stale(movie) is True
+    movie = refreshed_in_background(movie)
     assert (movie.plot, movie.refreshed_at) == ("Ours.", refreshed_at)
-    # And the movie may be tried again later.
+    # Not at once: a worker retries it meanwhile. Then the page may queue it again.
+    assert imdb_sync.refresh_if_stale(movie) is False
+    cache.delete(imdb_sync.refresh_queued_key("tt0114709"))  # REFRESH_QUEUED_SECONDS later
     fake_imdb.heal()
-    assert imdb_sync.refresh_if_stale(movie).result(timeout=5) is imdb_sync.RefreshOutcome.REFRESHED
+    assert imdb_sync.refresh_if_stale(movie) is True
+    assert refreshed_in_background(movie).plot == "A cowboy doll feels threatened."
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_refresh_task_retries_while_the_api_fails(fake_imdb):
+    movie = MovieFactory(imdb_id="tt0114709", plot="Ours.", refreshed_at=None)
+    fake_imdb.program(OVERVIEW, *[SERVER_ERROR] * 3)  # the client's first call and its two retries
+    result = catalogue_tasks.refresh_movie.apply(args=["tt0114709"])  # as a worker runs it, retries at once
+    assert result.get() == "refreshed"
+    assert fake_imdb.calls(OVERVIEW) == 4
+    movie.refresh_from_db()
+    assert movie.plot == "A cowboy doll feels threatened."
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_periodic_refresh_queues_the_stalest_movies(settings, fake_imdb):
+    settings.IMDB_REFRESH_AFTER_DAYS = 30
+    settings.IMDB_REFRESH_BATCH_SIZE = 2
+    now = timezone.now()
+    MovieFactory(imdb_id="tt0133093", refreshed_at=now - timedelta(days=1))
+    MovieFactory(imdb_id="tt0234215", refreshed_at=now - timedelta(days=40))
+    MovieFactory(imdb_id="tt0242653", refreshed_at=now - timedelta(days=400))
+    MovieFactory(imdb_id="tt0114709", refreshed_at=None)
+
+    def refreshed_since(moment):
+        assert background.wait_for_tasks(timeout=5)
+        return set(Movie.objects.filter(refreshed_at__gt=moment).values_list("imdb_id", flat=True))
+
+    assert catalogue_tasks.refresh_stale_movies() == 2
+    assert refreshed_since(now) == {"tt0114709", "tt0242653"}  # never fetched, then the oldest
+    assert catalogue_tasks.refresh_stale_movies() == 1
+    assert refreshed_since(now) == {"tt0114709", "tt0242653", "tt0234215"}
+    assert catalogue_tasks.refresh_stale_movies() == 0
+    Movie.objects.filter(imdb_id="tt0133093").update(refreshed_at=None)
+    settings.RAPIDAPI_KEY = ""
+    assert catalogue_tasks.refresh_stale_movies() == 0
 
 
 # Recommender titles

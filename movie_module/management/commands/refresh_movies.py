@@ -12,15 +12,13 @@ import dataclasses
 import sys
 import threading
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
-from datetime import timedelta
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
-from django.db.models import F, Q
-from django.utils import timezone
 from tqdm import tqdm
 
+from movie_module.catalogue.selectors import stale_movies
 from movie_module.catalogue.services import RefreshOutcome, refresh_movie
 from movie_module.imdb.client import ImdbClient, ImdbConfig
 from movie_module.imdb.errors import ImdbCircuitOpen, ImdbError
@@ -82,12 +80,7 @@ class Command(BaseCommand):
         # A client of its own: this run's pace, and a breaker that reflects this run alone.
         client = ImdbClient(dataclasses.replace(ImdbConfig.from_settings(), rate_per_second=rate))
 
-        cutoff = timezone.now() - timedelta(days=older_than_days)
-        stale = (
-            Movie.objects.filter(Q(refreshed_at__isnull=True) | Q(refreshed_at__lt=cutoff))
-            .order_by(F("refreshed_at").asc(nulls_first=True), "id")
-            .only("id", "imdb_id")
-        )
+        stale = stale_movies(older_than_days=older_than_days)
         movies = list(stale[:limit] if limit else stale)
         counts = {"refreshed": 0, "not found": 0, "failed": 0, "skipped": 0}
         counts_lock = threading.Lock()
