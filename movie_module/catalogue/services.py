@@ -38,6 +38,28 @@ class RefreshOutcome(Enum):
     NOT_FOUND = "not found"
 
 
+def imdb_config() -> ImdbConfig:
+    """The IMDb client's configuration, from Django's settings."""
+    return ImdbConfig(
+        api_key=settings.RAPIDAPI_KEY,
+        base_url=settings.IMDB_API_URL.rstrip("/"),
+        host=settings.IMDB_API_HOST,
+        connect_timeout=settings.IMDB_CONNECT_TIMEOUT,
+        read_timeout=settings.IMDB_READ_TIMEOUT,
+        max_retries=settings.IMDB_MAX_RETRIES,
+        backoff_seconds=settings.IMDB_BACKOFF_SECONDS,
+        backoff_max_seconds=settings.IMDB_BACKOFF_MAX_SECONDS,
+        call_budget_seconds=settings.IMDB_CALL_BUDGET_SECONDS,
+        breaker_threshold=settings.IMDB_BREAKER_THRESHOLD,
+        breaker_cooldown_seconds=settings.IMDB_BREAKER_COOLDOWN_SECONDS,
+        search_cache_seconds=settings.IMDB_SEARCH_CACHE_SECONDS,
+        lookup_cache_seconds=settings.IMDB_LOOKUP_CACHE_SECONDS,
+        not_found_cache_seconds=settings.IMDB_NOT_FOUND_CACHE_SECONDS,
+        rate_per_second=settings.IMDB_RATE_PER_SECOND,
+        pool_size=settings.IMDB_POOL_SIZE,
+    )
+
+
 def get_client() -> ImdbClient | None:
     """The process-wide client, or None when `RAPIDAPI_KEY` is unset (the API is off).
 
@@ -46,12 +68,12 @@ def get_client() -> ImdbClient | None:
     global _client
     if not settings.RAPIDAPI_KEY:
         return None
-    config = ImdbConfig.from_settings()
+    config = imdb_config()
     with _client_lock:
         if _client is None or _client.config != config:
             if _client is not None:
                 _client.close()
-            _client = ImdbClient(config)
+            _client = ImdbClient(config, cache=cache)
         return _client
 
 
