@@ -23,6 +23,7 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, Lower
 from django.utils import timezone
 
+from movie_module.imdb.matching import wanted_title
 from movie_module.models import Movie, Review, WatchlistItem
 
 WORD = re.compile(r"[^\W_]+")
@@ -134,4 +135,27 @@ def stale_movies(*, older_than_days: int) -> QuerySet:
         Movie.objects.filter(Q(refreshed_at__isnull=True) | Q(refreshed_at__lt=cutoff))
         .order_by(F("refreshed_at").asc(nulls_first=True), "id")
         .only("id", "imdb_id")
+    )
+
+
+def movie_with_title(title: str, year: int | None = None) -> Movie | None:
+    """The catalogue's movie a recommender title names ('The Matrix', 'Toy Story (1995)',
+    'Matrix, The'): case-insensitive exact title; with a year, the same year or one off by
+    one, the exact year preferred. None when the catalogue has none."""
+    wanted = wanted_title(title, year)
+    if not wanted.names:
+        return None
+    names = [name.lower() for name in wanted.names]
+    local = Movie.objects.alias(title_lower=Lower("title")).filter(title_lower__in=names)
+    if wanted.year:
+        local = local.filter(year__range=(wanted.year - 1, wanted.year + 1))
+    candidates = list(local.order_by("id")[:20])
+    if not candidates:
+        return None
+    return min(
+        candidates,
+        key=lambda movie: (
+            names.index(movie.title.lower()) if movie.title.lower() in names else len(names),
+            abs(movie.year - wanted.year) if wanted.year and movie.year else 0,
+        ),
     )

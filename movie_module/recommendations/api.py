@@ -6,6 +6,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.exceptions import error_responses
+from movie_module.catalogue.selectors import attach_review_stats
+from movie_module.catalogue.services import fetch_title
 
 from . import selectors, services
 from .serializers import (
@@ -17,8 +19,13 @@ from .serializers import (
 
 
 def resolved(recommended) -> list[dict]:
-    """`(title, score)` pairs with the movie each names, in the API's shape."""
+    """`(title, score)` pairs with the movie each names, in the API's shape: from the
+    catalogue, else fetched from the IMDb API (when configured) and stored."""
     movies = selectors.movies_for_recommendations(recommended)
+    movies = [
+        movie or fetch_title(pair.title, pair.year) for pair, movie in zip(recommended, movies, strict=True)
+    ]
+    attach_review_stats(movie for movie in movies if movie is not None)
     return RecommendedMovieSerializer(list(zip(recommended, movies, strict=True)), many=True).data
 
 
