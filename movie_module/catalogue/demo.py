@@ -1,6 +1,6 @@
 """The demo catalogue and a demo ratings corpus, so a fresh machine has something to show.
 
-The catalogue (fixtures/demo_catalogue.json) holds facts only: IMDb ids, titles, years,
+The catalogue (movie_module/fixtures/demo_catalogue.json) holds facts only: IMDb ids, titles, years,
 genres, runtimes, directors and main cast. The ratings are invented here, deterministically:
 synthetic people who each love a few films rate films like those (same directors, cast and
 genres) highly and others lower, so the recommender has real taste structure to learn.
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-CATALOGUE_PATH = Path(__file__).resolve().parent / "fixtures" / "demo_catalogue.json"
+CATALOGUE_PATH = Path(__file__).resolve().parent.parent / "fixtures" / "demo_catalogue.json"
 DEMO_SOURCE = "demo"
 
 
