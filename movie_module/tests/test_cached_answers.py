@@ -12,9 +12,9 @@ from rest_framework_simplejwt.tokens import AccessToken
 from api.response_cache import GENERATION_PREFIX
 from conftest import access_token_for
 from movie_module import signals
-from movie_module.tracking import selectors
 from movie_module.catalogue import services as imdb_sync
 from movie_module.models import Movie
+from movie_module.tracking import selectors
 
 from .factories import MovieFactory, ReviewFactory, WatchlistItemFactory
 
