@@ -13,9 +13,10 @@ from rest_framework.response import Response
 
 from api.exceptions import error_responses
 from api.response_cache import cached_response, cached_value
+from api.shapes import output_columns
 from movie_module.models import IMDB_ID_PATTERN, Movie
+from movie_module.recommendations import selectors as recommendation_selectors
 from movie_module.recommendations import services as recommendations
-from movie_module.recommendations.api import resolved
 from movie_module.recommendations.serializers import RecommendationQuerySerializer, SimilarMoviesSerializer
 from movie_module.serializers import MovieSummarySerializer
 from movie_module.signals import MOVIES, REVIEWS, WATCHLISTS, reviews_generation, watchlist_generation
@@ -32,7 +33,10 @@ IMDB_ID = re.compile(IMDB_ID_PATTERN)
 NO_ME = b'"me":null}'  # how the movie page's JSON ends before `me` is written in
 
 
-MOVIE_FIELDS_IN_REVIEWS = ("imdb_id", "title", "year", "poster_url")
+def movie_columns_in_reviews() -> list[str]:
+    """The movie's columns that a review shows of it (the caller's review in `me`)."""
+    prefix = "movie__"
+    return [column[len(prefix) :] for column in output_columns(ReviewSerializer) if column.startswith(prefix)]
 
 
 def movie_or_404(imdb_id: str) -> Movie:
@@ -130,9 +134,11 @@ class MovieViewSet(viewsets.ReadOnlyModelViewSet):
             movie_or_404(imdb_id)  # fetched from the IMDb API when it can be
             movie = selectors.movie_page(imdb_id=imdb_id)
         imdb_sync.refresh_if_stale(movie)
-        shared_json = JSONRenderer().render(MoviePageSerializer(movie, context={"me": None}).data)
+        movie.me = None  # nobody's: each caller's is written in
+        shared_json = JSONRenderer().render(MoviePageSerializer(movie).data)
         assert shared_json.endswith(NO_ME)  # `me` is the page's last field
-        return movie.id, {field: getattr(movie, field) for field in MOVIE_FIELDS_IN_REVIEWS}, shared_json
+        in_reviews = {column: getattr(movie, column) for column in movie_columns_in_reviews()}
+        return movie.id, in_reviews, shared_json
 
     @extend_schema(responses={200: ReviewSerializer(many=True), **error_responses(401, 404)})
     @action(detail=True, methods=["get"])
@@ -151,4 +157,5 @@ class MovieViewSet(viewsets.ReadOnlyModelViewSet):
         query.is_valid(raise_exception=True)
         movie = movie_or_404(imdb_id)
         recommended = recommendations.similar_titles(movie=movie, limit=query.validated_data["limit"])
-        return Response({"results": resolved(recommended)})
+        similar = {"results": recommendation_selectors.recommended_movies(recommended)}
+        return Response(SimilarMoviesSerializer(similar).data)

@@ -8,18 +8,7 @@ from rest_framework.views import APIView
 from api.exceptions import error_responses
 
 from . import selectors, services
-from .serializers import (
-    RecommendationQuerySerializer,
-    RecommendationsSerializer,
-    RecommendedMovieSerializer,
-    SeedReviewSerializer,
-)
-
-
-def resolved(recommended) -> list[dict]:
-    """`(title, score)` pairs with the movie each names, in the API's shape."""
-    movies = selectors.movies_for_recommendations(recommended)
-    return RecommendedMovieSerializer(list(zip(recommended, movies, strict=True)), many=True).data
+from .serializers import RecommendationQuerySerializer, RecommendationsSerializer
 
 
 class RecommendationsView(APIView):
@@ -35,10 +24,9 @@ class RecommendationsView(APIView):
         query = RecommendationQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         answer = services.recommend_for_user(user=request.user, limit=query.validated_data["limit"])
-        return Response(
-            {
-                "source": answer.source,
-                "based_on": SeedReviewSerializer(answer.based_on, many=True).data,
-                "results": resolved(answer.titles),
-            }
-        )
+        recommendations = {
+            "source": answer.source,
+            "based_on": answer.based_on,
+            "results": selectors.recommended_movies(answer.titles),
+        }
+        return Response(RecommendationsSerializer(recommendations).data)

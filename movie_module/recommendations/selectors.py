@@ -1,5 +1,7 @@
 """Reads behind the recommendations."""
 
+from typing import NamedTuple
+
 from movie_module.catalogue import services as imdb_sync
 from movie_module.catalogue.selectors import attach_review_stats
 from movie_module.models import Movie
@@ -18,3 +20,18 @@ def movies_for_recommendations(recommended) -> list[Movie | None]:
     ]
     attach_review_stats(movie for movie in movies if movie is not None)
     return movies
+
+
+class RecommendedMovie(NamedTuple):
+    """A recommended `(title, score)` with the movie it names, or None (RecommendedMovieSerializer)."""
+
+    title: str
+    score: float
+    movie: Movie | None
+
+
+def recommended_movies(recommended) -> list[RecommendedMovie]:
+    """Each recommended `(title, score)` with its movie, as `movies_for_recommendations` resolves it."""
+    movies = movies_for_recommendations(recommended)
+    pairs_and_movies = zip(recommended, movies, strict=True)
+    return [RecommendedMovie(pair.title, pair.score, movie) for pair, movie in pairs_and_movies]
