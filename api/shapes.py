@@ -74,9 +74,10 @@ def compiled_output(serializer_class) -> Callable[[object], dict]:
     """A function showing an instance as `serializer_class` declares: {field name: value}."""
     converters, entries = {}, []
     for name, field in _readable_fields(serializer_class):
-        if not all(attr.isidentifier() and not keyword.iskeyword(attr) for attr in field.source_attrs):
+        path = _source_path(field)
+        if not all(attr.isidentifier() and not keyword.iskeyword(attr) for attr in path):
             raise TypeError(f"`{field.source}` of {serializer_class.__name__} is not a path of attributes.")
-        value = ".".join(["instance", *field.source_attrs])
+        value = ".".join(["instance", *path])
         convert = _converter(field)
         if convert is None:
             entries.append(f"{name!r}: {value}")
@@ -108,9 +109,14 @@ def _output_columns(serializer_class, model) -> tuple[str, ...]:
 
 
 def _readable_fields(serializer_class) -> list[tuple[str, serializers.Field]]:
-    # `.fields` binds each field to the serializer, which sets `source` and `source_attrs`.
+    # `.fields` binds each field to the serializer, which sets its `source`.
     fields = serializer_class().fields
     return [(name, field) for name, field in fields.items() if not field.write_only]
+
+
+def _source_path(field) -> list[str]:
+    """The attributes a bound field reads, outermost first; [] for `source="*"` (the instance)."""
+    return [] if field.source == "*" else field.source.split(".")
 
 
 def _converter(field) -> Callable[[object], object] | None:
@@ -146,8 +152,8 @@ def _columns(serializer_class, model, prefix: str) -> Iterator[str]:
             if isinstance(nested, serializers.BaseSerializer):
                 yield from _columns(type(nested), model, prefix)
             continue
-        current, path = model, []
-        for position, name in enumerate(field.source_attrs):
+        attrs, current, path = _source_path(field), model, []
+        for position, name in enumerate(attrs):
             try:
                 model_field = current._meta.get_field(name)
             except FieldDoesNotExist:
@@ -161,7 +167,7 @@ def _columns(serializer_class, model, prefix: str) -> Iterator[str]:
                     f"`{field.source}` of {serializer_class.__name__} crosses the many-valued "
                     f"relation `{name}`, which .only() cannot load."
                 )
-            if position < len(field.source_attrs) - 1:
+            if position < len(attrs) - 1:
                 current = model_field.related_model
             elif isinstance(nested, serializers.BaseSerializer):
                 yield from _columns(type(nested), model_field.related_model, prefix + "__".join(path) + "__")
