@@ -23,15 +23,12 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, Lower
 from django.utils import timezone
 
+from api.shapes import output_columns
 from movie_module.imdb.matching import wanted_title
 from movie_module.models import Movie, Review, WatchlistItem
+from movie_module.serializers import MovieSummarySerializer
 
 WORD = re.compile(r"[^\W_]+")
-
-
-# What a movie summary shows (serializers.movie_summary): lists skip the plot, cast and
-# directors, whose JSON decoding cost more than the rest of a row.
-SUMMARY_FIELDS = ["id", "imdb_id", "title", "year", "poster_url", "genres", "imdb_rating"]
 
 
 def _review_stat(aggregate, output_field=None):
@@ -69,10 +66,13 @@ def movie_list(*, search: str = "") -> QuerySet:
     Ranked: the exact title first, then titles starting with the text, then the rest,
     each by IMDb votes (popular first) and title.
     """
+    # What a summary shows: not the plot, cast and directors, whose JSON decoding costs
+    # more than the rest of a row.
+    summary_columns = output_columns(MovieSummarySerializer)
     words = [word.lower() for word in WORD.findall(search or "")]
     if not words:
-        return Movie.objects.only(*SUMMARY_FIELDS).order_by("title", "id")
-    queryset = _titles_containing(words[:8]).only(*SUMMARY_FIELDS)
+        return Movie.objects.only(*summary_columns).order_by("title", "id")
+    queryset = _titles_containing(words[:8]).only(*summary_columns)
     text = " ".join(search.split()).lower()
     queryset = queryset.alias(title_lower=Lower("title")).annotate(
         match_rank=Case(
