@@ -1,7 +1,13 @@
-"""The wire shapes every room of the movie app shows: movies, users, ratings (../shared/API.md)."""
+"""The wire shapes every room of the movie app shows: movies, users, ratings (../shared/API.md).
+
+Each shape is declared once, here, as a serializer: the schema, the answers (FastOutput)
+and the selectors' `.only(...)` columns (output_columns) all come from it (api/shapes.py).
+"""
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+
+from api.shapes import FastOutput
 
 from .models import IMDB_ID_PATTERN, RATING_VALUES, Movie
 
@@ -45,37 +51,19 @@ class PosterUrlField(serializers.CharField):
     """A URL, or the empty string: the model field is `blank=True`."""
 
 
-# The list endpoints show up to 100 rows a page; DRF's generic field-by-field output costs
-# more than the queries behind it. These serializers declare their fields for validation
-# and the OpenAPI schema, and build the output directly (tests pin the exact shapes).
-_datetime = serializers.DateTimeField()
+class MeanRatingField(serializers.FloatField):
+    """A mean of star ratings, shown to two decimals."""
+
+    def to_representation(self, value):
+        return round(float(value), 2)
 
 
-def time_or_none(value):
-    return None if value is None else _datetime.to_representation(value)
-
-
-def number_or_none(value):
-    return None if value is None else float(value)
-
-
-def movie_summary(movie) -> dict:
-    return {
-        "imdb_id": movie.imdb_id,
-        "title": movie.title,
-        "year": movie.year,
-        "poster_url": movie.poster_url,
-        "genres": movie.genres,
-        "imdb_rating": number_or_none(movie.imdb_rating),
-        "average_rating": None if movie.average_rating is None else round(float(movie.average_rating), 2),
-        "review_count": movie.review_count,
-    }
-
-
-class MovieSummarySerializer(serializers.ModelSerializer):
+# `average_rating` and `review_count` are no columns: catalogue.selectors.attach_review_stats
+# sets them on the movies of a page, catalogue.selectors.movie_page annotates them.
+class MovieSummarySerializer(FastOutput, serializers.ModelSerializer):
     poster_url = PosterUrlField(read_only=True)
     imdb_rating = serializers.FloatField(allow_null=True)
-    average_rating = serializers.FloatField(allow_null=True, read_only=True)
+    average_rating = MeanRatingField(allow_null=True, read_only=True)
     review_count = serializers.IntegerField(read_only=True)
     genres = serializers.ListField(child=serializers.CharField())
 
@@ -93,11 +81,8 @@ class MovieSummarySerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    def to_representation(self, movie):
-        return movie_summary(movie)
 
-
-class MovieReferenceSerializer(serializers.ModelSerializer):
+class MovieReferenceSerializer(FastOutput, serializers.ModelSerializer):
     poster_url = PosterUrlField(read_only=True)
 
     class Meta:
@@ -106,6 +91,6 @@ class MovieReferenceSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class UserReferenceSerializer(serializers.Serializer):
+class UserReferenceSerializer(FastOutput, serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
     username = serializers.CharField(read_only=True)

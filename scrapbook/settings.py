@@ -459,7 +459,8 @@ LOGGING = {
         # printed every record a second time, unformatted; its records reach the root's.
         "django": {"handlers": [], "level": "INFO"},
         "django.db.backends": {"level": "WARNING"},
-        # axes says "login failed" at INFO for every failure, beside the 401's access line.
-        "axes": {"level": "WARNING"},
+        # axes logs every failed login and lockout beside the 401 or 429 access line that
+        # already says it: one line per request. The admin's "Access attempts" lists them.
+        "axes": {"level": "ERROR"},
     },
 }

@@ -11,9 +11,10 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from api.exceptions import error_responses
+from api.shapes import output_columns
 from movie_module.models import IMDB_ID_PATTERN, Movie
 from movie_module.recommendations import services as recommendations
-from movie_module.recommendations.api import resolved
+from movie_module.recommendations.api import recommended_movies
 from movie_module.recommendations.serializers import RecommendationQuerySerializer, SimilarMoviesSerializer
 from movie_module.serializers import MovieSummarySerializer
 from movie_module.tracking import selectors as tracking_selectors
@@ -30,7 +31,10 @@ IMDB_ID = re.compile(IMDB_ID_PATTERN)
 NO_ME = b'"me":null}'  # how the movie page's JSON ends before `me` is written in
 
 
-MOVIE_FIELDS_IN_REVIEWS = ("imdb_id", "title", "year", "poster_url")
+def movie_columns_in_reviews() -> list[str]:
+    """The movie's columns that a review shows of it (the caller's review in `me`)."""
+    prefix = "movie__"
+    return [column[len(prefix) :] for column in output_columns(ReviewSerializer) if column.startswith(prefix)]
 
 
 def movie_or_404(imdb_id: str) -> Movie:
@@ -68,19 +72,24 @@ class MovieViewSet(viewsets.ReadOnlyModelViewSet):
     lookup_value_regex = "[^/]+"
     filter_backends = []
 
-    def get_queryset(self):
+    def search_text(self) -> str:
         search = self.request.query_params.get("search", "").strip()
         if len(search) > 200:
             raise ValidationError({"search": ["Ensure this field has no more than 200 characters."]})
-        if search:
-            imdb_sync.store_search_results(search)
-        return selectors.movie_list(search=search)
+        return search
+
+    def get_queryset(self):
+        return selectors.movie_list(search=self.search_text())
 
     def list(self, request):
         return cached_response(request, "movie-list", build=self._list_data)
 
     def _list_data(self) -> dict:
-        page = self.paginate_queryset(self.get_queryset())
+        search = self.search_text()
+        if search:
+            # When the IMDb API is configured, the titles it finds join the catalogue first.
+            imdb_sync.store_search_results(search)
+        page = self.paginate_queryset(selectors.movie_list(search=search))
         selectors.attach_review_stats(page)
         return self.get_paginated_response(MovieSummarySerializer(page, many=True).data).data
 
@@ -90,9 +99,13 @@ class MovieViewSet(viewsets.ReadOnlyModelViewSet):
             raise Http404(f"No movie has the IMDb id {imdb_id!r}.")
         # The page but `me` is the same for everyone: cached, rendered, until the movie, a
         # review or a watchlist changes. `me` is the caller's own, written into it.
-        movie_id, movie_fields, shared_json = cached_value(
-            "movie-page", lambda: self._shared_page(imdb_id), key=imdb_id
-        )
+        page = cached_value("movie-page", lambda: self._shared_page(imdb_id), key=imdb_id)
+        if page is None:  # not in the catalogue: the IMDb API's, when configured, or a 404
+            movie_or_404(imdb_id)
+            page = cached_value("movie-page", lambda: self._shared_page(imdb_id), key=imdb_id)
+        movie_id, movie_fields, refreshed_at, shared_json = page
+        # Details that are merely old are refreshed in the background; this page does not wait.
+        imdb_sync.refresh_if_stale(Movie(imdb_id=imdb_id, refreshed_at=refreshed_at))
         me = None
         if request.user.is_authenticated:
             relation = self._relation(movie_id, request.user)
@@ -115,16 +128,17 @@ class MovieViewSet(viewsets.ReadOnlyModelViewSet):
             return tracking_selectors.movie_relation(movie_id=movie_id, user=user)
         return relations.get(movie_id, tracking_selectors.NO_RELATION)
 
-    def _shared_page(self, imdb_id: str) -> tuple[int, dict, bytes]:
-        """The movie's id, the fields a review shows of it, and the page as JSON with `me` null."""
+    def _shared_page(self, imdb_id: str):
+        """The movie's id, the fields a review shows of it, when its details were fetched, and
+        the page as JSON with `me` null; None when the catalogue has no such movie."""
         movie = selectors.movie_page(imdb_id=imdb_id)
-        if not movie:
-            movie_or_404(imdb_id)  # fetched from the IMDb API when it can be
-            movie = selectors.movie_page(imdb_id=imdb_id)
-        imdb_sync.refresh_if_stale(movie)
-        shared_json = JSONRenderer().render(MoviePageSerializer(movie, context={"me": None}).data)
+        if movie is None:
+            return None
+        movie.me = None  # nobody's: each caller's is written in
+        shared_json = JSONRenderer().render(MoviePageSerializer(movie).data)
         assert shared_json.endswith(NO_ME)  # `me` is the page's last field
-        return movie.id, {field: getattr(movie, field) for field in MOVIE_FIELDS_IN_REVIEWS}, shared_json
+        in_reviews = {column: getattr(movie, column) for column in movie_columns_in_reviews()}
+        return movie.id, in_reviews, movie.refreshed_at, shared_json
 
     @extend_schema(responses={200: ReviewSerializer(many=True), **error_responses(401, 404)})
     @action(detail=True, methods=["get"])
@@ -143,4 +157,5 @@ class MovieViewSet(viewsets.ReadOnlyModelViewSet):
         query.is_valid(raise_exception=True)
         movie = movie_or_404(imdb_id)
         recommended = recommendations.similar_titles(movie=movie, limit=query.validated_data["limit"])
-        return Response({"results": resolved(recommended)})
+        similar = {"results": recommended_movies(recommended)}
+        return Response(SimilarMoviesSerializer(similar).data)

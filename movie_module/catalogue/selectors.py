@@ -23,14 +23,12 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, Lower
 from django.utils import timezone
 
+from api.shapes import output_columns
+from movie_module.imdb.matching import wanted_title
 from movie_module.models import Movie, Review, WatchlistItem
+from movie_module.serializers import MovieSummarySerializer
 
 WORD = re.compile(r"[^\W_]+")
-
-
-# What a movie summary shows (serializers.movie_summary): lists skip the plot, cast and
-# directors, whose JSON decoding cost more than the rest of a row.
-SUMMARY_FIELDS = ["id", "imdb_id", "title", "year", "poster_url", "genres", "imdb_rating"]
 
 
 def _review_stat(aggregate, output_field=None):
@@ -68,10 +66,13 @@ def movie_list(*, search: str = "") -> QuerySet:
     Ranked: the exact title first, then titles starting with the text, then the rest,
     each by IMDb votes (popular first) and title.
     """
+    # What a summary shows: not the plot, cast and directors, whose JSON decoding costs
+    # more than the rest of a row.
+    summary_columns = output_columns(MovieSummarySerializer)
     words = [word.lower() for word in WORD.findall(search or "")]
     if not words:
-        return Movie.objects.only(*SUMMARY_FIELDS).order_by("title", "id")
-    queryset = _titles_containing(words[:8]).only(*SUMMARY_FIELDS)
+        return Movie.objects.only(*summary_columns).order_by("title", "id")
+    queryset = _titles_containing(words[:8]).only(*summary_columns)
     text = " ".join(search.split()).lower()
     queryset = queryset.alias(title_lower=Lower("title")).annotate(
         match_rank=Case(
@@ -134,4 +135,27 @@ def stale_movies(*, older_than_days: int) -> QuerySet:
         Movie.objects.filter(Q(refreshed_at__isnull=True) | Q(refreshed_at__lt=cutoff))
         .order_by(F("refreshed_at").asc(nulls_first=True), "id")
         .only("id", "imdb_id")
+    )
+
+
+def movie_with_title(title: str, year: int | None = None) -> Movie | None:
+    """The catalogue's movie a recommender title names ('The Matrix', 'Toy Story (1995)',
+    'Matrix, The'): case-insensitive exact title; with a year, the same year or one off by
+    one, the exact year preferred. None when the catalogue has none."""
+    wanted = wanted_title(title, year)
+    if not wanted.names:
+        return None
+    names = [name.lower() for name in wanted.names]
+    local = Movie.objects.alias(title_lower=Lower("title")).filter(title_lower__in=names)
+    if wanted.year:
+        local = local.filter(year__range=(wanted.year - 1, wanted.year + 1))
+    candidates = list(local.order_by("id")[:20])
+    if not candidates:
+        return None
+    return min(
+        candidates,
+        key=lambda movie: (
+            names.index(movie.title.lower()) if movie.title.lower() in names else len(names),
+            abs(movie.year - wanted.year) if wanted.year and movie.year else 0,
+        ),
     )

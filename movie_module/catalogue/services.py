@@ -10,12 +10,10 @@ from enum import Enum
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models.functions import Lower
 from django.utils import timezone
 
 from movie_module.imdb.client import ImdbClient, ImdbConfig
 from movie_module.imdb.errors import ImdbCircuitOpen, ImdbError
-from movie_module.imdb.matching import wanted_title
 from movie_module.imdb.parsing import TitleDetails, title_id
 from movie_module.models import Movie
 from scrapbook.background import enqueue
@@ -38,6 +36,28 @@ class RefreshOutcome(Enum):
     NOT_FOUND = "not found"
 
 
+def imdb_config() -> ImdbConfig:
+    """The IMDb client's configuration, from Django's settings."""
+    return ImdbConfig(
+        api_key=settings.RAPIDAPI_KEY,
+        base_url=settings.IMDB_API_URL.rstrip("/"),
+        host=settings.IMDB_API_HOST,
+        connect_timeout=settings.IMDB_CONNECT_TIMEOUT,
+        read_timeout=settings.IMDB_READ_TIMEOUT,
+        max_retries=settings.IMDB_MAX_RETRIES,
+        backoff_seconds=settings.IMDB_BACKOFF_SECONDS,
+        backoff_max_seconds=settings.IMDB_BACKOFF_MAX_SECONDS,
+        call_budget_seconds=settings.IMDB_CALL_BUDGET_SECONDS,
+        breaker_threshold=settings.IMDB_BREAKER_THRESHOLD,
+        breaker_cooldown_seconds=settings.IMDB_BREAKER_COOLDOWN_SECONDS,
+        search_cache_seconds=settings.IMDB_SEARCH_CACHE_SECONDS,
+        lookup_cache_seconds=settings.IMDB_LOOKUP_CACHE_SECONDS,
+        not_found_cache_seconds=settings.IMDB_NOT_FOUND_CACHE_SECONDS,
+        rate_per_second=settings.IMDB_RATE_PER_SECOND,
+        pool_size=settings.IMDB_POOL_SIZE,
+    )
+
+
 def get_client() -> ImdbClient | None:
     """The process-wide client, or None when `RAPIDAPI_KEY` is unset (the API is off).
 
@@ -46,12 +66,12 @@ def get_client() -> ImdbClient | None:
     global _client
     if not settings.RAPIDAPI_KEY:
         return None
-    config = ImdbConfig.from_settings()
+    config = imdb_config()
     with _client_lock:
         if _client is None or _client.config != config:
             if _client is not None:
                 _client.close()
-            _client = ImdbClient(config)
+            _client = ImdbClient(config, cache=cache)
         return _client
 
 
@@ -208,29 +228,10 @@ def refresh_movie(movie: Movie, *, client: ImdbClient) -> RefreshOutcome:
     return RefreshOutcome.REFRESHED
 
 
-def resolve_title(title: str, year: int | None = None) -> Movie | None:
-    """The movie a recommender title names ('The Matrix', 'Toy Story (1995)', 'Matrix, The').
-
-    The local catalogue first (case-insensitive exact title; with a year, the same year or
-    one off by one, the exact year preferred), then the API's best match, fetched and stored.
-    None when neither knows it; API trouble is logged, never raised.
-    """
-    wanted = wanted_title(title, year)
-    if not wanted.names:
-        return None
-    names = [name.lower() for name in wanted.names]
-    local = Movie.objects.alias(title_lower=Lower("title")).filter(title_lower__in=names)
-    if wanted.year:
-        local = local.filter(year__range=(wanted.year - 1, wanted.year + 1))
-    candidates = list(local.order_by("id")[:20])
-    if candidates:
-        return min(
-            candidates,
-            key=lambda movie: (
-                names.index(movie.title.lower()) if movie.title.lower() in names else len(names),
-                abs(movie.year - wanted.year) if wanted.year and movie.year else 0,
-            ),
-        )
+def fetch_title(title: str, year: int | None = None) -> Movie | None:
+    """The IMDb API's best match for a recommender title ('Matrix, The (1999)'), fetched and
+    stored; None when the API is off or knows no such film. API trouble is logged, never raised.
+    Look in the catalogue first (catalogue.selectors.movie_with_title)."""
     client = get_client()
     if client is None:
         return None

@@ -4,8 +4,12 @@ Every call has connect and read timeouts and a total time budget; connection err
 timeouts, 5xx and 429 are retried with exponential backoff and jitter (honouring
 `Retry-After`); 401/403 are a configuration problem, logged once and never retried. After
 `breaker_threshold` consecutive failed calls a circuit breaker refuses calls for a cool-down.
-Answers, "not found" included, are cached in Django's cache (Redis when configured), and
-concurrent requests for one uncached answer make one upstream call.
+Answers, "not found" included, are cached, and concurrent requests for one uncached answer
+make one upstream call. The cache is handed in (Django's, Redis when configured, so every
+process shares answers and locks); without one the client keeps answers in its own memory.
+The client knows nothing of Django: its configuration and cache are handed in
+(movie_module.catalogue.services builds them from the settings), so it can be used and
+tested on its own.
 """
 
 import dataclasses
@@ -23,8 +27,6 @@ from http.cookiejar import DefaultCookiePolicy
 from typing import Any
 
 import requests
-from django.conf import settings
-from django.core.cache import cache
 from requests.adapters import HTTPAdapter
 
 from .errors import ImdbAuthenticationFailed, ImdbRateLimited, ImdbUnavailable
@@ -49,7 +51,7 @@ RETRIED_STATUSES = {429, 500, 502, 503, 504}
 
 @dataclass(frozen=True)
 class ImdbConfig:
-    """The client's settings; `from_settings()` reads them from Django's settings."""
+    """The client's settings (catalogue.services.imdb_config() reads them from Django's)."""
 
     api_key: str = dataclasses.field(repr=False)
     base_url: str = "https://imdb8.p.rapidapi.com"
@@ -68,27 +70,6 @@ class ImdbConfig:
     rate_per_second: float = 5.0
     pool_size: int = 10
 
-    @classmethod
-    def from_settings(cls) -> "ImdbConfig":
-        return cls(
-            api_key=settings.RAPIDAPI_KEY,
-            base_url=settings.IMDB_API_URL.rstrip("/"),
-            host=settings.IMDB_API_HOST,
-            connect_timeout=settings.IMDB_CONNECT_TIMEOUT,
-            read_timeout=settings.IMDB_READ_TIMEOUT,
-            max_retries=settings.IMDB_MAX_RETRIES,
-            backoff_seconds=settings.IMDB_BACKOFF_SECONDS,
-            backoff_max_seconds=settings.IMDB_BACKOFF_MAX_SECONDS,
-            call_budget_seconds=settings.IMDB_CALL_BUDGET_SECONDS,
-            breaker_threshold=settings.IMDB_BREAKER_THRESHOLD,
-            breaker_cooldown_seconds=settings.IMDB_BREAKER_COOLDOWN_SECONDS,
-            search_cache_seconds=settings.IMDB_SEARCH_CACHE_SECONDS,
-            lookup_cache_seconds=settings.IMDB_LOOKUP_CACHE_SECONDS,
-            not_found_cache_seconds=settings.IMDB_NOT_FOUND_CACHE_SECONDS,
-            rate_per_second=settings.IMDB_RATE_PER_SECOND,
-            pool_size=settings.IMDB_POOL_SIZE,
-        )
-
 
 class ImdbClient:
     """Search, title details and title lookup over one pooled `requests.Session`.
@@ -96,8 +77,11 @@ class ImdbClient:
     Thread-safe: one instance serves the whole process (see `movie_module.catalogue.services.get_client`).
     """
 
-    def __init__(self, config: ImdbConfig):
+    def __init__(self, config: ImdbConfig, *, cache=None):
+        """`cache`: get/set/add/delete with timeouts in seconds, as Django's cache has; by
+        default the client's own memory."""
         self.config = config
+        self.cache = cache if cache is not None else MemoryCache()
         self.breaker = CircuitBreaker(
             threshold=config.breaker_threshold, cooldown_seconds=config.breaker_cooldown_seconds
         )
@@ -106,6 +90,34 @@ class ImdbClient:
         self._flights = SingleFlight()
         self._session = self._new_session()
         self._auth_failure_logged = threading.Event()
+
+    # The cache helps; it is never required. A cache that is down means calling the API.
+
+    def _cache_get(self, key: str):
+        try:
+            return self.cache.get(key)
+        except Exception:
+            logger.warning("Cache unreachable reading %s", key, exc_info=True)
+            return None
+
+    def _cache_set(self, key: str, value, seconds: int) -> None:
+        try:
+            self.cache.set(key, value, timeout=seconds)
+        except Exception:
+            logger.warning("Cache unreachable writing %s", key, exc_info=True)
+
+    def _cache_add(self, key: str, value, seconds: int) -> bool:
+        try:
+            return self.cache.add(key, value, timeout=seconds)
+        except Exception:
+            logger.warning("Cache unreachable locking %s", key, exc_info=True)
+            return True
+
+    def _cache_delete(self, key: str) -> None:
+        try:
+            self.cache.delete(key)
+        except Exception:
+            logger.warning("Cache unreachable unlocking %s", key, exc_info=True)
 
     def __repr__(self):
         return f"<ImdbClient {self.config.base_url} breaker={self.breaker.state}>"
@@ -186,7 +198,7 @@ class ImdbClient:
         processes ask at the same time. `fetch` returns (value, seconds to cache it or None)."""
         key = CACHE_PREFIX + key
         if not fresh:
-            hit = _cache_get(key)
+            hit = self._cache_get(key)
             if hit is not None:
                 return hit
         try:
@@ -201,7 +213,7 @@ class ImdbClient:
     def _fetch_once(self, key: str, fetch, *, fresh: bool):
         lock_key = key + ":lock"
         lock_seconds = math.ceil(self.config.call_budget_seconds * 3) + 1
-        locked = _cache_add(lock_key, uuid.uuid4().hex, lock_seconds)
+        locked = self._cache_add(lock_key, uuid.uuid4().hex, lock_seconds)
         try:
             if not locked:
                 # Another process is fetching the same answer: wait for it a while.
@@ -209,25 +221,25 @@ class ImdbClient:
                 if hit is not None:
                     return hit
             elif not fresh:
-                hit = _cache_get(key)  # filled while this thread waited for the lock
+                hit = self._cache_get(key)  # filled while this thread waited for the lock
                 if hit is not None:
                     return hit
             value, seconds = fetch()
             if seconds:
-                _cache_set(key, value, seconds)
+                self._cache_set(key, value, seconds)
             return value
         finally:
             if locked:
-                _cache_delete(lock_key)
+                self._cache_delete(lock_key)
 
     def _wait_for_other_process(self, key: str, lock_key: str):
         deadline = time.monotonic() + self.config.call_budget_seconds
         while time.monotonic() < deadline:
             time.sleep(CACHE_POLL_SECONDS)
-            hit = _cache_get(key)
+            hit = self._cache_get(key)
             if hit is not None:
                 return hit
-            if _cache_get(lock_key) is None:
+            if self._cache_get(lock_key) is None:
                 return None  # the other process gave up; fetch ourselves
         return None
 
@@ -377,34 +389,33 @@ def _digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
-# The cache helps; it is never required. A cache that is down means calling the API.
+class MemoryCache:
+    """A cache in the client's own memory, for use without Django: get/set/add/delete."""
 
+    def __init__(self):
+        self._entries: dict[str, tuple[float, object]] = {}
+        self._lock = threading.Lock()
 
-def _cache_get(key: str):
-    try:
-        return cache.get(key)
-    except Exception:
-        logger.warning("Cache unreachable reading %s", key, exc_info=True)
-        return None
+    def get(self, key: str, default=None):
+        with self._lock:
+            expires, value = self._entries.get(key, (0.0, default))
+            if expires and expires < time.monotonic():
+                del self._entries[key]
+                return default
+            return value
 
+    def set(self, key: str, value, timeout: float) -> None:
+        with self._lock:
+            self._entries[key] = (time.monotonic() + timeout, value)
 
-def _cache_set(key: str, value, seconds: int) -> None:
-    try:
-        cache.set(key, value, timeout=seconds)
-    except Exception:
-        logger.warning("Cache unreachable writing %s", key, exc_info=True)
+    def add(self, key: str, value, timeout: float) -> bool:
+        with self._lock:
+            expires, _ = self._entries.get(key, (0.0, None))
+            if expires and expires >= time.monotonic():
+                return False
+            self._entries[key] = (time.monotonic() + timeout, value)
+            return True
 
-
-def _cache_add(key: str, value, seconds: int) -> bool:
-    try:
-        return cache.add(key, value, timeout=seconds)
-    except Exception:
-        logger.warning("Cache unreachable locking %s", key, exc_info=True)
-        return True
-
-
-def _cache_delete(key: str) -> None:
-    try:
-        cache.delete(key)
-    except Exception:
-        logger.warning("Cache unreachable unlocking %s", key, exc_info=True)
+    def delete(self, key: str) -> None:
+        with self._lock:
+            self._entries.pop(key, None)

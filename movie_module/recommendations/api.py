@@ -6,20 +6,25 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.exceptions import error_responses
+from movie_module.catalogue.selectors import attach_review_stats
+from movie_module.catalogue.services import fetch_title
 
 from . import selectors, services
-from .serializers import (
-    RecommendationQuerySerializer,
-    RecommendationsSerializer,
-    RecommendedMovieSerializer,
-    SeedReviewSerializer,
-)
+from .serializers import RecommendationQuerySerializer, RecommendationsSerializer
 
 
-def resolved(recommended) -> list[dict]:
-    """`(title, score)` pairs with the movie each names, in the API's shape."""
+def recommended_movies(recommended) -> list[selectors.RecommendedMovie]:
+    """Each recommended `(title, score)` with the movie it names: from the catalogue, else
+    fetched from the IMDb API (when configured) and stored; None when neither knows it."""
     movies = selectors.movies_for_recommendations(recommended)
-    return RecommendedMovieSerializer(list(zip(recommended, movies, strict=True)), many=True).data
+    movies = [
+        movie or fetch_title(pair.title, pair.year) for pair, movie in zip(recommended, movies, strict=True)
+    ]
+    attach_review_stats(movie for movie in movies if movie is not None)
+    return [
+        selectors.RecommendedMovie(pair.title, pair.score, movie)
+        for pair, movie in zip(recommended, movies, strict=True)
+    ]
 
 
 class RecommendationsView(APIView):
@@ -35,10 +40,9 @@ class RecommendationsView(APIView):
         query = RecommendationQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         answer = services.recommend_for_user(user=request.user, limit=query.validated_data["limit"])
-        return Response(
-            {
-                "source": answer.source,
-                "based_on": SeedReviewSerializer(answer.based_on, many=True).data,
-                "results": resolved(answer.results),
-            }
-        )
+        recommendations = {
+            "source": answer.source,
+            "based_on": answer.based_on,
+            "results": recommended_movies(answer.results),
+        }
+        return Response(RecommendationsSerializer(recommendations).data)

@@ -1,19 +1,21 @@
 """Reads behind the recommendations."""
 
-from movie_module.catalogue import services as imdb_sync
-from movie_module.catalogue.selectors import attach_review_stats
+from typing import NamedTuple
+
+from movie_module.catalogue.selectors import movie_with_title
 from movie_module.models import Movie
 
 
 def movies_for_recommendations(recommended) -> list[Movie | None]:
-    """Resolve each recommended `(title, score)` to a catalogue movie with its review stats.
-
-    The movie the recommender named comes from the local catalogue; a title it no longer
-    holds goes to the catalogue by title, then to the IMDb API. None when nothing matches.
-    """
+    """The catalogue movie each recommended `(title, score)` names: the one the recommender
+    named by id, else one of that title; None where the catalogue has none."""
     known = Movie.objects.in_bulk([pair.movie_id for pair in recommended if pair.movie_id])
-    movies = [
-        known.get(pair.movie_id) or imdb_sync.resolve_title(pair.title, pair.year) for pair in recommended
-    ]
-    attach_review_stats(movie for movie in movies if movie is not None)
-    return movies
+    return [known.get(pair.movie_id) or movie_with_title(pair.title, pair.year) for pair in recommended]
+
+
+class RecommendedMovie(NamedTuple):
+    """A recommended `(title, score)` with the movie it names, or None (RecommendedMovieSerializer)."""
+
+    title: str
+    score: float
+    movie: Movie | None

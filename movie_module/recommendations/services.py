@@ -8,8 +8,10 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Count, Sum
 
+from api.shapes import output_columns
 from movie_module.models import CorpusRating, Movie, Review, WatchlistItem
 from movie_module.recommendations import store as model_store
+from movie_module.recommendations.serializers import SeedReviewSerializer
 from movie_module.recommender import SEED_THRESHOLD, PopularityModel
 
 logger = logging.getLogger(__name__)
@@ -61,7 +63,8 @@ def recommend_for_user(*, user, limit: int = 10) -> Recommendations:
     reviews = list(
         Review.objects.filter(user=user)
         .select_related("movie")
-        .only("rating", "movie__imdb_id", "movie__title")
+        # the rating the model reads, and what the answer shows of a seed
+        .only("rating", *output_columns(SeedReviewSerializer, model=Review))
     )
     ratings = {review.movie_id: float(review.rating) for review in reviews}
     seeds = [review for review in reviews if review.rating > SEED_THRESHOLD]

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from movie_module.catalogue import services as imdb_sync
 from movie_module.catalogue import tasks as catalogue_tasks
+from movie_module.catalogue.selectors import movie_with_title
 from movie_module.models import Movie
 from scrapbook import background
 from tests.fake_imdb import OVERVIEW, SEARCH, SERVER_ERROR, slow
@@ -223,27 +224,28 @@ def test_the_periodic_refresh_queues_the_stalest_movies(settings, fake_imdb):
 
 def test_a_title_is_resolved_from_the_local_catalogue_first(fake_imdb):
     matrix = MovieFactory(imdb_id="tt0133093", title="The Matrix", year=1999)
-    assert imdb_sync.resolve_title("Matrix, The (1999)") == matrix
-    assert imdb_sync.resolve_title("the matrix") == matrix
-    assert imdb_sync.resolve_title("The Matrix", year=2000) == matrix  # a year off still matches
+    assert movie_with_title("Matrix, The (1999)") == matrix
+    assert movie_with_title("the matrix") == matrix
+    assert movie_with_title("The Matrix", year=2000) == matrix  # a year off still matches
     assert fake_imdb.calls() == 0
 
 
 def test_a_title_missing_locally_is_found_through_the_api_and_stored(fake_imdb):
     MovieFactory(imdb_id="tt9000001", title="Dune", year=1984)
-    movie = imdb_sync.resolve_title("Dune (2021)")
+    assert movie_with_title("Dune (2021)") is None  # the catalogue's Dune is 1984's
+    movie = imdb_sync.fetch_title("Dune (2021)")
     assert (movie.imdb_id, movie.title, movie.year, movie.source) == ("tt1160419", "Dune", 2021, "imdb")
     assert movie.directors == ["Denis Villeneuve"]
 
 
 def test_a_title_nobody_knows_is_none(fake_imdb):
-    assert imdb_sync.resolve_title("No Such Film (1999)") is None
+    assert imdb_sync.fetch_title("No Such Film (1999)") is None
     assert not Movie.objects.exists()
 
 
 def test_without_the_api_only_local_titles_resolve(settings, imdb_refusing_connections):
     toy_story = MovieFactory(title="Toy Story", year=1995)
-    assert imdb_sync.resolve_title("Toy Story (1995)") == toy_story
-    assert imdb_sync.resolve_title("The Matrix (1999)") is None
+    assert movie_with_title("Toy Story (1995)") == toy_story
+    assert imdb_sync.fetch_title("The Matrix (1999)") is None
     settings.RAPIDAPI_KEY = ""
-    assert imdb_sync.resolve_title("The Matrix (1999)") is None
+    assert imdb_sync.fetch_title("The Matrix (1999)") is None

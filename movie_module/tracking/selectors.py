@@ -1,15 +1,16 @@
 """Reads of watchlists and reviews, shaped once so each list runs a constant number of queries."""
 
+from dataclasses import dataclass
+
 from django.db import connection
 from django.db.models import (
     QuerySet,
 )
 
-from movie_module.catalogue.selectors import SUMMARY_FIELDS
+from api.shapes import output_columns
 from movie_module.models import Movie, Review, WatchlistItem
 
-WATCHLIST_ITEM_FIELDS = ["id", "user", "movie", "added_at", "watched", "watched_at"]
-
+from .serializers import ReviewSerializer, WatchlistItemSerializer
 
 # A user's relation to one movie: (watchlist item id, watched, review id); None where absent.
 MovieRelation = tuple[int | None, bool, int | None]
@@ -57,19 +58,26 @@ def movie_relation(*, movie_id: int, user) -> MovieRelation:
     return watchlist_id, bool(watched), review_id
 
 
-def movie_for_user(*, movie: Movie, user, relation: MovieRelation) -> dict:
-    """The movie page's `me` block: the caller's `relation` to the movie, with their review."""
+@dataclass(frozen=True)
+class MovieForUser:
+    """The movie page's `me` block (serializers.MeSerializer)."""
+
+    in_watchlist: bool
+    watched: bool
+    watchlist_id: int | None
+    review: Review | None
+
+
+def movie_for_user(*, movie: Movie, user, relation: MovieRelation) -> MovieForUser:
+    """The caller's `relation` to the movie, with their review."""
     watchlist_id, watched, review_id = relation
     review = None
     if review_id is not None:
         review = Review.objects.get(pk=review_id)
         review.movie, review.user = movie, user
-    return {
-        "in_watchlist": watchlist_id is not None,
-        "watched": watched,
-        "watchlist_id": watchlist_id,
-        "review": review,
-    }
+    return MovieForUser(
+        in_watchlist=watchlist_id is not None, watched=watched, watchlist_id=watchlist_id, review=review
+    )
 
 
 def user_watchlist(*, user) -> QuerySet:
@@ -80,7 +88,8 @@ def user_watchlist(*, user) -> QuerySet:
     return (
         WatchlistItem.objects.filter(user=user)
         .select_related("movie")
-        .only(*WATCHLIST_ITEM_FIELDS, *(f"movie__{field}" for field in SUMMARY_FIELDS))
+        # What an item shows, and its owner, whose cached answers a write to it makes stale.
+        .only(*output_columns(WatchlistItemSerializer), "user")
         .order_by("-added_at", "-id")
     )
 
@@ -89,19 +98,6 @@ def review_list() -> QuerySet:
     """Reviews with their movie and author, newest first."""
     return (
         Review.objects.select_related("movie", "user")
-        .only(
-            "id",
-            "rating",
-            "body",
-            "contains_spoilers",
-            "created_at",
-            "updated_at",
-            "movie__imdb_id",
-            "movie__title",
-            "movie__year",
-            "movie__poster_url",
-            "user__id",
-            "user__username",
-        )
+        .only(*output_columns(ReviewSerializer))
         .order_by("-created_at", "-id")
     )

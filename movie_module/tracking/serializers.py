@@ -4,6 +4,7 @@ from django.utils import timezone
 from drf_spectacular.extensions import OpenApiSerializerExtension
 from rest_framework import serializers
 
+from api.shapes import FastOutput
 from movie_module.models import (
     EARLIEST_WATCHED_AT,
     Review,
@@ -15,12 +16,10 @@ from movie_module.serializers import (
     MovieSummarySerializer,
     StarRatingField,
     UserReferenceSerializer,
-    movie_summary,
-    time_or_none,
 )
 
 
-class ReviewSerializer(serializers.ModelSerializer):
+class ReviewSerializer(FastOutput, serializers.ModelSerializer):
     movie = MovieReferenceSerializer(read_only=True)
     user = UserReferenceSerializer(read_only=True)
     rating = StarRatingField()
@@ -39,24 +38,6 @@ class ReviewSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = ["id", "movie", "user", "created_at", "updated_at"]
 
-    def to_representation(self, review):
-        movie, user = review.movie, review.user
-        return {
-            "id": review.id,
-            "movie": {
-                "imdb_id": movie.imdb_id,
-                "title": movie.title,
-                "year": movie.year,
-                "poster_url": movie.poster_url,
-            },
-            "user": {"id": user.id, "username": user.username},
-            "rating": float(review.rating),
-            "body": review.body,
-            "contains_spoilers": review.contains_spoilers,
-            "created_at": time_or_none(review.created_at),
-            "updated_at": time_or_none(review.updated_at),
-        }
-
 
 class ReviewCreateSerializer(serializers.Serializer):
     imdb_id = ImdbIdField()
@@ -71,38 +52,21 @@ class ReviewUpdateSerializer(serializers.Serializer):
     contains_spoilers = serializers.BooleanField(required=False)
 
 
-class MeSerializer(serializers.Serializer):
+# Shows a tracking.selectors.MovieForUser.
+class MeSerializer(FastOutput, serializers.Serializer):
     in_watchlist = serializers.BooleanField()
     watched = serializers.BooleanField()
     watchlist_id = serializers.IntegerField(allow_null=True)
     review = ReviewSerializer(allow_null=True)
 
-    def to_representation(self, me):
-        review = me["review"]
-        return {
-            "in_watchlist": me["in_watchlist"],
-            "watched": me["watched"],
-            "watchlist_id": me["watchlist_id"],
-            "review": None if review is None else ReviewSerializer().to_representation(review),
-        }
 
-
-class WatchlistItemSerializer(serializers.ModelSerializer):
+class WatchlistItemSerializer(FastOutput, serializers.ModelSerializer):
     movie = MovieSummarySerializer(read_only=True)
 
     class Meta:
         model = WatchlistItem
         fields = ["id", "movie", "added_at", "watched", "watched_at"]
         read_only_fields = fields
-
-    def to_representation(self, item):
-        return {
-            "id": item.id,
-            "movie": movie_summary(item.movie),
-            "added_at": time_or_none(item.added_at),
-            "watched": item.watched,
-            "watched_at": time_or_none(item.watched_at),
-        }
 
 
 class WatchlistAddSerializer(serializers.Serializer):

@@ -14,13 +14,14 @@ import threading
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
 from tqdm import tqdm
 
 from movie_module.catalogue.selectors import stale_movies
-from movie_module.catalogue.services import RefreshOutcome, refresh_movie
-from movie_module.imdb.client import ImdbClient, ImdbConfig
+from movie_module.catalogue.services import RefreshOutcome, imdb_config, refresh_movie
+from movie_module.imdb.client import ImdbClient
 from movie_module.imdb.errors import ImdbCircuitOpen, ImdbError
 from movie_module.models import Movie
 
@@ -78,7 +79,7 @@ class Command(BaseCommand):
         concurrency = concurrency or settings.IMDB_REFRESH_CONCURRENCY
         rate = rate or settings.IMDB_RATE_PER_SECOND
         # A client of its own: this run's pace, and a breaker that reflects this run alone.
-        client = ImdbClient(dataclasses.replace(ImdbConfig.from_settings(), rate_per_second=rate))
+        client = ImdbClient(dataclasses.replace(imdb_config(), rate_per_second=rate), cache=cache)
 
         stale = stale_movies(older_than_days=older_than_days)
         movies = list(stale[:limit] if limit else stale)

@@ -1,0 +1,195 @@
+"""Each output shape is declared once, as a serializer (api/shapes.py): its fast output must be
+what DRF itself would show, and the columns derived for the selectors must cover it."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from rest_framework import serializers
+from rest_framework.renderers import JSONRenderer
+
+import scrapbook.urls  # noqa: F401  (every view, so every serializer, is loaded)
+from api.shapes import FastOutput, output_columns
+from movie_module.catalogue import selectors as catalogue
+from movie_module.catalogue.serializers import MoviePageSerializer
+from movie_module.models import Movie, Review
+from movie_module.recommendations import services as recommendations
+from movie_module.recommendations.selectors import RecommendedMovie
+from movie_module.recommendations.serializers import RecommendedMovieSerializer, SeedReviewSerializer
+from movie_module.serializers import MovieReferenceSerializer, MovieSummarySerializer, UserReferenceSerializer
+from movie_module.tracking import selectors as tracking
+from movie_module.tracking.serializers import MeSerializer, ReviewSerializer, WatchlistItemSerializer
+
+from .factories import MovieFactory, ReviewFactory, WatchlistItemFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def catalogue_in_use(user):
+    """Movies with and without their details, reviews with and without a body, a watchlist."""
+    full = MovieFactory(
+        title="Heat",
+        year=1995,
+        genres=["Crime", "Drama"],
+        poster_url="https://m.media-amazon.com/images/M/heat.jpg",
+        plot="A thief and a detective.",
+        imdb_rating=Decimal("8.3"),
+    )
+    bare = MovieFactory(title="Bare", year=None, genres=[], directors=[], cast=[], runtime_minutes=None)
+    MovieFactory.create_batch(20)
+    for rating in (5, 3, 3):  # a mean of 3.666...: shown to two decimals
+        ReviewFactory(movie=full, rating=rating, body="", contains_spoilers=True)
+    ReviewFactory(user=user, movie=full, rating=4.5, body="Tense.")
+    ReviewFactory.create_batch(20, user=user)
+    WatchlistItemFactory(
+        user=user,
+        movie=full,
+        watched=True,
+        watched_at=datetime.datetime(2024, 5, 1, 20, 30, tzinfo=datetime.UTC),
+    )
+    WatchlistItemFactory(user=user, movie=bare)
+    WatchlistItemFactory.create_batch(20, user=user)
+    return {"full": full, "bare": bare}
+
+
+def movie_page(imdb_id: str, me=None) -> Movie:
+    movie = catalogue.movie_page(imdb_id=imdb_id)
+    movie.me = me
+    return movie
+
+
+def me_blocks(user, movies) -> list:
+    blocks = []
+    for movie in movies:
+        relation = tracking.movie_relation(movie_id=movie.id, user=user)
+        blocks.append(tracking.movie_for_user(movie=movie, user=user, relation=relation))
+    return blocks
+
+
+def watchlist_page(user):
+    items = list(tracking.user_watchlist(user=user)[:20])
+    catalogue.attach_review_stats(item.movie for item in items)
+    return items
+
+
+# Each FastOutput shape -> the instances its endpoints show, read as they read them.
+INSTANCES = {
+    MovieSummarySerializer: lambda user, movies: catalogue.attach_review_stats(catalogue.movie_list()),
+    MovieReferenceSerializer: lambda user, movies: [review.movie for review in tracking.review_list()],
+    UserReferenceSerializer: lambda user, movies: [review.user for review in tracking.review_list()],
+    ReviewSerializer: lambda user, movies: list(tracking.review_list()),
+    WatchlistItemSerializer: lambda user, movies: watchlist_page(user),
+    MeSerializer: lambda user, movies: me_blocks(user, [movies["full"], movies["bare"], MovieFactory()]),
+    MoviePageSerializer: lambda user, movies: [
+        movie_page(movies["full"].imdb_id),
+        movie_page(movies["bare"].imdb_id),
+        movie_page(movies["full"].imdb_id, me=me_blocks(user, [movies["full"]])[0]),
+    ],
+    RecommendedMovieSerializer: lambda user, movies: [
+        RecommendedMovie("Heat", 9.4, catalogue.attach_review_stats([movies["full"]])[0]),
+        RecommendedMovie("Gone", 7.25, None),
+    ],
+    SeedReviewSerializer: lambda user, movies: recommendations.recommend_for_user(user=user).based_on,
+}
+
+
+def fast_shapes() -> set[type]:
+    found, pending = set(), [FastOutput]
+    while pending:
+        for subclass in pending.pop().__subclasses__():
+            found.add(subclass)
+            pending.append(subclass)
+    return found
+
+
+def test_every_fast_shape_has_instances_to_compare():
+    missing = sorted(shape.__name__ for shape in fast_shapes() - set(INSTANCES))
+    assert not missing, f"FastOutput shapes without instances in INSTANCES: {missing}"
+
+
+@pytest.mark.parametrize("shape", list(INSTANCES), ids=lambda shape: shape.__name__)
+def test_a_fast_shape_shows_exactly_what_drf_would(shape, user, catalogue_in_use):
+    instances = INSTANCES[shape](user, catalogue_in_use)
+    assert instances
+    render = JSONRenderer().render
+    for instance in instances:
+        fast = shape(instance).data
+        drf = serializers.Serializer.to_representation(shape(), instance)  # DRF's own, field by field
+        assert fast == drf  # the same values, of the same types
+        assert render(fast) == render(drf)  # in the same order
+
+
+def test_a_mean_rating_shows_to_two_decimals(user, catalogue_in_use):
+    [heat] = catalogue.attach_review_stats(Movie.objects.filter(title="Heat"))
+    assert MovieSummarySerializer(heat).data["average_rating"] == 3.88  # (5 + 3 + 3 + 4.5) / 4
+
+
+# The selectors read what the shapes show: showing a page they read runs no query of its own
+# (a column the derived `.only()` left out would be read row by row).
+
+
+PAGES = {
+    "movie list": (
+        MovieSummarySerializer,
+        lambda user: catalogue.attach_review_stats(catalogue.movie_list()[:20]),
+    ),
+    "movie search": (
+        MovieSummarySerializer,
+        lambda user: catalogue.attach_review_stats(catalogue.movie_list(search="movie")[:20]),
+    ),
+    "watchlist": (WatchlistItemSerializer, watchlist_page),
+    "reviews": (ReviewSerializer, lambda user: list(tracking.review_list()[:20])),
+    "recommendation seeds": (
+        SeedReviewSerializer,
+        lambda user: recommendations.recommend_for_user(user=user).based_on,
+    ),
+}
+
+
+@pytest.mark.parametrize("page", list(PAGES))
+def test_showing_a_page_a_selector_read_runs_no_query(
+    page, user, catalogue_in_use, django_assert_num_queries
+):
+    shape, read = PAGES[page]
+    rows = read(user)
+    assert len(rows) >= 2
+    with django_assert_num_queries(0):
+        JSONRenderer().render(shape(rows, many=True).data)
+
+
+def test_the_columns_are_those_of_the_fields_shown_and_of_their_relations():
+    assert output_columns(MovieSummarySerializer) == (
+        "imdb_id",
+        "title",
+        "year",
+        "poster_url",
+        "genres",
+        "imdb_rating",
+    )  # average_rating and review_count are no columns
+    assert output_columns(SeedReviewSerializer, model=Review) == ("movie__imdb_id", "movie__title", "rating")
+    assert "movie__title" in output_columns(ReviewSerializer)
+    assert "user__username" in output_columns(ReviewSerializer)
+
+
+def test_a_field_that_needs_the_serializer_cannot_be_in_a_fast_shape():
+    class WithAMethod(FastOutput, serializers.Serializer):
+        title = serializers.SerializerMethodField()
+
+        def get_title(self, movie):
+            return movie.title
+
+    with pytest.raises(TypeError, match="SerializerMethodField `title` of WithAMethod"):
+        WithAMethod().to_representation(Movie(title="Heat"))
+
+
+def test_columns_across_a_many_valued_relation_are_refused():
+    class MovieWithReviews(serializers.ModelSerializer):
+        reviews = ReviewSerializer(many=True)
+
+        class Meta:
+            model = Movie
+            fields = ["title", "reviews"]
+
+    with pytest.raises(TypeError, match="many-valued relation `reviews`"):
+        output_columns(MovieWithReviews)
