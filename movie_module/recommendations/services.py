@@ -64,9 +64,13 @@ def recommend_for_user(*, user, limit: int = 10) -> Recommendations:
         Review.objects.filter(user=user)
         .select_related("movie")
         # the rating the model reads, and what the answer shows of a seed
-        .only("rating", *output_columns(SeedReviewSerializer, model=Review))
+        .only("rating", "created_at", *output_columns(SeedReviewSerializer, model=Review))
     )
-    ratings = {review.movie_id: float(review.rating) for review in reviews}
+    # Oldest first: the model weighs recent tastes more.
+    ratings = {
+        review.movie_id: float(review.rating)
+        for review in sorted(reviews, key=lambda review: (review.created_at, review.id))
+    }
     seeds = [review for review in reviews if review.rating > SEED_THRESHOLD]
     seeds.sort(key=lambda review: (-review.rating, review.movie.title))
     exclude = set(WatchlistItem.objects.filter(user=user).values_list("movie_id", flat=True))

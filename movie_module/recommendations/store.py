@@ -18,7 +18,7 @@ from django.conf import settings
 from django.db.models import Max
 
 from movie_module.models import CorpusRating, Movie, Review
-from movie_module.recommender import ItemSimilarityModel, ModelFileError, PopularityModel
+from movie_module.recommender import ItemSimilarityModel, ModelFileError, PopularityModel, fit_calibrated
 
 logger = logging.getLogger(__name__)
 
@@ -58,16 +58,20 @@ def training_ratings() -> pd.DataFrame:
     """Every rating the model learns from: corpus ratings plus this site's reviews.
 
     User ids are namespaced strings ("demo:17", "site:5") so a corpus user and a site
-    user never merge; movie ids are Movie primary keys.
+    user never merge; movie ids are Movie primary keys. Each user's rows come oldest
+    first (reviews by when they were written, corpus ratings in the order they were
+    stored), which is the order the calibration's holdout and `recommend` read them in.
     """
     corpus = pd.DataFrame.from_records(
-        CorpusRating.objects.values_list("source", "external_user_id", "movie_id", "rating").iterator(
-            chunk_size=20000
-        ),
+        CorpusRating.objects.order_by("id")
+        .values_list("source", "external_user_id", "movie_id", "rating")
+        .iterator(chunk_size=20000),
         columns=["source", "external_user_id", "movie_id", "rating"],
     )
     site = pd.DataFrame.from_records(
-        Review.objects.values_list("user_id", "movie_id", "rating").iterator(chunk_size=20000),
+        Review.objects.order_by("created_at", "id")
+        .values_list("user_id", "movie_id", "rating")
+        .iterator(chunk_size=20000),
         columns=["user_id", "movie_id", "rating"],
     )
     corpus_frame = pd.DataFrame(
@@ -92,8 +96,7 @@ def fit_and_save() -> dict:
     last_review_id = Review.objects.aggregate(last=Max("id"))["last"] or 0
     started = time.perf_counter()
     ratings = training_ratings()
-    similarity = ItemSimilarityModel().fit(ratings)
-    popularity = PopularityModel().fit(ratings)
+    similarity, popularity = fit_calibrated(ratings, lambda: [ItemSimilarityModel(), PopularityModel()])
     titles = {
         movie_id: [title, year]
         for movie_id, title, year in Movie.objects.filter(id__in=ratings["movie_id"].unique().tolist())
