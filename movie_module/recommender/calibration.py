@@ -29,6 +29,8 @@ MINIMUM_POSITIVES = 30
 # Recommendations per user that the calibration looks at: the length of a typical list.
 CALIBRATION_LIST_LENGTH = 20
 CALIBRATION_USERS = 5000
+# Held-out ratings up to this share of the corpus: the probe fit is kept as the model.
+SINGLE_FIT_SHARE = 0.05
 
 
 class ScoreCalibration:
@@ -89,31 +91,42 @@ def temporal_split(
 
 
 def raw_outcomes(
-    model, earlier: pd.DataFrame, later: pd.DataFrame, *, list_length: int, max_users: int
+    model, earlier: pd.DataFrame, later: pd.DataFrame, *, list_length: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """Raw scores of `model`'s recommendations from each user's `earlier` ratings, and
-    whether the user then liked each one in `later`, for up to `max_users` users."""
-    liked_later = (
-        set(
-            zip(
-                *later.loc[later["rating"] > SEED_THRESHOLD, ["user_id", "movie_id"]].to_numpy().T.tolist(),
-                strict=True,
-            )
-        )
-        if len(later)
-        else set()
-    )
-    users = later["user_id"].drop_duplicates()
-    if len(users) > max_users:
-        users = users.sample(max_users, random_state=0)
-    history = earlier[earlier["user_id"].isin(set(users.tolist()))]
+    whether the user then liked each one in `later` (the users of `later` only)."""
+    liked_pairs = later.loc[later["rating"] > SEED_THRESHOLD, ["user_id", "movie_id"]]
+    liked_later = set(zip(liked_pairs["user_id"].tolist(), liked_pairs["movie_id"].tolist(), strict=True))
+    history = earlier[earlier["user_id"].isin(later["user_id"].unique())]
+    users = history["user_id"].to_numpy()
+    movies, ratings = history["movie_id"].tolist(), history["rating"].tolist()
+    # `earlier` comes in (user, time) order: each user's rows are one run.
+    starts = np.flatnonzero(np.r_[True, users[1:] != users[:-1]]) if len(users) else np.zeros(0, int)
+    stops = np.r_[starts[1:], len(users)]
     raw, outcomes = [], []
-    for user_id, rows in history.groupby("user_id", sort=True):
-        user_ratings = dict(zip(rows["movie_id"].tolist(), rows["rating"].tolist(), strict=True))
+    for start, stop in zip(starts.tolist(), stops.tolist(), strict=True):
+        user_id = users[start]
+        user_ratings = dict(zip(movies[start:stop], ratings[start:stop], strict=True))
         for movie_id, score in model.raw_recommend(user_ratings, n=list_length):
             raw.append(score)
             outcomes.append((user_id, movie_id) in liked_later)
     return np.asarray(raw, dtype=np.float64), np.asarray(outcomes, dtype=bool)
+
+
+def calibration_split(ratings: pd.DataFrame, max_users: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(fitting, later): the latest quarter of the ratings of up to `max_users` users,
+    chosen at random but always the same for the same users, and everything else."""
+    earlier, later = temporal_split(ratings, fraction=CALIBRATION_HOLDOUT_FRACTION)
+    users = later["user_id"].drop_duplicates()
+    if len(users) <= max_users:
+        return earlier, later
+    chosen = set(users.sample(max_users, random_state=0).tolist())
+    held_out = later["user_id"].isin(chosen)
+    fitting = pd.concat([earlier, later[~held_out]], ignore_index=True)
+    keys = ["user_id", "timestamp"] if "timestamp" in fitting.columns else ["user_id"]
+    # Back in (user, time) order: within a user, the kept later rows follow the earlier.
+    fitting = fitting.sort_values(keys, kind="stable", na_position="first").reset_index(drop=True)
+    return fitting, later[held_out].reset_index(drop=True)
 
 
 def fit_calibrated(
@@ -126,17 +139,23 @@ def fit_calibrated(
     """Fit the models that `build_models` makes on `ratings`, each with its calibration.
 
     Each model needs `fit(ratings)`, `raw_recommend(user_ratings, n)` and a `calibration`
-    attribute. The probe fit on the earlier ratings is thrown away after calibrating.
+    attribute. A probe fit leaves out the latest ratings of up to `max_users` users and
+    is calibrated on them. When those are at most SINGLE_FIT_SHARE of all ratings (large
+    corpora, where a fit is expensive) the probe is the final model: it lacks a sliver of
+    the ratings until the next fit. Otherwise the models are fitted again on everything.
     """
-    earlier, later = temporal_split(ratings, fraction=CALIBRATION_HOLDOUT_FRACTION)
-    calibrations = []
-    for probe in build_models():
-        probe.fit(earlier)
-        raw, liked = raw_outcomes(probe, earlier, later, list_length=list_length, max_users=max_users)
-        calibrations.append(ScoreCalibration.fit(raw, liked))
-        del probe
+    fitting, later = calibration_split(ratings, max_users)
     models = build_models()
-    for model, calibration in zip(models, calibrations, strict=True):
+    for model in models:
+        model.fit(fitting)
+        raw, liked = raw_outcomes(model, fitting, later, list_length=list_length)
+        model.calibration = ScoreCalibration.fit(raw, liked)
+    if len(later) <= SINGLE_FIT_SHARE * len(ratings):
+        return models
+    calibrations = [model.calibration for model in models]
+    del models
+    final_models = build_models()
+    for model, calibration in zip(final_models, calibrations, strict=True):
         model.fit(ratings)
         model.calibration = calibration
-    return models
+    return final_models

@@ -67,8 +67,8 @@ def markdown_report(rows: list[dict], deciles: list[dict], k: int = 10) -> str:
             continue
         share = f"{row['ndcg'] / ease:.3f}" if ease else "n/a"
         lines.append(
-            f"| {row['model']} | {row['ndcg']:.4f} | {share} | {row['precision']:.4f} | {row['recall']:.4f} | "
-            f"{row['coverage']:.3f} | {row['users']} | {row['fit_seconds']:.1f} |"
+            f"| {row['model']} | {row['ndcg']:.4f} | {share} | {row['precision']:.4f} | "
+            f"{row['recall']:.4f} | {row['coverage']:.3f} | {row['users']} | {row['fit_seconds']:.1f} |"
         )
     if deciles:
         lines += [

@@ -23,9 +23,9 @@ import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
 
-# Rows of the head processed at once when cutting rows to their best weights.
+# Rows of the head's weights made at once (rows x head float32 cells).
 ROW_BLOCK = 1024
-# Tail columns densified at once (head x block float32 cells).
+# Tail columns made at once (head x block float32 cells).
 TAIL_BLOCK = 2048
 
 
@@ -41,64 +41,78 @@ def liked_item_weights(
     """Return the movies x movies CSR matrix of weights, each row best first.
 
     `liked` is users x movies with ones where a user liked a movie. Column j of the
-    weights is divided by (ratings of j) ** `popularity_exponent`, so that a film
-    everyone has seen needs stronger evidence than a rarer one (the popularity penalty of
-    RP3beta, Paudel et al. 2017). Movies nobody liked have an empty row. Equal weights
-    are ordered by `tie_rank`.
+    weights is divided by (likes of j) ** `popularity_exponent`, so that a film everyone
+    has seen needs stronger evidence than a rarer one (the popularity penalty of RP3beta,
+    Paudel et al. 2017). Movies nobody liked have an empty row. Equal weights are ordered
+    by `tie_rank`.
     """
     movie_count = liked.shape[1]
     liked_counts = np.asarray(liked.getnnz(axis=0)).ravel()
     head = _head_movies(liked_counts, tie_rank, dense_limit)
-    tail = np.setdiff1d(np.flatnonzero(liked_counts > 0), head)
     if len(head) == 0 or keep <= 0:
         return sp.csr_matrix((movie_count, movie_count), dtype=np.float32)
+    tail = np.setdiff1d(np.flatnonzero(liked_counts > 0), head)
+    penalty = np.maximum(liked_counts, 1).astype(np.float32) ** np.float32(-popularity_exponent)
 
     by_movie = liked.T.tocsr().astype(np.float32)
     head_rows = by_movie[head]
-    penalty = np.maximum(liked_counts, 1).astype(np.float32) ** np.float32(-popularity_exponent)
-
     gram = (head_rows @ head_rows.T).toarray()
     gram[np.diag_indices_from(gram)] += np.float32(regularization)
     inverse = _spd_inverse(gram)
     del gram
+
+    best = _BestPerRow(len(head), keep, tie_rank)
     inverse_diagonal = np.diag(inverse).copy()
-
-    tail_products = (head_rows @ by_movie[tail].T).tocsc() if len(tail) else None
-    columns = np.concatenate([head, tail])
-    column_penalty = penalty[columns]
-
-    counts, kept_columns, kept_values = [], [], []
     for start in range(0, len(head), ROW_BLOCK):
-        stop = min(len(head), start + ROW_BLOCK)
-        # B[i, j] = -P[i, j] / P[j, j] for head columns j (P is symmetric).
-        block = inverse[start:stop] / -inverse_diagonal[None, :]
-        block[np.arange(stop - start), np.arange(start, stop)] = 0.0
-        if tail_products is not None:
-            tail_parts = [block]
-            for tail_start in range(0, len(tail), TAIL_BLOCK):
-                products = tail_products[:, tail_start : tail_start + TAIL_BLOCK].toarray()
-                tail_parts.append(inverse[start:stop] @ products)
-            block = np.hstack(tail_parts)
-        block *= column_penalty[None, :]
-        block_counts, block_columns, block_values = _largest_per_row(block, keep, tie_rank[columns])
-        counts.append(block_counts)
-        kept_columns.append(columns[block_columns])
-        kept_values.append(block_values)
+        rows = slice(start, min(len(head), start + ROW_BLOCK))
+        # B[i, j] = -P[i, j] / P[j, j] (P is symmetric), and no movie explains itself.
+        block = inverse[rows] / -inverse_diagonal[None, :]
+        block[np.arange(block.shape[0]), np.arange(rows.start, rows.stop)] = 0.0
+        block *= penalty[head][None, :]
+        best.offer(rows, block, head)
+    for start in range(0, len(tail), TAIL_BLOCK):
+        columns = tail[start : start + TAIL_BLOCK]
+        # Ridge regression of each tail column on the head: P X_head' x_tail.
+        block = inverse @ (head_rows @ by_movie[columns].T).toarray()
+        block *= penalty[columns][None, :]
+        best.offer(slice(0, len(head)), block, columns)
+    return best.matrix(head, movie_count)
 
-    # Rows come out in popularity order; CSR wants them in movie order, each row's own
-    # best-first order kept (a stable sort).
-    rows = np.repeat(head, np.concatenate(counts))
-    order = np.argsort(rows, kind="stable")
-    indptr = np.zeros(movie_count + 1, dtype=np.int64)
-    np.cumsum(np.bincount(rows, minlength=movie_count), out=indptr[1:])
-    return sp.csr_matrix(
-        (
-            np.concatenate(kept_values)[order].astype(np.float32),
-            np.concatenate(kept_columns)[order].astype(np.int32),
-            indptr,
-        ),
-        shape=(movie_count, movie_count),
-    )
+
+class _BestPerRow:
+    """Each row's `keep` largest weights by magnitude, over column blocks offered in turn."""
+
+    def __init__(self, row_count: int, keep: int, tie_rank: np.ndarray) -> None:
+        self.keep = keep
+        self.tie_rank = tie_rank
+        self.values = np.zeros((row_count, keep), dtype=np.float32)
+        self.columns = np.zeros((row_count, keep), dtype=np.int64)
+
+    def offer(self, rows: slice, block: np.ndarray, block_columns: np.ndarray) -> None:
+        values = np.hstack([self.values[rows], block.astype(np.float32, copy=False)])
+        columns = np.hstack(
+            [self.columns[rows], np.broadcast_to(block_columns, (block.shape[0], len(block_columns)))]
+        )
+        if values.shape[1] > self.keep:
+            chosen = np.argpartition(-np.abs(values), self.keep - 1, axis=1)[:, : self.keep]
+            values = np.take_along_axis(values, chosen, axis=1)
+            columns = np.take_along_axis(columns, chosen, axis=1)
+        width = values.shape[1]
+        self.values[rows, :width] = values
+        self.columns[rows, :width] = columns
+
+    def matrix(self, row_movies: np.ndarray, movie_count: int) -> sp.csr_matrix:
+        """The kept weights as a CSR matrix over all movies, each row best first."""
+        rows = np.repeat(row_movies, self.keep)
+        columns, values = self.columns.ravel(), self.values.ravel()
+        nonzero = values != 0
+        rows, columns, values = rows[nonzero], columns[nonzero], values[nonzero]
+        order = np.lexsort((self.tie_rank[columns], -values, rows))
+        indptr = np.zeros(movie_count + 1, dtype=np.int64)
+        np.cumsum(np.bincount(rows, minlength=movie_count), out=indptr[1:])
+        return sp.csr_matrix(
+            (values[order], columns[order].astype(np.int32), indptr), shape=(movie_count, movie_count)
+        )
 
 
 def _head_movies(liked_counts: np.ndarray, tie_rank: np.ndarray, dense_limit: int) -> np.ndarray:
@@ -116,27 +130,11 @@ def _spd_inverse(matrix: np.ndarray) -> np.ndarray:
     inverse, info = potri(factor, lower=1, overwrite_c=1)
     if info != 0:
         raise np.linalg.LinAlgError(f"the Gram matrix is not invertible (LAPACK info {info})")
-    # potri fills the lower triangle only.
-    lower = np.tril(inverse)
-    return lower + np.tril(lower, -1).T
-
-
-def _largest_per_row(
-    block: np.ndarray, keep: int, tie_rank: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Counts, columns and values of each row's `keep` largest non-zero weights by
-    magnitude, each row ordered by weight descending, then by `tie_rank`."""
-    row_count, column_count = block.shape
-    keep = min(keep, column_count)
-    magnitude = np.abs(block)
-    if keep < column_count:
-        chosen = np.argpartition(-magnitude, keep - 1, axis=1)[:, :keep]
-    else:
-        chosen = np.broadcast_to(np.arange(column_count), (row_count, column_count))
-    rows = np.repeat(np.arange(row_count), chosen.shape[1])
-    columns = chosen.ravel()
-    values = block[rows, columns]
-    nonzero = values != 0
-    rows, columns, values = rows[nonzero], columns[nonzero], values[nonzero]
-    order = np.lexsort((tie_rank[columns], -values, rows))
-    return np.bincount(rows, minlength=row_count), columns[order], values[order]
+    # potri fills the lower triangle only; mirror it, a block of rows at a time.
+    size = len(inverse)
+    for start in range(0, size, ROW_BLOCK):
+        stop = min(size, start + ROW_BLOCK)
+        inverse[start:stop, stop:] = inverse[stop:, start:stop].T
+        block = inverse[start:stop, start:stop]
+        block[np.triu_indices(stop - start, 1)] = block.T[np.triu_indices(stop - start, 1)]
+    return inverse
