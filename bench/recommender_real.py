@@ -36,6 +36,7 @@ import scipy.sparse as sp
 REPOSITORY = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPOSITORY))
 
+from movie_module.recommender import ItemSimilarityModel, fit_calibrated  # noqa: E402
 from movie_module.recommender.comparison import compare, markdown_report, standard_models  # noqa: E402
 
 DATASETS = REPOSITORY / "var" / "datasets"
@@ -68,6 +69,20 @@ def movielens_100k() -> pd.DataFrame:
     ratings = pd.read_csv(io.BytesIO(raw), sep="\t")
     ratings.columns = ["user_id", "movie_id", "rating", "timestamp"]
     return ratings
+
+
+def ablations() -> dict:
+    """The product's model with one of its parts taken out at a time."""
+    variants = {
+        "without recency weighting": {"recency": 0.0},
+        "without popularity penalty": {"popularity_exponent": 0.0},
+        "without either (EASE on liked seeds)": {"recency": 0.0, "popularity_exponent": 0.0},
+    }
+
+    def fitter(settings: dict):
+        return lambda train: fit_calibrated(train, lambda: [ItemSimilarityModel(**settings)])[0]
+
+    return {f"Scrapbook {name}": fitter(settings) for name, settings in variants.items()}
 
 
 def implicit_models() -> dict:
@@ -127,12 +142,17 @@ def main() -> None:
     )
     parser.add_argument("--lambda", dest="regularization", type=float, default=250.0)
     parser.add_argument("--skip-implicit", action="store_true")
+    parser.add_argument(
+        "--ablation", action="store_true", help="also the product's model without each of its parts"
+    )
     arguments = parser.parse_args()
 
     ratings = movielens_100k()
     models = standard_models(arguments.regularization)
     if not arguments.skip_implicit:
         models.update(implicit_models())
+    if arguments.ablation:
+        models.update(ablations())
     print(
         f"MovieLens-100k: {len(ratings)} ratings, {ratings['user_id'].nunique()} users, "
         f"{ratings['movie_id'].nunique()} movies; each user's latest 20% held out\n"
