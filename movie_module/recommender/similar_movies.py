@@ -1,0 +1,216 @@
+"""Similar movies: who loved this also loved that, blended with the catalogue's facts.
+
+model = SimilarMoviesModel().fit(ratings, facts)  # facts: movie_id, title, year, genres, ...
+model.similar(movie_id, n=10)  # [(movie_id, score), ...], best first, score 0-10
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from .content import content_vectors
+from .corpus import code_lookup, index_ratings, movie_id_array
+from .neighbours import BLOCK_CELLS
+from .similarity import SEED_THRESHOLD
+from .storage import load_arrays, save_arrays
+
+
+class SimilarMoviesModel:
+    """Each movie's most similar movies, from two kinds of evidence blended:
+
+    - collaborative: the cosine of two movies' "liked by" sets (ratings above 3.5), times
+      n_common / (n_common + shrinkage), so a pair few people liked together counts
+      little; only movies liked by at least `min_support` people take part;
+    - content: the cosine of the movies' facts (content.py: genres, directors and cast,
+      era, title words, plot).
+
+    similarity = collaborative_weight * collaborative + (1 - collaborative_weight) * content,
+    so a movie few people rated is carried by its facts. Popular films and films with the
+    most common facts lie close to everything (hubs: they would fill every list), so each
+    list is re-ranked by the similarity minus `hub_penalty` times the neighbour's own
+    hubness, the mean similarity of its `hub_neighbours` nearest movies (CSLS, Conneau et
+    al. 2018). The score (0-10) is 10 * that re-ranked similarity, relative to the movie's
+    own hubness, clipped to 0-10. Each movie keeps its best `neighbours`.
+    """
+
+    model_kind = "similar_movies"
+
+    def __init__(
+        self,
+        *,
+        neighbours: int = 50,
+        collaborative_weight: float = 0.6,
+        shrinkage: float = 10.0,
+        min_support: int = 3,
+        hub_penalty: float = 0.5,
+        hub_neighbours: int = 10,
+        threads: int | None = None,
+    ) -> None:
+        self.neighbours = neighbours
+        self.collaborative_weight = collaborative_weight
+        self.shrinkage = shrinkage
+        self.min_support = min_support
+        self.hub_penalty = hub_penalty
+        self.hub_neighbours = hub_neighbours
+        # None: one worker per core, up to four.
+        self.threads = threads
+        self._set_state(np.zeros(0, dtype=np.int64), sp.csr_matrix((0, 0), dtype=np.float32))
+
+    def fit(self, ratings: pd.DataFrame, facts: pd.DataFrame | None = None) -> SimilarMoviesModel:
+        """Learn every movie's neighbours from `ratings` (columns user_id, movie_id, rating)
+        and `facts` (see content.content_vectors), and return the model itself. The model
+        knows every movie of either. Raises ValueError for malformed ratings or ids."""
+        indexed = index_ratings(ratings)
+        movie_ids = indexed.movie_ids
+        if facts is not None and len(facts):
+            movie_ids = movie_id_array(np.union1d(movie_ids, movie_id_array(facts["movie_id"].to_numpy())))
+        movie_count = len(movie_ids)
+        movie_codes = np.searchsorted(movie_ids, indexed.movie_ids)[indexed.movie_codes]
+        liked = _liked_by(indexed.user_codes, movie_codes, indexed.ratings, indexed.user_count, movie_count)
+        likes = np.asarray(liked.sum(axis=0)).ravel()
+        liked = liked @ sp.diags((likes >= self.min_support).astype(np.float32))
+        content = content_vectors(facts, movie_ids)
+
+        candidates = min(movie_count - 1, max(self.neighbours, self.hub_neighbours) * 2)
+        columns, similarities = self._candidates(liked, content, candidates)
+        # Hubness: how close a movie lies to its nearest movies.
+        nearest = similarities[:, : self.hub_neighbours]
+        hubness = nearest.sum(axis=1) / np.maximum((nearest > 0).sum(axis=1), 1)
+        self._set_state(movie_ids, self._reranked(columns, similarities, hubness))
+        return self
+
+    def similar(self, movie_id, n: int = 10) -> list[tuple[object, float]]:
+        """Return up to `n` (movie_id, score) neighbours of `movie_id`, best first, never
+        the movie itself; an unknown movie gives []."""
+        code = self._lookup.get(movie_id)
+        if code is None or n <= 0:
+            return []
+        start, stop = self._indptr[code], self._indptr[code + 1]
+        stop = min(stop, start + n)
+        neighbour_ids = self.movie_ids[self._indices[start:stop]].tolist()
+        scores = (10.0 * self._data[start:stop].astype(np.float64)).round(4).tolist()
+        return list(zip(neighbour_ids, scores, strict=True))
+
+    @property
+    def movie_count(self) -> int:
+        return len(self.movie_ids)
+
+    def _candidates(self, liked: sp.csr_matrix, content, candidates: int) -> tuple[np.ndarray, np.ndarray]:
+        """Each movie's `candidates` most similar other movies (columns, similarities),
+        best first; similarities of missing candidates are 0."""
+        movie_count = liked.shape[1]
+        liked_by_movie = liked.T.tocsr()
+        likes = np.asarray(liked.sum(axis=0)).ravel().astype(np.float32)
+        inverse_norms = np.divide(1.0, np.sqrt(likes), out=np.zeros_like(likes), where=likes > 0)
+        columns = np.zeros((movie_count, candidates), dtype=np.int32)
+        similarities = np.zeros((movie_count, candidates), dtype=np.float32)
+        weight = np.float32(self.collaborative_weight)
+
+        def fill_block(start: int) -> None:
+            stop = min(movie_count, start + block_rows)
+            common = (liked_by_movie[start:stop] @ liked).toarray()
+            blended = common * inverse_norms[start:stop, None]
+            blended *= inverse_norms[None, :]
+            blended *= common / (common + np.float32(self.shrinkage))
+            blended *= weight
+            del common
+            blended += (1 - weight) * content.similarities(start, stop)
+            rows = np.arange(stop - start)
+            blended[rows, rows + start] = -1.0  # a movie is not its own neighbour
+            best = np.argpartition(-blended, candidates - 1, axis=1)[:, :candidates]
+            values = np.take_along_axis(blended, best, axis=1)
+            order = np.lexsort((best, -values), axis=1)
+            columns[start:stop] = np.take_along_axis(best, order, axis=1)
+            similarities[start:stop] = np.maximum(np.take_along_axis(values, order, axis=1), 0)
+
+        if candidates <= 0:
+            return columns, similarities
+        block_rows = max(1, BLOCK_CELLS // max(movie_count, 1))
+        starts = range(0, movie_count, block_rows)
+        worker_count = self.threads or min(4, os.cpu_count() or 1)
+        if worker_count > 1 and len(starts) > 1:
+            # scipy's sparse product and numpy release the GIL, so threads share the work
+            with ThreadPoolExecutor(worker_count) as pool:
+                list(pool.map(fill_block, starts))
+        else:
+            for start in starts:
+                fill_block(start)
+        return columns, similarities
+
+    def _reranked(self, columns: np.ndarray, similarities: np.ndarray, hubness: np.ndarray) -> sp.csr_matrix:
+        """The best `neighbours` of each movie by similarity minus the neighbour's hubness
+        (times hub_penalty), as a CSR matrix of scores in 0-1, best first."""
+        movie_count, candidates = columns.shape
+        penalty = np.float32(self.hub_penalty)
+        adjusted = similarities - penalty * (hubness[columns] - hubness[:, None])
+        adjusted = np.where(similarities > 0, np.clip(adjusted, 1e-6, 1.0), 0.0).astype(np.float32)
+        order = np.lexsort((columns, -adjusted), axis=1)[:, : self.neighbours]
+        columns = np.take_along_axis(columns, order, axis=1)
+        adjusted = np.take_along_axis(adjusted, order, axis=1)
+        kept = adjusted > 0
+        counts = kept.sum(axis=1)
+        indptr = np.zeros(movie_count + 1, dtype=np.int64)
+        np.cumsum(counts, out=indptr[1:])
+        return sp.csr_matrix((adjusted[kept], columns[kept], indptr), shape=(movie_count, movie_count))
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the fitted model to `path` (.npz, no pickle), replacing it atomically."""
+        save_arrays(
+            path,
+            self.model_kind,
+            {
+                "movie_ids": self.movie_ids,
+                "indptr": self._indptr,
+                "indices": self._indices,
+                "scores": self._data,
+                "neighbours": np.int64(self.neighbours),
+                "collaborative_weight": np.float64(self.collaborative_weight),
+                "shrinkage": np.float64(self.shrinkage),
+                "min_support": np.int64(self.min_support),
+                "hub_penalty": np.float64(self.hub_penalty),
+                "hub_neighbours": np.int64(self.hub_neighbours),
+            },
+        )
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> SimilarMoviesModel:
+        """Read a model written by `save`. Raises storage.ModelFileError for a file of
+        another kind or format version, OSError when it cannot be read."""
+        arrays = load_arrays(path, cls.model_kind)
+        model = cls(
+            neighbours=int(arrays["neighbours"]),
+            collaborative_weight=float(arrays["collaborative_weight"]),
+            shrinkage=float(arrays["shrinkage"]),
+            min_support=int(arrays["min_support"]),
+            hub_penalty=float(arrays["hub_penalty"]),
+            hub_neighbours=int(arrays["hub_neighbours"]),
+        )
+        movie_count = len(arrays["movie_ids"])
+        scores = sp.csr_matrix(
+            (arrays["scores"], arrays["indices"], arrays["indptr"]), shape=(movie_count, movie_count)
+        )
+        model._set_state(arrays["movie_ids"], scores)
+        return model
+
+    def _set_state(self, movie_ids: np.ndarray, scores: sp.csr_matrix) -> None:
+        self.movie_ids = movie_ids
+        self._lookup = code_lookup(movie_ids)
+        self._indptr = scores.indptr.astype(np.int64)
+        self._indices = scores.indices.astype(np.int32)
+        self._data = scores.data.astype(np.float32)
+
+
+def _liked_by(
+    user_codes: np.ndarray, movie_codes: np.ndarray, ratings: np.ndarray, user_count: int, movie_count: int
+) -> sp.csr_matrix:
+    """Users x movies, 1 where the user rated the movie above the seed threshold."""
+    liked = ratings > SEED_THRESHOLD
+    return sp.csr_matrix(
+        (np.ones(int(liked.sum()), dtype=np.float32), (user_codes[liked], movie_codes[liked])),
+        shape=(user_count, movie_count),
+    )
