@@ -89,13 +89,13 @@ def _popularity(films: list[dict], random: np.random.Generator) -> np.ndarray:
     """How widely each film is seen (log scale): films of the 1990s-2010s and big genres
     most, as in MovieLens, plus a wide random spread, so a few films are seen by many."""
     years = np.array([film["year"] for film in films], dtype=float)
-    era = -(((years - 2002) / 28) ** 2)
+    era = -(((years - 2000) / 50) ** 2)
     genres = np.array(
         [sum(MAINSTREAM_GENRES.get(g, 0) + NICHE_GENRES.get(g, 0) for g in film["genres"]) for film in films]
     )
-    widely_seen = np.array([1.5 if film["imdb_id"] in WIDELY_SEEN else 0.0 for film in films])
+    widely_seen = np.array([1.2 if film["imdb_id"] in WIDELY_SEEN else 0.0 for film in films])
     # Sequels are seen by fewer people than the film they follow.
-    sequel = np.array([-0.4 * _place_in_series(film) for film in films])
+    sequel = np.array([-0.3 * _place_in_series(film) for film in films])
     return era + genres + widely_seen + sequel + random.normal(0, 0.6, len(films))
 
 
@@ -110,7 +110,7 @@ def demo_ratings(films: list[dict], *, users: int = 1500, seed: int = 20261126) 
     random = np.random.default_rng(seed)
     # How much each kind of fact sways a person (standard deviation of their feeling for it).
     facts = [
-        (lambda film: film["genres"], 0.8),
+        (lambda film: film["genres"], 1.0),
         (lambda film: film["directors"], 0.5),
         (lambda film: film["cast"][:3], 0.35),
         (_series_of, 1.0),
@@ -121,9 +121,10 @@ def demo_ratings(films: list[dict], *, users: int = 1500, seed: int = 20261126) 
         enjoyment += random.normal(0, spread, (users, incidence.shape[1])) @ incidence.T
     # Each person has a favourite era; films far from it please them less.
     years = np.array([film["year"] for film in films], dtype=float)
-    favourite_years = random.normal(1995, 18, users)
-    enjoyment -= 0.4 * ((years[None, :] - favourite_years[:, None]) / 25) ** 2
-    enjoyment += random.normal(0, 0.25, len(films))  # some films are better made than others
+    favourite_years = random.normal(1990, 20, users)
+    enjoyment -= 0.25 * ((years[None, :] - favourite_years[:, None]) / 30) ** 2
+    # Some films are better made than others; the old films still known today are the best of their time.
+    enjoyment += random.normal(0, 0.25, len(films)) + 0.5 * np.clip((1995 - years) / 50, 0, 1)
 
     # People watch what they expect to enjoy, among what is widely seen: pick each
     # person's films without replacement with weight popularity * exp(enjoyment)
@@ -131,18 +132,26 @@ def demo_ratings(films: list[dict], *, users: int = 1500, seed: int = 20261126) 
     activity = np.clip(np.round(random.lognormal(np.log(24), 0.8, users)), 8, len(films)).astype(int)
     keys = _popularity(films, random)[None, :] + 1.2 * enjoyment + random.gumbel(size=enjoyment.shape)
     ranked = np.argsort(-keys, axis=1, kind="stable")
+    seen = np.zeros(enjoyment.shape, dtype=bool)
+    np.put_along_axis(seen, ranked, np.arange(len(films))[None, :] < activity[:, None], axis=1)
 
     leniency = random.normal(0, 0.35, users)
     noise = random.normal(0, 0.55, enjoyment.shape)
-    stars = 3.1 + leniency[:, None] + 0.9 * enjoyment + noise
+    stars = 2.75 + leniency[:, None] + 0.9 * enjoyment + noise
     # Most people give whole stars; some use the half stars too.
     halves = random.random(users) < 0.4
     stars = np.where(halves[:, None], np.round(stars * 2) / 2, np.round(stars))
     stars = np.clip(stars, np.where(halves, 0.5, 1.0)[:, None], 5.0)
 
+    # Who liked a film of a series mostly goes on to watch the rest of it.
+    position = {film["imdb_id"]: index for index, film in enumerate(films)}
+    for series in SERIES:
+        members = [position[imdb_id] for imdb_id in series if imdb_id in position]
+        liked_one = (seen[:, members] & (stars[:, members] >= 4)).any(axis=1)
+        seen[:, members] |= liked_one[:, None] & (random.random((users, len(members))) < 0.7)
+
     ratings = []
-    for user_number in range(users):
+    for user_number, film in zip(*np.nonzero(seen), strict=True):
         name = f"demo-{user_number:04d}"
-        for film in ranked[user_number, : activity[user_number]]:
-            ratings.append(DemoRating(name, films[film]["imdb_id"], float(stars[user_number, film])))
+        ratings.append(DemoRating(name, films[film]["imdb_id"], float(stars[user_number, film])))
     return ratings
