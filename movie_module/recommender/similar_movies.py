@@ -34,8 +34,10 @@ class SimilarMoviesModel:
     most common facts lie close to everything (hubs: they would fill every list), so each
     list is re-ranked by the similarity minus `hub_penalty` times the neighbour's own
     hubness, the mean similarity of its `hub_neighbours` nearest movies (CSLS, Conneau et
-    al. 2018). The score (0-10) is 10 * that re-ranked similarity, relative to the movie's
-    own hubness, clipped to 0-10. Each movie keeps its best `neighbours`.
+    al. 2018); then no movie may be in more than `max_share` of the top-`hub_neighbours`
+    lists (a cap on in-degree, for what the re-ranking leaves). The score (0-10) is 10 *
+    that re-ranked similarity, relative to the movie's own hubness, clipped to 0-10 (a
+    weak neighbour of a hub may score 0). Each movie keeps its best `neighbours`.
     """
 
     model_kind = "similar_movies"
@@ -49,6 +51,7 @@ class SimilarMoviesModel:
         min_support: int = 3,
         hub_penalty: float = 0.5,
         hub_neighbours: int = 10,
+        max_share: float = 0.05,
         threads: int | None = None,
     ) -> None:
         self.neighbours = neighbours
@@ -57,6 +60,7 @@ class SimilarMoviesModel:
         self.min_support = min_support
         self.hub_penalty = hub_penalty
         self.hub_neighbours = hub_neighbours
+        self.max_share = max_share
         # None: one worker per core, up to four.
         self.threads = threads
         self._set_state(np.zeros(0, dtype=np.int64), sp.csr_matrix((0, 0), dtype=np.float32))
@@ -76,7 +80,7 @@ class SimilarMoviesModel:
         liked = liked @ sp.diags((likes >= self.min_support).astype(np.float32))
         content = content_vectors(facts, movie_ids)
 
-        candidates = min(movie_count - 1, max(self.neighbours, self.hub_neighbours) * 2)
+        candidates = max(0, min(movie_count - 1, max(self.neighbours, self.hub_neighbours) * 2))
         columns, similarities = self._candidates(liked, content, candidates)
         # Hubness: how close a movie lies to its nearest movies.
         nearest = similarities[:, : self.hub_neighbours]
@@ -143,20 +147,42 @@ class SimilarMoviesModel:
         return columns, similarities
 
     def _reranked(self, columns: np.ndarray, similarities: np.ndarray, hubness: np.ndarray) -> sp.csr_matrix:
-        """The best `neighbours` of each movie by similarity minus the neighbour's hubness
-        (times hub_penalty), as a CSR matrix of scores in 0-1, best first."""
-        movie_count, candidates = columns.shape
-        penalty = np.float32(self.hub_penalty)
-        adjusted = similarities - penalty * (hubness[columns] - hubness[:, None])
-        adjusted = np.where(similarities > 0, np.clip(adjusted, 1e-6, 1.0), 0.0).astype(np.float32)
-        order = np.lexsort((columns, -adjusted), axis=1)[:, : self.neighbours]
-        columns = np.take_along_axis(columns, order, axis=1)
-        adjusted = np.take_along_axis(adjusted, order, axis=1)
-        kept = adjusted > 0
-        counts = kept.sum(axis=1)
+        """The best `neighbours` of each movie by similarity minus the difference of the
+        neighbour's and the movie's hubness (times hub_penalty), the in-degree capped
+        (`_capped`), as a CSR matrix of those scores clipped to 0-1, best first."""
+        movie_count = len(columns)
+        adjusted = similarities - np.float32(self.hub_penalty) * (hubness[columns] - hubness[:, None])
+        adjusted[similarities <= 0] = -np.inf  # no evidence at all: never a neighbour
+        columns, adjusted = self._capped(*_best_first(columns, adjusted))
+        columns, adjusted = columns[:, : self.neighbours], adjusted[:, : self.neighbours]
+        kept = np.isfinite(adjusted)
+        scores = np.clip(adjusted, 0.0, 1.0).astype(np.float32)
         indptr = np.zeros(movie_count + 1, dtype=np.int64)
-        np.cumsum(counts, out=indptr[1:])
-        return sp.csr_matrix((adjusted[kept], columns[kept], indptr), shape=(movie_count, movie_count))
+        np.cumsum(kept.sum(axis=1), out=indptr[1:])
+        return sp.csr_matrix((scores[kept], columns[kept], indptr), shape=(movie_count, movie_count))
+
+    def _capped(self, columns: np.ndarray, adjusted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Rows (best first) in which no movie is among the first `hub_neighbours` of more
+        than max(hub_neighbours, max_share * movie count) movies: a movie over the cap stays
+        in the lists where it scores best and leaves the others, whose next candidates
+        move up. A guarantee where the re-ranking alone does not suffice."""
+        movie_count = len(columns)
+        cap = max(self.hub_neighbours, int(np.ceil(self.max_share * movie_count)))
+        top = min(self.hub_neighbours, columns.shape[1])
+        for _ in range(20):  # promoted candidates can go over the cap in turn; rarely many rounds
+            shown = np.isfinite(adjusted[:, :top])
+            rows, places = np.nonzero(shown)
+            listed = columns[rows, places]
+            over = np.bincount(listed, minlength=movie_count) > cap
+            if not over.any():
+                break
+            rows, places, listed = rows[over[listed]], places[over[listed]], listed[over[listed]]
+            order = np.lexsort((rows, -adjusted[rows, places], listed))
+            rank = np.arange(len(order)) - np.searchsorted(listed[order], listed[order])
+            dropped = order[rank >= cap]
+            adjusted[rows[dropped], places[dropped]] = -np.inf
+            columns, adjusted = _best_first(columns, adjusted)
+        return columns, adjusted
 
     def save(self, path: str | os.PathLike) -> None:
         """Write the fitted model to `path` (.npz, no pickle), replacing it atomically."""
@@ -174,6 +200,7 @@ class SimilarMoviesModel:
                 "min_support": np.int64(self.min_support),
                 "hub_penalty": np.float64(self.hub_penalty),
                 "hub_neighbours": np.int64(self.hub_neighbours),
+                "max_share": np.float64(self.max_share),
             },
         )
 
@@ -189,6 +216,7 @@ class SimilarMoviesModel:
             min_support=int(arrays["min_support"]),
             hub_penalty=float(arrays["hub_penalty"]),
             hub_neighbours=int(arrays["hub_neighbours"]),
+            max_share=float(arrays["max_share"]),
         )
         movie_count = len(arrays["movie_ids"])
         scores = sp.csr_matrix(
@@ -203,6 +231,12 @@ class SimilarMoviesModel:
         self._indptr = scores.indptr.astype(np.int64)
         self._indices = scores.indices.astype(np.int32)
         self._data = scores.data.astype(np.float32)
+
+
+def _best_first(columns: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each row sorted by score descending, equal scores by column."""
+    order = np.lexsort((columns, -scores), axis=1)
+    return np.take_along_axis(columns, order, axis=1), np.take_along_axis(scores, order, axis=1)
 
 
 def _liked_by(
