@@ -77,11 +77,13 @@ class SimilarMoviesModel:
         movie_codes = np.searchsorted(movie_ids, indexed.movie_ids)[indexed.movie_codes]
         liked = _liked_by(indexed.user_codes, movie_codes, indexed.ratings, indexed.user_count, movie_count)
         likes = np.asarray(liked.sum(axis=0)).ravel()
-        liked = liked @ sp.diags((likes >= self.min_support).astype(np.float32))
-        content = content_vectors(facts, movie_ids)
+        # Only these take part in the collaborative half, the heavy one on a large catalogue.
+        eligible = np.flatnonzero(likes >= max(self.min_support, 1))
+        # Scaled so that the content product is already its share of the blend.
+        content = content_vectors(facts, movie_ids).scaled(np.sqrt(1.0 - self.collaborative_weight))
 
         candidates = max(0, min(movie_count - 1, max(self.neighbours, self.hub_neighbours) * 2))
-        columns, similarities = self._candidates(liked, content, candidates)
+        columns, similarities = self._candidates(liked[:, eligible], eligible, content, candidates)
         # Hubness: how close a movie lies to its nearest movies.
         nearest = similarities[:, : self.hub_neighbours]
         hubness = nearest.sum(axis=1) / np.maximum((nearest > 0).sum(axis=1), 1)
@@ -104,26 +106,31 @@ class SimilarMoviesModel:
     def movie_count(self) -> int:
         return len(self.movie_ids)
 
-    def _candidates(self, liked: sp.csr_matrix, content, candidates: int) -> tuple[np.ndarray, np.ndarray]:
+    def _candidates(
+        self, liked: sp.csr_matrix, eligible: np.ndarray, content, candidates: int
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Each movie's `candidates` most similar other movies (columns, similarities),
-        best first; similarities of missing candidates are 0."""
-        movie_count = liked.shape[1]
+        best first; similarities of missing candidates are 0. `liked` holds the columns
+        of the `eligible` movies only; `content` is already scaled to its share."""
+        movie_count = len(content.dense)
         liked_by_movie = liked.T.tocsr()
         likes = np.asarray(liked.sum(axis=0)).ravel().astype(np.float32)
-        inverse_norms = np.divide(1.0, np.sqrt(likes), out=np.zeros_like(likes), where=likes > 0)
+        inverse_norms = 1.0 / np.sqrt(likes)
         columns = np.zeros((movie_count, candidates), dtype=np.int32)
         similarities = np.zeros((movie_count, candidates), dtype=np.float32)
         weight = np.float32(self.collaborative_weight)
 
         def fill_block(start: int) -> None:
             stop = min(movie_count, start + block_rows)
-            common = (liked_by_movie[start:stop] @ liked).toarray()
-            blended = common * inverse_norms[start:stop, None]
-            blended *= inverse_norms[None, :]
-            blended *= common / (common + np.float32(self.shrinkage))
-            blended *= weight
-            del common
-            blended += (1 - weight) * content.similarities(start, stop)
+            blended = content.similarities(start, stop)
+            low, high = np.searchsorted(eligible, [start, stop])
+            if high > low:
+                common = (liked_by_movie[low:high] @ liked).toarray()
+                collaborative = common * (weight * inverse_norms[low:high, None])
+                collaborative *= inverse_norms[None, :]
+                collaborative *= common / (common + np.float32(self.shrinkage))
+                del common
+                blended[np.ix_(eligible[low:high] - start, eligible)] += collaborative
             rows = np.arange(stop - start)
             blended[rows, rows + start] = -1.0  # a movie is not its own neighbour
             best = np.argpartition(-blended, candidates - 1, axis=1)[:, :candidates]
