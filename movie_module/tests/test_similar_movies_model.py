@@ -139,3 +139,19 @@ def test_an_unknown_movie_and_an_empty_fit_give_no_neighbours():
     empty = pd.DataFrame({"user_id": [], "movie_id": [], "rating": []})
     assert SimilarMoviesModel().fit(empty).similar(1) == []
     assert SimilarMoviesModel().fit(empty, facts.head(1)).similar(0) == []
+
+
+def test_plots_bring_together_movies_that_tell_alike_stories():
+    plots = {
+        1: "A heist crew plans to rob a casino vault in Las Vegas.",
+        2: "Thieves plan a daring heist of a bank vault.",
+        3: "Two astronauts are stranded on a space station orbiting Mars.",
+        4: "A crew of astronauts fights to survive on Mars after a storm.",
+        5: "A young witch opens a bakery delivery service in a seaside town.",
+        6: "A robbery crew plans a heist of a casino vault.",
+    }
+    facts = pd.DataFrame({"movie_id": list(plots), "plot": list(plots.values())})
+    empty = pd.DataFrame({"user_id": [], "movie_id": [], "rating": []})
+    model = SimilarMoviesModel().fit(empty, facts)
+    assert set(neighbours_of(model, 6, n=2)) == {1, 2}
+    assert neighbours_of(model, 3, n=1) == [4]
