@@ -108,11 +108,12 @@ def popular_titles(*, limit: int, exclude=()) -> list[Recommended]:
 
 
 def similar_titles(*, movie: Movie, limit: int = 10) -> list[Recommended]:
-    """Movies whose raters also loved `movie`, best first; [] before the first fit."""
+    """Movies like `movie`, best first: loved by the same people, sharing its genres,
+    people and era (SimilarMoviesModel); [] before the first fit."""
     models = model_store.current_models()
-    if models is None:
+    if models is None or models.similar_movies is None:
         return []
-    return named(models.similarity.similar(movie.id, n=limit), models.titles)
+    return named(models.similar_movies.similar(movie.id, n=limit), models.titles)
 
 
 FIT_LOCK_KEY = "recommender:fitting"

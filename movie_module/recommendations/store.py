@@ -19,6 +19,7 @@ from django.db.models import Max
 
 from movie_module.models import CorpusRating, Movie, Review
 from movie_module.recommender import ItemSimilarityModel, ModelFileError, PopularityModel, fit_calibrated
+from movie_module.recommender.similar_movies import SimilarMoviesModel
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +32,7 @@ class FittedModels:
     # a title whose movie has since left the catalogue can still be resolved elsewhere.
     titles: dict[int, tuple[str, int | None]]
     fitted_at: float  # modification time of the similarity file
+    similar_movies: SimilarMoviesModel | None = None  # None: fitted before it existed
 
 
 def model_directory() -> Path:
@@ -43,6 +45,10 @@ def similarity_path() -> Path:
 
 def popularity_path() -> Path:
     return model_directory() / "popularity.npz"
+
+
+def similar_movies_path() -> Path:
+    return model_directory() / "similar_movies.npz"
 
 
 def titles_path() -> Path:
@@ -91,21 +97,30 @@ def training_ratings() -> pd.DataFrame:
     return pd.concat([corpus_frame, site_frame], ignore_index=True)
 
 
+def movie_facts() -> pd.DataFrame:
+    """Every catalogue movie's facts, which "similar movies" compares (movie_id, title,
+    year, genres, directors, cast, plot)."""
+    columns = ["id", "title", "year", "genres", "directors", "cast", "plot"]
+    facts = pd.DataFrame.from_records(
+        Movie.objects.order_by().values_list(*columns).iterator(chunk_size=5000), columns=columns
+    )
+    return facts.rename(columns={"id": "movie_id"})
+
+
 def fit_and_save() -> dict:
     """Fit both models on every stored rating and replace the files atomically."""
     last_review_id = Review.objects.aggregate(last=Max("id"))["last"] or 0
     started = time.perf_counter()
     ratings = training_ratings()
     similarity, popularity = fit_calibrated(ratings, lambda: [ItemSimilarityModel(), PopularityModel()])
-    titles = {
-        movie_id: [title, year]
-        for movie_id, title, year in Movie.objects.filter(id__in=ratings["movie_id"].unique().tolist())
-        .values_list("id", "title", "year")
-        .iterator(chunk_size=5000)
-    }
+    facts = movie_facts()
+    similar_movies = SimilarMoviesModel().fit(ratings, facts)
+    # Every catalogue movie: a rated one, or one that "similar movies" knows by its facts.
+    titles = dict(zip(facts["movie_id"].tolist(), facts[["title", "year"]].values.tolist(), strict=True))
     model_directory().mkdir(parents=True, exist_ok=True)
     _write_atomically(titles_path(), json.dumps(titles))
     popularity.save(popularity_path())
+    similar_movies.save(similar_movies_path())
     similarity.save(similarity_path())  # last: its mtime tells workers to reload
     _write_atomically(fit_marker_path(), str(last_review_id))
     worker_copy.forget()  # this process sees its own fit at once; others within seconds
@@ -170,12 +185,19 @@ class _WorkerCopy:
                 popularity=PopularityModel.load(popularity_path()),
                 titles={int(movie_id): (title, year) for movie_id, (title, year) in titles.items()},
                 fitted_at=modified,
+                similar_movies=_similar_movies_if_fitted(),
             )
         except (OSError, ValueError, ModelFileError):
             logger.exception("Could not load the recommender; keeping the previous one")
             return self._models
         logger.info("Loaded the recommender fitted at %s", time.ctime(modified))
         return models
+
+
+def _similar_movies_if_fitted() -> SimilarMoviesModel | None:
+    if not similar_movies_path().exists():
+        return None
+    return SimilarMoviesModel.load(similar_movies_path())
 
 
 worker_copy = _WorkerCopy()

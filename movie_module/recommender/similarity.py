@@ -143,19 +143,6 @@ class ItemSimilarityModel:
                 ages.append((total - 1 - position) / total)
         return np.asarray(codes, dtype=np.int64), np.asarray(ages, dtype=np.float64)
 
-    def similar(self, movie_id, n: int = 10) -> list[tuple[object, float]]:
-        """Return up to `n` (movie_id, weight) pairs: the movies that liking `movie_id`
-        points to most, best first. An unknown movie, or one nobody liked, gives []."""
-        code = self._lookup.get(movie_id)
-        if code is None or n <= 0:
-            return []
-        start, stop = self._indptr[code], self._indptr[code + 1]
-        # Rows are stored best first with ties already settled by popularity then id.
-        weights = self._data[start:stop]
-        stop = start + min(n, int((weights > 0).sum()))
-        neighbour_ids = self.movie_ids[self._indices[start:stop]].tolist()
-        return list(zip(neighbour_ids, self._data[start:stop].astype(np.float64).tolist(), strict=True))
-
     def save(self, path: str | os.PathLike) -> None:
         """Write the fitted model to `path` (.npz, no pickle), replacing it atomically."""
         save_arrays(

@@ -60,10 +60,10 @@ def planted_taste_groups(seed: int = 3) -> pd.DataFrame:
     return ratings_frame(rows)
 
 
-def test_similar_movies_are_those_the_same_people_rated_alike():
+def test_a_favourite_points_to_what_the_same_people_liked():
     model = small_model(two_tastes())
-    assert {movie for movie, _ in model.similar("matrix", n=2)} == {"alien", "dune"}
-    assert {movie for movie, _ in model.similar("titanic")} == {"notebook", "casablanca"}
+    assert {movie for movie, _ in model.recommend({"matrix": 5.0}, n=2)} == {"alien", "dune"}
+    assert {movie for movie, _ in model.recommend({"titanic": 5.0})} == {"notebook", "casablanca"}
 
 
 def test_recommendations_follow_the_users_taste():
@@ -129,7 +129,7 @@ def test_the_same_ratings_in_another_row_order_give_the_same_model():
     first = ItemSimilarityModel().fit(ratings)
     second = ItemSimilarityModel().fit(shuffled)
     for movie in (0, 21, 105):
-        assert first.similar(movie, n=20) == second.similar(movie, n=20)
+        assert first.recommend({movie: 5.0}, n=20) == second.recommend({movie: 5.0}, n=20)
     user_ratings = {3: 5.0, 45: 4.0, 101: 4.5}
     assert first.recommend(user_ratings, n=20) == second.recommend(user_ratings, n=20)
 
@@ -165,7 +165,6 @@ def test_unknown_movies_are_ignored():
     assert model.recommend({"matrix": 5.0, "no-such-movie": 5.0, 12345: 4.0}) == known_only
     assert model.recommend({"matrix": 5.0}, exclude=["no-such-movie"]) == known_only
     assert model.recommend({"no-such-movie": 5.0}) == []
-    assert model.similar("no-such-movie") == []
 
 
 def test_no_ratings_or_no_room_gives_no_recommendations():
@@ -173,7 +172,6 @@ def test_no_ratings_or_no_room_gives_no_recommendations():
     assert model.recommend({}) == []
     assert model.recommend({"matrix": 5.0}, n=0) == []
     assert model.recommend({"matrix": 5.0}, n=-3) == []
-    assert model.similar("matrix", n=0) == []
 
 
 def test_a_model_fitted_on_no_ratings_recommends_nothing():
@@ -181,7 +179,6 @@ def test_a_model_fitted_on_no_ratings_recommends_nothing():
     popularity = PopularityModel().fit(EMPTY_RATINGS)
     assert similarity.movie_count == 0
     assert similarity.recommend({"matrix": 5.0}) == []
-    assert similarity.similar("matrix") == []
     assert popularity.most_popular(5) == []
     assert popularity.recommend({"matrix": 5.0}) == []
 
@@ -195,7 +192,6 @@ def test_a_single_movie_corpus_has_nothing_else_to_recommend():
     model = small_model([(user, "matrix", 4.5) for user in range(10)])
     assert model.movie_count == 1
     assert model.recommend({"matrix": 5.0}) == []
-    assert model.similar("matrix") == []
     # Uncalibrated (nothing to calibrate on), the score is twice the damped mean.
     assert PopularityModel().fit(ratings_frame([(1, "matrix", 4.0)])).most_popular(3) == [("matrix", 8.0)]
 
@@ -222,7 +218,7 @@ def test_saved_model_loads_with_identical_output(tmp_path):
     loaded = ItemSimilarityModel.load(path)
     user_ratings = {"tt0000001": 5.0, "tt0000002": 4.0, "tt0000105": 3.0}
     assert loaded.recommend(user_ratings, n=15) == model.recommend(user_ratings, n=15)
-    assert loaded.similar("tt0000003", n=15) == model.similar("tt0000003", n=15)
+    assert loaded.recommend({"tt0000003": 4.5}, n=15) == model.recommend({"tt0000003": 4.5}, n=15)
     assert loaded.movie_count == model.movie_count
     with np.load(path, allow_pickle=False) as stored:  # nothing needs unpickling
         assert "format_version" in stored.files
