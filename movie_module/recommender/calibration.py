@@ -101,7 +101,9 @@ def raw_outcomes(
     users = history["user_id"].to_numpy()
     movies, ratings = history["movie_id"].tolist(), history["rating"].tolist()
     # `earlier` comes in (user, time) order: each user's rows are one run.
-    starts = np.flatnonzero(np.r_[True, users[1:] != users[:-1]]) if len(users) else np.zeros(0, int)
+    if len(users) == 0:
+        return np.zeros(0), np.zeros(0, dtype=bool)
+    starts = np.flatnonzero(np.r_[True, users[1:] != users[:-1]])
     stops = np.r_[starts[1:], len(users)]
     raw, outcomes = [], []
     for start, stop in zip(starts.tolist(), stops.tolist(), strict=True):

@@ -338,6 +338,14 @@ def test_too_little_held_out_data_leaves_the_scores_uncalibrated():
     assert calibration.scores(np.array([0.0, 100.0])).tolist() == [0.0, 10.0]
 
 
+def test_a_corpus_of_users_with_few_ratings_fits_uncalibrated():
+    """Nobody has the five ratings a holdout needs: nothing to calibrate on, still a model."""
+    ratings = timed(ratings_frame([(user, movie, 4.5) for user in range(10) for movie in range(3)]))
+    similarity, popularity = fit_calibrated(ratings, lambda: [ItemSimilarityModel(), PopularityModel()])
+    assert not similarity.calibration.fitted and not popularity.calibration.fitted
+    assert [movie for movie, _ in similarity.recommend({0: 5.0}, n=5)] in ([1, 2], [2, 1])
+
+
 def test_the_temporal_split_holds_out_each_users_latest_ratings():
     rows = [(user, movie, 4.0, 100 - movie) for user in range(3) for movie in range(10)]
     ratings = pd.DataFrame(rows, columns=["user_id", "movie_id", "rating", "timestamp"])
