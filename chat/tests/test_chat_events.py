@@ -28,7 +28,7 @@ def test_join_acks_members_and_the_last_50_messages_oldest_first(live_server_url
     assert ack["members"] == [user.username]
     assert [message["text"] for message in ack["history"]] == [f"old {n}" for n in range(5, 55)]
     first = ack["history"][0]
-    assert set(first) == {"id", "room", "user", "text", "created_at"}
+    assert set(first) == {"id", "room", "user", "text", "created_at", "edited_at"}
     assert first["room"] == room
     assert first["user"] == {"id": other_user.id, "username": other_user.username}
 
