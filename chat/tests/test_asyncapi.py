@@ -274,7 +274,7 @@ def test_api_docs_link_to_asyncapi(client):
 @pytest.mark.usefixtures("transactional_db")
 def test_the_documented_schemas_hold_what_the_running_server_sends(live_server_url, user, other_user):
     document = requests.get(f"{live_server_url}/api/asyncapi/", timeout=10).json()
-    room = unique_room("movie")
+    room = unique_room()
     alice_token, bob_token = access_token_for(user), access_token_for(other_user)
 
     async def scenario():

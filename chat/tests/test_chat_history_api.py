@@ -149,7 +149,9 @@ def test_rooms_list_costs_the_same_queries_whatever_the_number_of_rooms(
 
 
 def unread_counts(client) -> dict[str, int]:
-    return {room["room"]: room["unread_count"] for room in client.get(reverse("chat-rooms")).json()["results"]}
+    return {
+        room["room"]: room["unread_count"] for room in client.get(reverse("chat-rooms")).json()["results"]
+    }
 
 
 def test_unread_counts_others_messages_after_the_read_position_and_all_in_a_room_never_read(
