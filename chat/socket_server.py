@@ -13,7 +13,11 @@ The contract is the Chat section of ../shared/API.md. What it leaves open is dec
 - `join {room}` acks `{ok, room, members, history}`: the usernames present (sorted, each
   once, the joiner included) and the last 50 messages, oldest first. Joining a room
   already joined is fine and acks the same. A connection is in at most
-  MAX_ROOMS_PER_CONNECTION rooms, `lobby` included.
+  MAX_ROOMS_PER_CONNECTION rooms, `lobby` included. A `movie:<imdb_id>` room must name a
+  movie of the catalogue or, with the IMDb API configured, one the API knows (fetched and
+  stored, on a thread of its own so that the chat's database thread does not wait on the
+  API); anything else, a movie the API cannot be asked about at the moment included, is
+  "unknown_movie". Joining reads the room up to its newest message (as `read` does).
 - `leave {room}` acks `{ok, room}`, also when the connection was not in the room.
   `lobby` can be left like any room (and joined again).
 - `message {room?, text, client_id?}` or a bare string (then the room is `lobby`): only
@@ -36,6 +40,17 @@ The contract is the Chat section of ../shared/API.md. What it leaves open is dec
   room's other connections (other tabs of the same user do get it) and acks `{ok, room}`;
   at most one per second per user and room is relayed, counted across connections and
   workers, and the others ack "rate_limited".
+- `edit {id, text}`: the author changes their message (in any room, joined or not); the
+  text follows `message`'s rules and takes a rate limit slot. `message_edited` (the
+  Message, `edited_at` set) goes to the room; the ack is `{ok, message}`.
+- `delete {id}`: the author, or staff (checked at that moment, not at connect), deletes a
+  message; `message_deleted {id, room}` goes to the room and the ack is `{ok, id, room}`.
+  A deleted message is gone (from the history too): editing or deleting it again is
+  "not_found". A deletion in the admin is announced as well (chat.announce).
+- `read {room, last_read_id}` moves the user's read position in the room (RoomRead) to the
+  room's newest message at or before `last_read_id`, never backwards, and acks `{ok, room,
+  last_read_id}` with the position stored; "not_found" when the room has no message at or
+  before it. The rooms list (REST) counts the others' messages after it as unread.
 - `presence {room, users}` is sent to the room when its connections change (join,
   leave, disconnect), coalesced: at most one every PRESENCE_INTERVAL_SECONDS per room
   and worker (longer in rooms of more than 50 users), always with the latest state
@@ -43,7 +58,8 @@ The contract is the Chat section of ../shared/API.md. What it leaves open is dec
 - Refusals ack `{ok: false, error}` and change nothing: "invalid_payload" (not the
   documented shape: a non-object, a missing key, a wrong type, a bad `client_id`, a text
   holding a surrogate code point, which is no character),
-  "invalid_room", "not_in_room", "too_many_rooms", "empty_message", "message_too_long",
+  "invalid_room", "unknown_movie", "not_in_room", "too_many_rooms", "empty_message",
+  "message_too_long", "not_found" and "forbidden" (edit, delete, read, above),
   "rate_limited" (10 messages in 10 seconds per user, counted across connections and
   workers; a second `typing` within a second), "storage_failed" (the message could not
   be stored, so nobody received it) and "server_error" (anything unexpected, logged).
