@@ -272,3 +272,18 @@ def test_a_refused_admin_deletion_is_not_broadcast(one_process_server):
     assert status == 403
     assert deleted == []
     assert Message.objects.filter(id=message.id).exists()
+
+
+def test_an_edit_takes_a_message_slot_so_edits_cannot_flood_a_room(live_server_url):
+    alice = UserFactory()
+    alice_token = access_token_for(alice)
+
+    async def scenario():
+        async with connected(live_server_url, alice_token) as client:
+            sent = [await client.call("message", f"message {n}") for n in range(10)]
+            return sent, await client.call("edit", {"id": sent[0]["message"]["id"], "text": "one too many"})
+
+    sent, edit = asyncio.run(scenario())
+    assert all(ack["ok"] for ack in sent)
+    assert edit == {"ok": False, "error": "rate_limited"}
+    assert Message.objects.get(id=sent[0]["message"]["id"]).text == "message 0"
