@@ -22,7 +22,7 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from authentication.tests.factories import PASSWORD, UserFactory
-from chat.models import Message
+from chat.models import Message, RoomRead
 from conftest import access_token_for
 from movie_module.models import Movie
 from movie_module.recommendations import store as model_store
@@ -184,8 +184,11 @@ def world(db) -> World:
         "review without body": ReviewFactory(user=other, movie=movies["bare"], rating=3, body="").id,
     }
     ReviewFactory(user=other, movie=movies["toy"], rating=2.5, body="Not for me.")
-    Message.objects.create(room="lobby", user=user, text="Hello")
-    Message.objects.create(room="lobby", user=other, text="Hi!")
+    hello = Message.objects.create(room="lobby", user=user, text="Hello")
+    Message.objects.create(
+        room="lobby", user=other, text="Hi!", edited_at=datetime.datetime.now(datetime.UTC)
+    )
+    RoomRead.objects.create(user=user, room="lobby", last_read_id=hello.id)  # one unread in the lobby
     Message.objects.create(room="movie:tt0133093", user=other, text="Red pill.")
     return World(
         anonymous=APIClient(),
