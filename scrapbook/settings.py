@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "authentication",
     "movie_module",
     "chat",
+    "your_data",
     "api",
     "scrapbook.apps.ScrapbookConfig",
 ]
@@ -123,6 +124,15 @@ TEMPLATES = [
 REQUEST_BODY_MAX_BYTES = env_int("REQUEST_BODY_MAX_BYTES", 2_621_440)
 REQUEST_BODY_TIMEOUT_SECONDS = env_float("REQUEST_BODY_TIMEOUT_SECONDS", 20.0)
 DATA_UPLOAD_MAX_MEMORY_SIZE = REQUEST_BODY_MAX_BYTES
+# Imports (your_data): an export file of up to this many bytes (413 past it); its rows past
+# IMPORT_MAX_ROWS are not read (the import says so), and at most IMPORT_MAX_REPORTED_ROWS
+# unmatched rows are listed (all are counted).
+IMPORT_UPLOAD_MAX_BYTES = env_int("IMPORT_UPLOAD_MAX_BYTES", 20 * 1024 * 1024)
+IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 50_000)
+IMPORT_MAX_REPORTED_ROWS = env_int("IMPORT_MAX_REPORTED_ROWS", 5_000)
+# Paths whose bodies may be larger than REQUEST_BODY_MAX_BYTES, and take longer to arrive:
+# path -> (bytes, seconds). The import's upload: the file and its multipart framing.
+REQUEST_BODY_LIMITS_BY_PATH = {"/api/imports/": (IMPORT_UPLOAD_MAX_BYTES + 64 * 1024, 120.0)}
 
 # Threads per worker that run Django's synchronous code, one request each at a time
 # (scrapbook/handlers.py); further requests wait for a free one. Keep it at or under the
