@@ -19,7 +19,7 @@ LETTERBOXD_RATINGS = crlf_csv(
 )
 LETTERBOXD_REVIEWS = crlf_csv(
     "Date,Name,Year,Letterboxd URI,Rating,Rewatch,Review,Tags,Watched Date",
-    '2021-03-05,The Matrix,1999,https://boxd.it/x1,4.5,,"Still great, still ""the one"".\nTwo lines.",,2021-03-04',
+    '2021-03-05,The Matrix,1999,https://boxd.it/x1,4.5,,"Still great, still ""the one"".\nTwo lines.",,2021-03-04',  # noqa: E501
 )
 LETTERBOXD_WATCHLIST = crlf_csv(
     "Date,Name,Year,Letterboxd URI",
@@ -70,11 +70,11 @@ def letterboxd_export() -> bytes:
 IMDB_RATINGS = crlf_csv(
     "Const,Your Rating,Date Rated,Title,Original Title,URL,Title Type,IMDb Rating,Runtime (mins),Year,"
     "Genres,Num Votes,Release Date,Directors",
-    'tt0133093,9,2021-03-04,The Matrix,The Matrix,https://www.imdb.com/title/tt0133093/,Movie,8.7,136,1999,'
+    "tt0133093,9,2021-03-04,The Matrix,The Matrix,https://www.imdb.com/title/tt0133093/,Movie,8.7,136,1999,"
     '"Action, Sci-Fi",2000000,1999-03-24,"Lana Wachowski, Lilly Wachowski"',
     "tt0211915,10,2020-01-02,Amélie,Le fabuleux destin d'Amélie Poulain,https://www.imdb.com/title/tt0211915/,"
-    "Movie,8.3,122,2001,\"Comedy, Romance\",700000,2001-04-25,Jean-Pierre Jeunet",
-    "tt0903747,10,2019-05-06,Breaking Bad,Breaking Bad,https://www.imdb.com/title/tt0903747/,TV Series,9.5,49,"
+    'Movie,8.3,122,2001,"Comedy, Romance",700000,2001-04-25,Jean-Pierre Jeunet',
+    "tt0903747,10,2019-05-06,Breaking Bad,Breaking Bad,https://www.imdb.com/title/tt0903747/,TV Series,9.5,49,"  # noqa: E501
     "2008,Drama,2000000,2008-01-20,",
     "tt9999998,7,2019-05-07,Not Here,Not Here,https://www.imdb.com/title/tt9999998/,Movie,6.0,90,2011,Drama,"
     "10,2011-01-01,",
@@ -106,6 +106,6 @@ TRAKT_WATCHLIST = json.dumps(
       "movie": trakt_movie("Toy Story", 1995, "tt0114709")}]
 ).encode()  # fmt: skip
 TRAKT_WATCHED = json.dumps(
-    [{"plays": 3, "last_watched_at": "2018-02-03T21:00:00.000Z", "last_updated_at": "2018-02-03T21:00:00.000Z",
+    [{"plays": 3, "last_watched_at": "2018-02-03T21:00:00.000Z", "last_updated_at": "2018-02-03T21:00:00.000Z",  # noqa: E501
       "movie": trakt_movie("Toy Story", 1995, "tt0114709")}]
 ).encode()  # fmt: skip

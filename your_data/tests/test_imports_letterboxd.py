@@ -39,7 +39,7 @@ def test_the_export_zip_becomes_reviews_and_watchlist_and_reports_what_it_could_
     }
     [nobody] = [entry for entry in result["unmatched"] if entry["title"] == "A Film Nobody Has"]
     assert nobody == {
-        "row": 5, "file": "ratings.csv", "title": "A Film Nobody Has", "year": 2011, "reason": "not in the catalogue"
+        "row": 5, "file": "ratings.csv", "title": "A Film Nobody Has", "year": 2011, "reason": "not in the catalogue"  # noqa: E501
     }  # fmt: skip
     assert result["counts"] == {
         "rows": 10, "reviews": 3, "watches": 0, "watchlist": 3, "lists": 0, "unchanged": 0, "unmatched": 3
@@ -49,16 +49,21 @@ def test_the_export_zip_becomes_reviews_and_watchlist_and_reports_what_it_could_
 def test_importing_the_same_export_again_changes_nothing(auth_client, user, catalogue):
     imported(auth_client, files.letterboxd_export(), format_name="letterboxd", name="letterboxd.zip")
     before = sorted(Review.objects.filter(user=user).values_list("movie_id", "rating", "body", "updated_at"))
-    items_before = sorted(WatchlistItem.objects.filter(user=user).values_list("movie_id", "watched", "watched_at"))
+    items_before = sorted(
+        WatchlistItem.objects.filter(user=user).values_list("movie_id", "watched", "watched_at")
+    )
 
     again = imported(auth_client, files.letterboxd_export(), format_name="letterboxd", name="letterboxd.zip")
 
     assert again["counts"]["reviews"] == again["counts"]["watchlist"] == 0
     assert again["counts"]["unchanged"] == 7
-    assert sorted(Review.objects.filter(user=user).values_list("movie_id", "rating", "body", "updated_at")) == before
-    assert sorted(WatchlistItem.objects.filter(user=user).values_list("movie_id", "watched", "watched_at")) == (
-        items_before
+    assert (
+        sorted(Review.objects.filter(user=user).values_list("movie_id", "rating", "body", "updated_at"))
+        == before
     )
+    assert sorted(
+        WatchlistItem.objects.filter(user=user).values_list("movie_id", "watched", "watched_at")
+    ) == (items_before)
 
 
 def test_a_newer_export_adds_only_what_is_new_and_the_latest_rating_wins(auth_client, user, catalogue):
@@ -96,5 +101,7 @@ def test_a_file_named_neither_watched_nor_watchlist_is_refused_with_the_reason(a
     response = upload(auth_client, files.LETTERBOXD_WATCHLIST, format_name="letterboxd", name="export.csv")
     assert response.status_code == 400
     assert response.json() == {
-        "file": ["export.csv may be your watchlist or your watched films: name it watchlist.csv or watched.csv."]
+        "file": [
+            "export.csv may be your watchlist or your watched films: name it watchlist.csv or watched.csv."
+        ]
     }

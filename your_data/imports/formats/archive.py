@@ -38,7 +38,10 @@ class BoundedReader(io.RawIOBase):
         return True
 
     def readinto(self, buffer) -> int:
-        data = self.stream.read(min(len(buffer), self.left + 1))
+        try:
+            data = self.stream.read(min(len(buffer), self.left + 1))
+        except (zipfile.BadZipFile, EOFError, OSError) as error:  # a CRC mismatch, a truncated member
+            raise ImportFileError(f"{self.name} in this ZIP cannot be read: {error}") from error
         if len(data) > self.left:
             raise ImportFileError(f"{self.name} unpacks to more than its ZIP says, or more than we accept.")
         self.left -= len(data)

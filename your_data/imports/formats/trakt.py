@@ -29,7 +29,7 @@ def rows(stream: BinaryIO, *, name: str) -> Iterator[ImportRow]:
         for number, item in enumerate(itertools.chain([first] if first is not None else [], items), 1):
             yield row_of(kind, item, file=name, number=number)
     except ijson.JSONError as error:
-        raise ImportFileError(f"{name} is not a Trakt export: it is not valid JSON ({error}).") from error
+        raise ImportFileError(f"{name} is not a Trakt export: it is not valid JSON.") from error
 
 
 def kind_of(item, name: str) -> Kind:
