@@ -426,6 +426,29 @@ if RAPIDAPI_KEY:
         "options": {"expires": IMDB_REFRESH_BATCH_SECONDS},
     }
 
+# E-mail (password reset links): printed on the console in development, sent through the
+# SMTP server of EMAIL_HOST otherwise (EMAIL_BACKEND overrides both).
+EMAIL_BACKEND = os.environ.get(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend"
+    if DEBUG
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 587)
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Scrapbook <no-reply@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# The frontend's page that takes a reset link's uid and token, and how long a link works.
+PASSWORD_RESET_URL = os.environ.get(
+    "PASSWORD_RESET_URL", CORS_ALLOWED_ORIGINS[0] + "/reset-password?uid={uid}&token={token}"
+)
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT_SECONDS", 3 * 3600)
+
 # Behind a TLS-terminating proxy (see the README's production section).
 if env_bool("DJANGO_BEHIND_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
