@@ -73,9 +73,6 @@ def test_a_weak_new_password_is_refused_and_the_link_still_works(api_client):
     assert api_client.post(CONFIRM, {**link, "new_password": NEW_PASSWORD}, format="json").status_code == 204
 
 
-def test_reset_requests_are_throttled_like_logins(api_client, settings):
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"auth": "2/minute"}}
-    statuses = [
-        api_client.post(RESET, {"email": "x@example.com"}, format="json").status_code for _ in range(3)
-    ]
-    assert statuses == [204, 204, 429]
+def test_reset_requests_are_throttled_like_logins(api_client):
+    statuses = [api_client.post(RESET, {"email": "x@example.com"}, format="json").status_code for _ in range(11)]
+    assert statuses == [204] * 10 + [429]  # AUTH_THROTTLE_RATE: 10 a minute
