@@ -66,9 +66,9 @@ def apply_rows(*, user, rows: list[ImportRow], matches: MatchedRows) -> Outcome:
         by_kind[row.kind].append((row, matches.movie_ids[index]))
     items = WatchlistItems(user)
     apply_watchlist(items, by_kind[Kind.WATCHLIST], outcome)
-    apply_watched(items, by_kind[Kind.WATCHED], outcome)
     rated = by_kind[Kind.RATING] + [(row, movie_id) for row, movie_id in by_kind[Kind.WATCH] if row.rating]
-    apply_reviews(user, items, rated, outcome)
+    reviewed = apply_reviews(user, items, rated, outcome)
+    apply_watched(items, by_kind[Kind.WATCHED], outcome, reviewed=reviewed)
     diary_and_lists.apply_watches(user=user, rows=by_kind[Kind.WATCH], outcome=outcome)
     diary_and_lists.apply_list_items(user=user, rows=by_kind[Kind.LIST_ITEM], outcome=outcome)
     items.save()
@@ -130,9 +130,12 @@ def apply_watchlist(items: WatchlistItems, rows: list[tuple[ImportRow, int]], ou
             outcome.unchanged += 1
 
 
-def apply_watched(items: WatchlistItems, rows: list[tuple[ImportRow, int]], outcome: Outcome) -> None:
+def apply_watched(
+    items: WatchlistItems, rows: list[tuple[ImportRow, int]], outcome: Outcome, *, reviewed: set[int]
+) -> None:
+    """A reviewed film is known watched: it is not put on the watchlist to say so again."""
     for row, movie_id in rows:
-        if items.mark_watched(movie_id, day_start(row.date)):
+        if items.mark_watched(movie_id, day_start(row.date), add_missing=movie_id not in reviewed):
             outcome.watchlist += 1
         else:
             outcome.unchanged += 1
@@ -143,7 +146,10 @@ def latest_first(pair: tuple[int, tuple[ImportRow, int]]):
     return (row.date or datetime.date.min, position)
 
 
-def apply_reviews(user, items: WatchlistItems, rows: list[tuple[ImportRow, int]], outcome: Outcome) -> None:
+def apply_reviews(
+    user, items: WatchlistItems, rows: list[tuple[ImportRow, int]], outcome: Outcome
+) -> set[int]:
+    """Write the reviews; returns the films the user has reviewed among the rows'."""
     groups: dict[int, list[ImportRow]] = defaultdict(list)
     for _, (row, movie_id) in sorted(enumerate(rows), key=latest_first):
         groups[movie_id].append(row)  # oldest first
@@ -176,6 +182,7 @@ def apply_reviews(user, items: WatchlistItems, rows: list[tuple[ImportRow, int]]
             outcome.unchanged += sum(1 for row in group if row.kind is Kind.RATING)
     Review.objects.bulk_create(new, batch_size=500)
     Review.objects.bulk_update(changed, ["rating", "body", "updated_at"], batch_size=500)
+    return set(existing) | {review.movie_id for review in new}
 
 
 def update_review(review: Review, *, latest: ImportRow | None, text: str) -> bool:
