@@ -3,6 +3,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from movie_module.tests.factories import MovieFactory
 from scrapbook import background
+from tests.test_celery_worker import broker, start_worker  # noqa: F401 (the worker's fixtures)
 
 
 @pytest.fixture
