@@ -11,8 +11,13 @@ LIST_HEADER = ["Date", "Name", "Tags", "URL", "Description", "Public"]
 LIST_ITEMS = ["Position", "Name", "Year", "imdbID", "URL", "Description"]
 
 
-def film_fields(movie, moment: datetime.datetime | datetime.date | None) -> list[str]:
-    """Date, Name, Year and imdbID of a film."""
+# What film_fields reads of a row's movie, for values_list(): rows, not model instances,
+# since decoding each movie's JSON fields took most of an export's time.
+FILM_VALUES = ("movie__title", "movie__year", "movie__imdb_id")
+
+
+def film_fields(title: str, year: int | None, imdb_id: str, moment) -> list[str]:
+    """Date, Name, Year and imdbID of a film; `moment` a datetime, a date or None."""
     if isinstance(moment, datetime.datetime):
         moment = moment.date()
-    return [moment.isoformat() if moment else "", movie.title, str(movie.year or ""), movie.imdb_id]
+    return [moment.isoformat() if moment else "", title, str(year or ""), imdb_id]

@@ -20,7 +20,7 @@ from movie_module.models import Review, WatchlistItem
 from your_data.models import Import
 
 from . import issue17_exporters
-from .columns import DIARY, FILM, RATED, REVIEWED, film_fields
+from .columns import DIARY, FILM, FILM_VALUES, RATED, REVIEWED, film_fields
 
 ROWS_PER_CHUNK = 500
 
@@ -41,38 +41,38 @@ class JsonSection:
 def watched_rows(*, user) -> Iterator[list]:
     """Every film marked watched or reviewed, once, with the day it was first known watched."""
     seen = set()
-    items = (
-        WatchlistItem.objects.filter(user=user, watched=True).select_related("movie").order_by("watched_at")
-    )
-    for item in items.iterator(chunk_size=2000):
-        seen.add(item.movie_id)
-        yield [*film_fields(item.movie, item.watched_at)]
-    reviews = Review.objects.filter(user=user).exclude(movie_id__in=seen).select_related("movie")
-    for review in reviews.order_by("created_at").iterator(chunk_size=2000):
-        yield [*film_fields(review.movie, review.created_at)]
+    items = WatchlistItem.objects.filter(user=user, watched=True).order_by("watched_at")
+    for movie_id, *film, watched_at in items.values_list("movie_id", *FILM_VALUES, "watched_at").iterator(
+        2000
+    ):
+        seen.add(movie_id)
+        yield film_fields(*film, watched_at)
+    reviews = Review.objects.filter(user=user).order_by("created_at")
+    for movie_id, *film, created_at in reviews.values_list("movie_id", *FILM_VALUES, "created_at").iterator(
+        2000
+    ):
+        if movie_id not in seen:
+            yield film_fields(*film, created_at)
 
 
 def rating_rows(*, user) -> Iterator[list]:
-    reviews = Review.objects.filter(user=user).select_related("movie").order_by("updated_at", "id")
-    for review in reviews.iterator(chunk_size=2000):
-        yield [*film_fields(review.movie, review.updated_at), str(review.rating)]
+    reviews = Review.objects.filter(user=user).order_by("updated_at", "id")
+    for *film, updated_at, rating in reviews.values_list(*FILM_VALUES, "updated_at", "rating").iterator(2000):
+        yield [*film_fields(*film, updated_at), str(rating)]
 
 
 def review_rows(*, user) -> Iterator[list]:
-    reviews = (
-        Review.objects.filter(user=user).exclude(body="").select_related("movie").order_by("created_at", "id")
-    )
-    for review in reviews.iterator(chunk_size=2000):
-        date = film_fields(review.movie, review.updated_at)
-        yield [*date, str(review.rating), "", review.body, "", date[0]]
+    reviews = Review.objects.filter(user=user).exclude(body="").order_by("created_at", "id")
+    columns = (*FILM_VALUES, "updated_at", "rating", "body")
+    for *film, updated_at, rating, body in reviews.values_list(*columns).iterator(2000):
+        fields = film_fields(*film, updated_at)
+        yield [*fields, str(rating), "", body, "", fields[0]]
 
 
 def watchlist_rows(*, user) -> Iterator[list]:
-    items = (
-        WatchlistItem.objects.filter(user=user, watched=False).select_related("movie").order_by("added_at")
-    )
-    for item in items.iterator(chunk_size=2000):
-        yield [*film_fields(item.movie, item.added_at)]
+    items = WatchlistItem.objects.filter(user=user, watched=False).order_by("added_at")
+    for *film, added_at in items.values_list(*FILM_VALUES, "added_at").iterator(2000):
+        yield film_fields(*film, added_at)
 
 
 CSV_FILES = [

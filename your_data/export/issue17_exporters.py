@@ -17,7 +17,13 @@ def diary_rows(*, user) -> Iterator[list]:
         rewatch = "Yes" if watch.movie_id in seen else ""
         seen.add(watch.movie_id)
         rating = "" if watch.rating is None else str(watch.rating)
-        yield [*film_fields(watch.movie, watch.watched_on), rating, rewatch, "", watch.watched_on.isoformat()]
+        yield [
+            *film_fields(watch.movie.title, watch.movie.year, watch.movie.imdb_id, watch.watched_on),
+            rating,
+            rewatch,
+            "",
+            watch.watched_on.isoformat(),
+        ]
 
 
 def list_files(*, user) -> Iterator[tuple[str, list[str], Iterator[list]]]:
@@ -41,7 +47,7 @@ def list_rows(movie_list) -> Iterator[list]:
     yield LIST_ITEMS
     items = movie_list.items.select_related("movie").order_by("position")
     for item in items.iterator(chunk_size=2000):
-        date, name, year, imdb_id = film_fields(item.movie, None)
+        _, name, year, imdb_id = film_fields(item.movie.title, item.movie.year, item.movie.imdb_id, None)
         yield [str(item.position), name, year, imdb_id, "", item.note]
 
 
