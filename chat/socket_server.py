@@ -95,6 +95,7 @@ from movie_module.catalogue.services import fetch_movie
 
 from . import announce, selectors, services
 from .broadcast import RedisManager, client_manager_make
+from .closed_accounts import ClosedAccounts
 from .connection_user import database_sync_to_async, token_from, user_for_access_token
 from .packets import ChatPacket, ChatServer, EngineIOFrameGuard, PacketJson
 from .presence import Presence, PresenceAnnouncer, RedisPresence
@@ -237,6 +238,8 @@ async def session_end(sid: str) -> None:
 
 
 session_expiry = SessionExpiry(end=session_end)
+# A deleted account's connections end as an expired session does (chat.closed_accounts).
+closed_accounts = ClosedAccounts(end=session_end)
 
 
 async def enter(sid: str, room: str, username: str) -> None:
@@ -261,11 +264,14 @@ async def connect(sid, environ, auth=None):
             await presence.remove_connection(sid=sid)
         raise socketio.exceptions.ConnectionRefusedError("server_error") from None
     session_expiry.schedule(sid, expires_at=authenticated.expires_at)
+    closed_accounts.track(sid, user.pk)
 
 
 @sio.event
 async def disconnect(sid, reason=None):
     session_expiry.cancel(sid)
+    with contextlib.suppress(KeyError):
+        closed_accounts.forget(sid, (await user_of(sid)).pk)
     try:
         rooms = await presence.remove_connection(sid=sid)
     except Exception:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from drf_spectacular.generators import SchemaGenerator
 from jsonschema import Draft202012Validator, FormatChecker
 from rest_framework.test import APIClient
@@ -32,6 +33,7 @@ from movie_module.tests.factories import (
     ReviewFactory,
     WatchlistItemFactory,
 )
+from your_data.models import Import
 
 pytestmark = pytest.mark.django_db
 
@@ -184,6 +186,32 @@ def world(db) -> World:
         "review without body": ReviewFactory(user=other, movie=movies["bare"], rating=3, body="").id,
     }
     ReviewFactory(user=other, movie=movies["toy"], rating=2.5, body="Not for me.")
+    ids["queued import"] = Import.objects.create(user=user, format="trakt", filename="ratings-movies.json").id
+    ids["done import"] = Import.objects.create(
+        user=user,
+        format="letterboxd",
+        filename="letterboxd.zip",
+        status=Import.Status.DONE,
+        finished_at=datetime.datetime(2024, 5, 1, tzinfo=datetime.UTC),
+        counts={
+            "rows": 3,
+            "reviews": 1,
+            "watches": 0,
+            "watchlist": 1,
+            "lists": 0,
+            "unchanged": 0,
+            "unmatched": 1,
+        },
+        unmatched=[
+            {
+                "row": 3,
+                "file": "ratings.csv",
+                "title": "Nowhere",
+                "year": None,
+                "reason": "not in the catalogue",
+            }
+        ],
+    ).id
     hello = Message.objects.create(room="lobby", user=user, text="Hello")
     Message.objects.create(
         room="lobby", user=other, text="Hi!", edited_at=datetime.datetime.now(datetime.UTC)
@@ -206,6 +234,7 @@ class Call:
     method: str
     path: str
     data: dict | None = None
+    format: str = "json"
 
 
 def forget_the_matrix_revolutions():
@@ -247,6 +276,28 @@ CASES: dict[str, Callable[[World], list[Call | Callable[[], None]]]] = {
         Call(world.signed_in, "get", "/api/chat/rooms/lobby/messages/"),
         Call(world.signed_in, "get", "/api/chat/rooms/lobby/messages/?limit=1"),  # next_before set
         Call(world.signed_in, "get", "/api/chat/rooms/empty/messages/"),
+    ],
+    "GET /api/imports/": lambda world: [
+        Call(world.signed_in, "get", "/api/imports/"),
+        Call(world.other, "get", "/api/imports/"),  # none
+    ],
+    "GET /api/imports/{id}/": lambda world: [
+        Call(world.signed_in, "get", f"/api/imports/{world.ids['queued import']}/"),
+        Call(world.signed_in, "get", f"/api/imports/{world.ids['done import']}/"),
+    ],
+    "POST /api/imports/": lambda world: [
+        Call(
+            world.signed_in,
+            "post",
+            "/api/imports/",
+            {
+                "format": "letterboxd",
+                "file": SimpleUploadedFile(
+                    "ratings.csv", b"Date,Name,Year,Letterboxd URI,Rating\n2020-01-01,Bare,,x,4\n"
+                ),
+            },
+            format="multipart",
+        )
     ],
     "GET /api/health/": lambda world: [Call(world.anonymous, "get", "/api/health/")],
     "GET /api/movies/": lambda world: [
@@ -338,7 +389,7 @@ def test_every_json_answer_is_exactly_what_the_schema_documents(operation, world
         if not isinstance(call, Call):
             call()  # a change of the data between two requests
             continue
-        response = getattr(call.client, call.method)(call.path, call.data, format="json")
+        response = getattr(call.client, call.method)(call.path, call.data, format=call.format)
         where = f"{call.method.upper()} {call.path}"
         assert response.status_code in documented, (
             f"{where} answered {response.status_code}, not a documented success {sorted(documented)}: "
