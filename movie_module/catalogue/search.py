@@ -1,0 +1,145 @@
+"""Forgiving title search, the same on SQLite and PostgreSQL: one function, one queryset.
+
+Every movie keeps its names folded (case, accents and punctuation gone) in `search_names`,
+one per line, its original-language and alternate titles included (models.Movie). A search
+is folded the same way and finds the movies whose names hold every searched word, through
+the engine's trigram index: FTS5's trigram table on SQLite (search_index.py), pg_trgm's GIN
+index on PostgreSQL. A word of TYPO_WORD_MIN_LENGTH letters or more that no title holds
+stands also for the title words one typo away (one letter inserted, deleted or replaced, or
+two neighbours swapped), found through TitleWordVariant and checked with rapidfuzz.
+
+Best match first: a name equal to the text, a name starting with it, the text starting a
+word inside a name, every word as typed; then the same for the text with its typos
+corrected; within each, the most voted on IMDb first.
+"""
+
+from itertools import islice, product
+
+from django.db import connection
+from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
+from django.db.models.expressions import RawSQL
+from rapidfuzz.distance import OSA
+
+from movie_module.models import Movie, TitleWordVariant
+from movie_module.titles import TYPO_WORD_MAX_LENGTH, TYPO_WORD_MIN_LENGTH, folded_words, one_letter_deletions
+
+MAX_WORDS = 8
+# How many corrected searches rank the matches of a search with typos.
+MAX_CORRECTIONS_PER_WORD = 3
+MAX_CORRECTED_PHRASES = 6
+# Shorter words cannot use a trigram index: they filter what the longer words found, and a
+# search made only of them lists the titles that start with it.
+TRIGRAM = 3
+
+
+def search_movies(text: str) -> QuerySet:
+    """The movies the text finds, best match first (ordered; filters may be added). All of
+    the catalogue when the text holds no letter or digit. Reads only."""
+    words = folded_words(text)[:MAX_WORDS]
+    if not words:
+        return Movie.objects.order_by("title", "id")
+    phrase = " ".join(words)
+    if all(len(word) < TRIGRAM for word in words):
+        return _titles_starting_with(phrase)
+    corrections = _typo_corrections(words)
+    movies = Movie.objects.all()
+    exact_words = [word for word in words if word not in corrections]
+    movies = _containing_every_word(movies, exact_words)
+    for word, alternatives in corrections.items():
+        movies = _containing_any_word(movies, [word, *alternatives])
+    tiers = _match_tiers([phrase], as_typed=[Q(search_names__contains=word) for word in words])
+    if corrections:
+        tiers += _match_tiers(_corrected_phrases(words, corrections))
+    ranks = [When(condition, then=Value(rank)) for rank, condition in enumerate(tiers)]
+    return movies.annotate(
+        match_rank=Case(*ranks, default=Value(len(ranks)), output_field=IntegerField())
+    ).order_by("match_rank", F("imdb_votes").desc(nulls_last=True), "search_key", "id")
+
+
+def _match_tiers(phrases: list[str], as_typed: list[Q] = ()) -> list[Q]:
+    """How well a movie's names match any of the phrases, best first: a name equal to one, a
+    name starting with one, a word inside a name starting with one; and every word as typed."""
+    exact, prefix, word_start = Q(), Q(), Q()
+    for phrase in phrases:
+        exact |= (
+            Q(search_names=phrase)
+            | Q(search_names__startswith=f"{phrase}\n")
+            | Q(search_names__contains=f"\n{phrase}\n")
+            | Q(search_names__endswith=f"\n{phrase}")
+        )
+        prefix |= Q(search_names__startswith=phrase) | Q(search_names__contains=f"\n{phrase}")
+        word_start |= Q(search_names__contains=f" {phrase}")
+    return [exact, prefix, word_start, *([Q(*as_typed)] if as_typed else [])]
+
+
+def _corrected_phrases(words: list[str], corrections: dict[str, list[str]]) -> list[str]:
+    """The search with its typos corrected, each way the title words allow (a few at most)."""
+    choices = [corrections.get(word, [word])[:MAX_CORRECTIONS_PER_WORD] for word in words]
+    return [" ".join(words) for words in islice(product(*choices), MAX_CORRECTED_PHRASES)]
+
+
+def _typo_corrections(words: list[str]) -> dict[str, list[str]]:
+    """For each searched word long enough to forgive a typo in and that no title holds, the
+    title words one typo away, closest first. One query, and none when no word qualifies."""
+    candidates = {
+        word: one_letter_deletions(word)
+        for word in words
+        if word.isalpha() and TYPO_WORD_MIN_LENGTH <= len(word) <= TYPO_WORD_MAX_LENGTH
+    }
+    if not candidates:
+        return {}
+    variants = set().union(*candidates.values())
+    known = set(
+        TitleWordVariant.objects.filter(variant__in=variants).values_list("word", flat=True).distinct()
+    )
+    corrections = {}
+    for word in candidates:
+        if word in known:
+            continue
+        near = [other for other in known if OSA.distance(word, other, score_cutoff=1) <= 1]
+        if near:
+            corrections[word] = sorted(near, key=lambda other: (len(other) != len(word), other))
+    return corrections
+
+
+def _titles_starting_with(phrase: str) -> QuerySet:
+    """Movies whose main name (without a leading English article) starts with the phrase,
+    through the search_key index; the exact name first, then the most voted."""
+    if connection.vendor == "sqlite":
+        # A range on the B-tree: SQLite's LIKE is case-insensitive, which its index cannot serve.
+        movies = Movie.objects.filter(search_key__gte=phrase, search_key__lt=phrase + "\U0010ffff")
+    else:
+        movies = Movie.objects.filter(search_key__startswith=phrase)  # the varchar_pattern_ops index
+    exact = Case(When(search_key=phrase, then=Value(0)), default=Value(1), output_field=IntegerField())
+    return movies.annotate(match_rank=exact).order_by(
+        "match_rank", F("imdb_votes").desc(nulls_last=True), "search_key", "id"
+    )
+
+
+def _containing_every_word(movies: QuerySet, words: list[str]) -> QuerySet:
+    long_words = [word for word in words if len(word) >= TRIGRAM]
+    if long_words and connection.vendor == "sqlite":
+        condition = " AND ".join(["search_names LIKE %s"] * len(long_words))
+        movies = movies.filter(
+            id__in=RawSQL(
+                f"SELECT rowid FROM movie_title_search WHERE {condition}",
+                [f"%{word}%" for word in long_words],
+            )
+        )
+    elif long_words:
+        movies = movies.filter(*[Q(search_names__contains=word) for word in long_words])  # pg_trgm
+    # Words under three letters filter the rows the others found, not the index.
+    return movies.filter(*[Q(search_names__contains=word) for word in words if len(word) < TRIGRAM])
+
+
+def _containing_any_word(movies: QuerySet, words: list[str]) -> QuerySet:
+    """Movies holding at least one of these words (each TRIGRAM letters or more)."""
+    if connection.vendor == "sqlite":
+        union = " UNION ".join(
+            ["SELECT rowid FROM movie_title_search WHERE search_names LIKE %s"] * len(words)
+        )
+        return movies.filter(id__in=RawSQL(union, [f"%{word}%" for word in words]))
+    any_word = Q()
+    for word in words:
+        any_word |= Q(search_names__contains=word)
+    return movies.filter(any_word)
