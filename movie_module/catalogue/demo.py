@@ -1,9 +1,10 @@
 """The demo catalogue and a demo ratings corpus, so a fresh machine has something to show.
 
-The catalogue (movie_module/fixtures/demo_catalogue.json) holds facts only: IMDb ids, titles, years,
-genres, runtimes, directors and main cast. The ratings are invented here, deterministically:
-synthetic people who each love a few films rate films like those (same directors, cast and
-genres) highly and others lower, so the recommender has real taste structure to learn.
+The catalogue (movie_module/fixtures/demo_catalogue.json) holds facts only: IMDb ids, titles,
+years, genres, runtimes, directors, main cast, and original-language titles where they
+differ. The ratings are invented here, deterministically: synthetic people who each love a
+few films rate films like those (same directors, cast and genres) highly and others lower,
+so the recommender has real taste structure to learn.
 """
 
 import json
@@ -26,7 +27,10 @@ class DemoRating:
 def load_catalogue(path: Path = CATALOGUE_PATH) -> list[dict]:
     """The demo films, as dicts with the Movie model's field names."""
     with open(path, encoding="utf-8") as catalogue_file:
-        return json.load(catalogue_file)
+        films = json.load(catalogue_file)
+    for film in films:
+        film.setdefault("alternate_titles", [])  # only films known by another title list theirs
+    return films
 
 
 def _features(film: dict) -> dict[str, float]:

@@ -23,7 +23,13 @@ from django.db.models.lookups import GreaterThan
 from rapidfuzz.distance import OSA
 
 from movie_module.models import Movie, TitleWordVariant
-from movie_module.titles import TYPO_WORD_MAX_LENGTH, TYPO_WORD_MIN_LENGTH, folded_words, one_letter_deletions
+from movie_module.titles import (
+    TYPO_WORD_MAX_LENGTH,
+    TYPO_WORD_MIN_LENGTH,
+    folded_words,
+    one_letter_deletions,
+    without_leading_article,
+)
 
 MAX_WORDS = 8
 # How many corrected searches rank the matches of a search with typos.
@@ -56,7 +62,9 @@ def search_movies(text: str) -> QuerySet:
         return _titles_starting_with(phrase)
     corrections = _typo_corrections(filtering)
     movies = _holding_every_word(filtering, corrections)
-    tiers = _match_tiers([phrase], as_typed=[Q(search_names__contains=word) for word in words])
+    # "the alien" is typed for "Alien" as much as for "The Alien".
+    phrases = list(dict.fromkeys([phrase, " ".join(without_leading_article(words))]))
+    tiers = _match_tiers(phrases, as_typed=[Q(search_names__contains=word) for word in words])
     if corrections:
         tiers += _match_tiers(_corrected_phrases(words, corrections))
     ranks = [When(condition, then=Value(rank)) for rank, condition in enumerate(tiers)]

@@ -80,3 +80,19 @@ def test_staff_find_a_film_in_the_admin_by_its_alternate_title(client):
     client.force_login(UserFactory(is_staff=True, is_superuser=True))
     page = client.get("/admin/movie_module/movie/", {"q": "Fabuleux Destin"}).content.decode()
     assert "Amélie" in page and "Heat" not in page
+
+
+@pytest.mark.parametrize(
+    ("typed", "first"),
+    [
+        ("Le fabuleux destin", "Amélie"),
+        ("amelie", "Amélie"),
+        ("leon", "Léon: The Professional"),
+        ("godfahter", "The Godfather"),
+        ("sen to chihiro", "Spirited Away"),
+        ("das leben der anderen", "The Lives of Others"),
+    ],
+)
+def test_the_demo_catalogue_is_found_as_people_type_it(api_client, typed, first):
+    call_command("load_demo_data", "--users", "5", stdout=StringIO())
+    assert titles(api_client, typed)[0] == first

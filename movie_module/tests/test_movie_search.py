@@ -163,6 +163,18 @@ def without_article(title: str) -> str:
     return rest if first in ("The", "A") and rest else title
 
 
+@pytest.mark.parametrize(
+    ("typed", "found"),
+    [
+        ("the alien", ["Alien", "Aliens", "Alien: Covenant", "Return of the Alien"]),
+        ("return of the alien", ["Return of the Alien"]),
+        ("the godfather part ii", ["The Godfather Part II", "The Godfather Part III"]),
+    ],
+)
+def test_articles_rank_the_matches_but_do_not_filter_them(api_client, catalogue, typed, found):
+    assert titles(api_client, typed) == found
+
+
 def test_generated_titles_are_ranked_exact_then_prefix_then_the_rest(api_client, catalogue):
     answer = search(api_client, "dark night", page_size=100)
     found = [movie["title"] for movie in answer["results"]]
