@@ -5,7 +5,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.db.models import Q
 
-from movie_module.titles import one_letter_deletions, search_key, search_lines, typo_words
+from movie_module.titles import one_letter_deletions, search_key, search_names, typo_words
 from scrapbook.change_announcements import AnnouncingQuerySet
 
 IMDB_ID_PATTERN = r"^tt[0-9]{7,8}$"
@@ -110,7 +110,7 @@ class Movie(models.Model):
             TitleWordVariant.add_words_of([self.search_names])
 
     def fill_search_columns(self) -> None:
-        self.search_names = "\n".join(search_lines(self.title, self.alternate_titles or []))
+        self.search_names = search_names(self.title, self.alternate_titles or [])
         self.search_key = search_key(self.title)[:SEARCH_KEY_MAX_LENGTH]
 
     @classmethod
@@ -143,7 +143,7 @@ class TitleWordVariant(models.Model):
     @classmethod
     def add_words_of(cls, search_names) -> None:
         """Index the typo-forgivable words of these search columns; those already known are kept."""
-        words = typo_words([line for names in search_names for line in names.splitlines()])
+        words = typo_words([line for names in search_names for line in names.split("\n")])
         rows = [cls(variant=variant, word=word) for word in words for variant in one_letter_deletions(word)]
         if rows:
             cls.objects.bulk_create(rows, batch_size=2000, ignore_conflicts=True)

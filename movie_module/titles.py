@@ -126,10 +126,16 @@ def without_leading_article(words: list[str]) -> list[str]:
 # Search
 
 
+def search_names(title: str, alternate_titles: list[str] = ()) -> str:
+    """Every name a movie can be searched by, folded, one per line, and a line break before the
+    first and after the last, so that "\nname\n" finds a whole name and "\nname" its start."""
+    return "\n" + "\n".join(search_lines(title, alternate_titles)) + "\n"
+
+
 def search_lines(title: str, alternate_titles: list[str] = ()) -> list[str]:
-    """Every name a movie can be searched by, folded, one per line: each name (the title's
-    own parenthesised alternatives included) as written and, when it starts with an English
-    article, without it, so that "godfather" is as exact a match as "the godfather"."""
+    """Every name a movie can be searched by, folded: each name (the title's own parenthesised
+    alternatives included) as written and, when it starts with an English article, without
+    it, so that "godfather" is as exact a match as "the godfather"."""
     lines = []
     for text in (title, *alternate_titles):
         for name in dict.fromkeys((article_in_front(text), *title_names(text))):

@@ -16,9 +16,9 @@ corrected; within each, the most voted on IMDb first.
 from itertools import islice, product
 
 from django.db import connection
-from django.db.models import Case, F, IntegerField, Q, QuerySet, TextField, Value, When
+from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Concat, StrIndex
+from django.db.models.functions import StrIndex
 from django.db.models.lookups import GreaterThan
 from rapidfuzz.distance import OSA
 
@@ -47,7 +47,6 @@ STOPWORDS = frozenset({
     "il", "lo", "gli", "di", "der", "die", "das", "und", "den", "dem", "von",
 })
 # fmt: on
-NEWLINE = Value("\n", output_field=TextField())
 
 
 def search_movies(text: str) -> QuerySet:
@@ -64,7 +63,7 @@ def search_movies(text: str) -> QuerySet:
     movies = _holding_every_word(filtering, corrections)
     # "the alien" is typed for "Alien" as much as for "The Alien".
     phrases = list(dict.fromkeys([phrase, " ".join(without_leading_article(words))]))
-    tiers = _match_tiers(phrases, as_typed=[Q(search_names__contains=word) for word in words])
+    tiers = _match_tiers(phrases, as_typed=[_holds(word) for word in words])
     if corrections:
         tiers += _match_tiers(_corrected_phrases(words, corrections))
     ranks = [When(condition, then=Value(rank)) for rank, condition in enumerate(tiers)]
@@ -79,10 +78,14 @@ def _match_tiers(phrases: list[str], as_typed: list[Q] = ()) -> list[Q]:
     (strpos/instr on the few matched rows: cheaper than as many LIKE patterns.)"""
     exact, prefix, word_start = Q(), Q(), Q()
     for phrase in phrases:
-        exact |= Q(GreaterThan(StrIndex(Concat(NEWLINE, "search_names", NEWLINE), Value(f"\n{phrase}\n")), 0))
-        prefix |= Q(GreaterThan(StrIndex(Concat(NEWLINE, "search_names"), Value(f"\n{phrase}")), 0))
-        word_start |= Q(GreaterThan(StrIndex("search_names", Value(f" {phrase}")), 0))
+        exact |= _holds(f"\n{phrase}\n")
+        prefix |= _holds(f"\n{phrase}")
+        word_start |= _holds(f" {phrase}")
     return [exact, prefix, word_start, *([Q(*as_typed)] if as_typed else [])]
+
+
+def _holds(text: str) -> Q:
+    return Q(GreaterThan(StrIndex("search_names", Value(text)), 0))
 
 
 def _corrected_phrases(words: list[str], corrections: dict[str, list[str]]) -> list[str]:

@@ -10,7 +10,7 @@ from importlib import import_module
 
 from django.db import migrations, models
 
-from movie_module.titles import one_letter_deletions, search_key, search_lines, typo_words
+from movie_module.titles import one_letter_deletions, search_key, search_names, typo_words
 
 SQLITE_OLD = [
     "DROP TRIGGER IF EXISTS movie_title_search_insert",
@@ -32,10 +32,9 @@ def fill_search_columns(apps, schema_editor):
     movies = list(Movie.objects.only("title", "alternate_titles"))
     words = set()
     for movie in movies:
-        lines = search_lines(movie.title, movie.alternate_titles or [])
-        movie.search_names = "\n".join(lines)
+        movie.search_names = search_names(movie.title, movie.alternate_titles or [])
         movie.search_key = search_key(movie.title)[:300]
-        words |= typo_words(lines)
+        words |= typo_words(movie.search_names.split("\n"))
     Movie.objects.bulk_update(movies, ["search_names", "search_key"], batch_size=500)
     TitleWordVariant.objects.bulk_create(
         [
