@@ -1,17 +1,23 @@
 from django.contrib import admin
 
 from .models import CorpusRating, Movie, Review, WatchlistItem
+from .titles import folded_words
 
 
 @admin.register(Movie)
 class MovieAdmin(admin.ModelAdmin):
     list_display = ["title", "year", "imdb_id", "imdb_rating", "source", "refreshed_at"]
     list_filter = ["source", "year"]
-    search_fields = ["title", "imdb_id"]
+    # search_names holds every name folded, alternate titles included: the term is folded too.
+    search_fields = ["title", "imdb_id", "search_names"]
     readonly_fields = ["created_at", "refreshed_at"]
     # Counting 100k rows on every page load is the slow part of a big changelist.
     show_full_result_count = False
     list_per_page = 50
+
+    def get_search_results(self, request, queryset, search_term):
+        folded = " ".join(folded_words(search_term))
+        return super().get_search_results(request, queryset, folded or search_term)
 
 
 @admin.register(WatchlistItem)

@@ -23,6 +23,7 @@ NOT_SHOWN = {
     "movie_module.CorpusRating",  # the recommender's training data, read when it fits
     "chat.Message",  # chat history is not cached
     "chat.RoomRead",  # nor the rooms list's unread counts
+    "movie_module.TitleWordVariant",  # the search's typo index: derived from movie writes, which announce
 }
 FACTORIES = {
     "movie_module.Movie": MovieFactory,

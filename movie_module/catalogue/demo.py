@@ -1,7 +1,8 @@
 """The demo catalogue and a demo ratings corpus, so a fresh machine has something to show.
 
 The catalogue (movie_module/fixtures/demo_catalogue.json) holds facts only: IMDb ids, titles, years,
-genres, runtimes, directors and main cast. The ratings are synthetic, invented here
+genres, runtimes, directors, main cast, and original-language titles where they differ.
+The ratings are synthetic, invented here
 deterministically: nobody's real ratings. Each synthetic person has tastes for genres, eras,
 directors, actors and series; they watch mostly films they are likely to enjoy among the
 better-known ones, and rate them by those tastes, so the recommender has real structure to
@@ -66,7 +67,10 @@ class DemoRating:
 def load_catalogue(path: Path = CATALOGUE_PATH) -> list[dict]:
     """The demo films, as dicts with the Movie model's field names."""
     with open(path, encoding="utf-8") as catalogue_file:
-        return json.load(catalogue_file)
+        films = json.load(catalogue_file)
+    for film in films:
+        film.setdefault("alternate_titles", [])  # only films known by another title list theirs
+    return films
 
 
 def _incidence(films: list[dict], facts_of) -> np.ndarray:

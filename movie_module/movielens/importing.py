@@ -46,6 +46,7 @@ def save_linked_movies(
             title=movie.title,
             year=movie.year,
             genres=movie.genres,
+            alternate_titles=movie.alternate_titles_for(movie.title),
             source=Movie.Source.MOVIELENS,
         )
         for imdb_id, movie in first_by_imdb.items()
@@ -108,18 +109,24 @@ def match_catalogue_movies(
 
 
 def fill_missing_details(movies_by_pk: dict[int, MovieLensMovie], *, batch_size: int, report: ImportReport):
-    """Give catalogue movies an empty year or genres from MovieLens; nothing else changes."""
-    filled = []
+    """Give catalogue movies an empty year or genres from MovieLens, and the names MovieLens
+    knows them by that they lack (searchable as alternate titles); nothing else changes."""
+    changed, filled = [], 0
     pks = list(movies_by_pk)
+    columns = ["year", "genres", "alternate_titles"]
     for start in range(0, len(pks), LOOKUP_SLICE):
-        for movie in Movie.objects.filter(pk__in=pks[start : start + LOOKUP_SLICE]).only("year", "genres"):
+        for movie in Movie.objects.filter(pk__in=pks[start : start + LOOKUP_SLICE]).only("title", *columns):
             source = movies_by_pk[movie.pk]
-            if (movie.year is None and source.year) or (not movie.genres and source.genres):
+            alternate_titles = source.alternate_titles_for(movie.title, movie.alternate_titles or [])
+            fills = (movie.year is None and source.year) or (not movie.genres and source.genres)
+            if fills or alternate_titles != movie.alternate_titles:
                 movie.year = movie.year or source.year
                 movie.genres = movie.genres or source.genres
-                filled.append(movie)
-    Movie.objects.bulk_update(filled, ["year", "genres"], batch_size=batch_size)
-    report.movies_filled += len(filled)
+                movie.alternate_titles = alternate_titles
+                changed.append(movie)
+                filled += bool(fills)
+    Movie.objects.bulk_update(changed, columns, batch_size=batch_size)
+    report.movies_filled += filled
 
 
 def upsert_ratings_sql(row_count: int) -> str:

@@ -4,7 +4,7 @@ from django.db import transaction
 from movie_module.catalogue import demo
 from movie_module.models import CorpusRating, Movie
 
-DEMO_FIELDS = ["title", "year", "genres", "runtime_minutes", "directors", "cast"]
+DEMO_FIELDS = ["title", "year", "genres", "runtime_minutes", "directors", "cast", "alternate_titles"]
 
 
 class Command(BaseCommand):
