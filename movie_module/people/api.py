@@ -45,8 +45,9 @@ class UserViewSet(viewsets.GenericViewSet):
         return Response(ProfileSerializer(user).data)
 
     @extend_schema(
-        request=None, responses={200: None, 201: None, 204: None, **error_responses(400, 401, 404)}
+        methods=["POST"], request=None, responses={200: None, 201: None, **error_responses(400, 401, 404)}
     )
+    @extend_schema(methods=["DELETE"], request=None, responses={204: None, **error_responses(401, 404)})
     @action(detail=True, methods=["post", "delete"], permission_classes=[permissions.IsAuthenticated])
     def follow(self, request, username=None):
         """Follow (201; 200 if following already; 400 for oneself), or unfollow (DELETE: 204)."""

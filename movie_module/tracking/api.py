@@ -166,14 +166,11 @@ class ReviewViewSet(
         services.review_delete(review=instance)
 
     @extend_schema(
+        methods=["POST"],
         request=None,
-        responses={
-            200: ReviewLikesSerializer,
-            201: ReviewLikesSerializer,
-            204: None,
-            **error_responses(401, 404),
-        },
+        responses={200: ReviewLikesSerializer, 201: ReviewLikesSerializer, **error_responses(401, 404)},
     )
+    @extend_schema(methods=["DELETE"], request=None, responses={204: None, **error_responses(401, 404)})
     @action(detail=True, methods=["post", "delete"], permission_classes=[permissions.IsAuthenticated])
     def like(self, request, pk=None):
         """Like a review (201; 200 if liked already), or stop liking it (DELETE: 204)."""
