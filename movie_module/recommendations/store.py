@@ -17,7 +17,7 @@ import pandas as pd
 from django.conf import settings
 from django.db.models import Max
 
-from movie_module.models import CorpusRating, Movie, Review
+from movie_module.models import CorpusRating, Movie, Review, Watch
 from movie_module.recommender import ItemSimilarityModel, ModelFileError, PopularityModel
 
 logger = logging.getLogger(__name__)
@@ -54,8 +54,27 @@ def fit_marker_path() -> Path:
     return model_directory() / "fitted_through_review.txt"
 
 
+def site_ratings() -> pd.DataFrame:
+    """This site's ratings, one per user and movie: the review's, else the latest rated watch's
+    (as recommendations.services.recommend_for_user reads them)."""
+    columns = ["user_id", "movie_id", "rating"]
+    reviews = pd.DataFrame.from_records(
+        Review.objects.values_list(*columns).iterator(chunk_size=20000), columns=columns
+    )
+    watches = pd.DataFrame.from_records(
+        Watch.objects.filter(rating__isnull=False)
+        .order_by("watched_on", "id")
+        .values_list(*columns)
+        .iterator(chunk_size=20000),
+        columns=columns,
+    )
+    latest_watches = watches.drop_duplicates(["user_id", "movie_id"], keep="last")
+    both = pd.concat([reviews, latest_watches], ignore_index=True)
+    return both.drop_duplicates(["user_id", "movie_id"], keep="first")  # the review first
+
+
 def training_ratings() -> pd.DataFrame:
-    """Every rating the model learns from: corpus ratings plus this site's reviews.
+    """Every rating the model learns from: corpus ratings plus this site's (site_ratings).
 
     User ids are namespaced strings ("demo:17", "site:5") so a corpus user and a site
     user never merge; movie ids are Movie primary keys.
@@ -66,10 +85,7 @@ def training_ratings() -> pd.DataFrame:
         ),
         columns=["source", "external_user_id", "movie_id", "rating"],
     )
-    site = pd.DataFrame.from_records(
-        Review.objects.values_list("user_id", "movie_id", "rating").iterator(chunk_size=20000),
-        columns=["user_id", "movie_id", "rating"],
-    )
+    site = site_ratings()
     corpus_frame = pd.DataFrame(
         {
             "user_id": corpus["source"].astype(str) + ":" + corpus["external_user_id"].astype(str),
