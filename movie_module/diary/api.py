@@ -1,6 +1,7 @@
 """The diary's views: thin, they parse, call a service or selector, and answer."""
 
 import django_filters
+from django import forms
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.response import Response
@@ -13,11 +14,13 @@ from . import selectors, services
 from .serializers import WatchCreateSerializer, WatchSerializer, WatchUpdateSerializer
 
 
+class YearFilter(django_filters.NumberFilter):
+    field_class = forms.IntegerField  # a year is a whole number: `2024.5` is a 400
+
+
 class DiaryFilter(django_filters.FilterSet):
     movie = django_filters.CharFilter(field_name="movie__imdb_id", validators=[imdb_id_validator])
-    year = django_filters.NumberFilter(
-        field_name="watched_on", lookup_expr="year", min_value=1, max_value=9999
-    )
+    year = YearFilter(field_name="watched_on", lookup_expr="year", min_value=1, max_value=9999)
 
     class Meta:
         model = Watch

@@ -11,10 +11,14 @@ from django.contrib.auth import get_user_model
 from django.db.models import Avg, Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce, ExtractYear
 
+from api.shapes import output_columns
 from movie_module.diary.selectors import rewatch_annotation
+from movie_module.diary.serializers import WatchSerializer
 from movie_module.lists.selectors import item_count_annotation
+from movie_module.lists.serializers import MovieListSerializer
 from movie_module.models import Activity, Follow, Movie, Review, Watch, WatchlistItem
 from movie_module.tracking.selectors import like_annotations
+from movie_module.tracking.serializers import ReviewSerializer
 
 User = get_user_model()
 
@@ -130,28 +134,47 @@ def following(*, user) -> QuerySet:
     )
 
 
+def _feed_columns() -> list[str]:
+    """The columns an Activity shows: its own, and those each shape reads of what it points at."""
+    shown = [
+        ("review__", ReviewSerializer),
+        ("watch__", WatchSerializer),
+        ("movie_list__", MovieListSerializer),
+    ]
+    columns = ["kind", "created_at", "user__username", "follow__followed__username"]
+    for prefix, shape in shown:
+        columns += [prefix + column for column in output_columns(shape)]
+    # the watch's owner and movie ids: its `rewatch` is computed from them
+    return [*columns, "watch__user", "watch__movie"]
+
+
 def feed(*, viewer, before: int | None, limit: int) -> list[Activity]:
     """Up to `limit` activities of the people `viewer` follows, newest first, with id below
     `before`; in one query, whatever the number of people followed. Activities on a
     private list are left out."""
-    activities = Activity.objects.filter(
+    page = Activity.objects.filter(
         Q(movie_list__isnull=True) | Q(movie_list__public=True),
         user__in=Follow.objects.filter(follower=viewer).values("followed_id"),
     )
     if before is not None:
-        activities = activities.filter(id__lt=before)
+        page = page.filter(id__lt=before)
+    # The page's ids first, in a subquery: what the rows show (joins, like counts, rewatch)
+    # is then computed for this page's rows only, not for every activity of everyone followed.
+    page_ids = page.order_by("-id").values("id")[:limit]
     likes = like_annotations(review=OuterRef("review_id"), viewer=viewer)
     rows = list(
-        activities.select_related(
+        Activity.objects.filter(id__in=page_ids)
+        .select_related(
             "user", "review__movie", "review__user", "watch__movie", "movie_list__owner", "follow__followed"
         )
+        .only(*FEED_COLUMNS)
         .annotate(
             review_like_count=likes["like_count"],
             review_liked_by_me=likes["liked_by_me"],
             watch_rewatch=rewatch_annotation(watch="watch__"),
             list_item_count=item_count_annotation(movie_list="movie_list_id"),
         )
-        .order_by("-id")[:limit]
+        .order_by("-id")
     )
     for activity in rows:
         if activity.review is not None:
@@ -162,3 +185,6 @@ def feed(*, viewer, before: int | None, limit: int) -> list[Activity]:
         if activity.movie_list is not None:
             activity.movie_list.item_count = activity.list_item_count
     return rows
+
+
+FEED_COLUMNS = _feed_columns()

@@ -133,7 +133,15 @@ def test_the_diary_lists_the_callers_watches_latest_first_and_filters(auth_clien
     assert [entry["watched_on"] for entry in by_year] == ["2024-06-01", "2024-01-01"]
 
 
-@pytest.mark.parametrize("params, field", [({"movie": "matrix"}, "movie"), ({"year": "last"}, "year")])
+@pytest.mark.parametrize(
+    "params, field",
+    [
+        ({"movie": "matrix"}, "movie"),
+        ({"year": "last"}, "year"),
+        ({"year": "2024.5"}, "year"),
+        ({"year": 0}, "year"),
+    ],
+)
 def test_a_bad_diary_filter_is_a_400_naming_it(auth_client, params, field):
     response = auth_client.get(DIARY, params)
     assert response.status_code == 400
