@@ -1,20 +1,18 @@
 """Reads of lists: a private list is its owner's alone, everywhere."""
 
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import OuterRef, Q, QuerySet
 
 from api.shapes import output_columns
 from authentication.usernames import username_key
 from movie_module.models import MovieList, MovieListItem
+from movie_module.subqueries import count_of
 
 from .serializers import MovieListItemSerializer, MovieListSerializer
 
 
 def item_count_annotation(*, movie_list: str = "pk"):
     """The number of movies in the list `movie_list` names (an OuterRef path), in the reading query."""
-    items = MovieListItem.objects.filter(movie_list=OuterRef(movie_list)).order_by().values("movie_list")
-    count = Subquery(items.annotate(count=Count("*")).values("count"), output_field=IntegerField())
-    return Coalesce(count, 0)
+    return count_of(MovieListItem.objects.filter(movie_list=OuterRef(movie_list)), per="movie_list")
 
 
 def visible_to(viewer) -> Q:

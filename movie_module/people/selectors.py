@@ -8,8 +8,8 @@ from collections import Counter
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
-from django.db.models import Avg, Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce, ExtractYear
+from django.db.models import Avg, Count, Exists, OuterRef, Q, QuerySet
+from django.db.models.functions import ExtractYear
 
 from api.shapes import output_columns
 from movie_module.diary.selectors import rewatch_annotation
@@ -17,6 +17,7 @@ from movie_module.diary.serializers import WatchSerializer
 from movie_module.lists.selectors import item_count_annotation
 from movie_module.lists.serializers import MovieListSerializer
 from movie_module.models import Activity, Follow, Movie, Review, Watch, WatchlistItem
+from movie_module.subqueries import count_of
 from movie_module.tracking.selectors import like_annotations
 from movie_module.tracking.serializers import ReviewSerializer
 
@@ -25,17 +26,12 @@ User = get_user_model()
 TOP_GENRES = 5
 
 
-def _count_of(queryset: QuerySet, group: str):
-    counted = queryset.order_by().values(group).annotate(count=Count("*")).values("count")
-    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
-
-
 def profile_user(*, username: str, viewer) -> User | None:
     """The user named `username` (folded as usernames are) with `followers_count`,
     `following_count` and `is_following` (whether `viewer` follows them), in one query."""
     annotations = {
-        "followers_count": _count_of(Follow.objects.filter(followed=OuterRef("pk")), "followed"),
-        "following_count": _count_of(Follow.objects.filter(follower=OuterRef("pk")), "follower"),
+        "followers_count": count_of(Follow.objects.filter(followed=OuterRef("pk")), per="followed"),
+        "following_count": count_of(Follow.objects.filter(follower=OuterRef("pk")), per="follower"),
     }
     if viewer is not None and viewer.is_authenticated:
         annotations["is_following"] = Exists(Follow.objects.filter(follower=viewer, followed=OuterRef("pk")))

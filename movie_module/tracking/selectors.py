@@ -3,11 +3,11 @@
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import BooleanField, Count, Exists, IntegerField, OuterRef, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import BooleanField, Exists, OuterRef, QuerySet, Value
 
 from api.shapes import output_columns
 from movie_module.models import Movie, Review, ReviewLike, WatchlistItem
+from movie_module.subqueries import count_of
 
 from .serializers import ReviewSerializer, WatchlistItemSerializer
 
@@ -108,13 +108,14 @@ def review_list(*, viewer=None) -> QuerySet:
 def like_annotations(*, review, viewer) -> dict:
     """`like_count` and `liked_by_me` of the review `review` (an OuterRef to its id) as
     annotations computed in the reading query itself; `liked_by_me` is False for no viewer."""
-    likes = ReviewLike.objects.filter(review=review).order_by().values("review")
-    count = Subquery(likes.annotate(count=Count("*")).values("count"), output_field=IntegerField())
     if viewer is None or not viewer.is_authenticated:
         mine = Value(False, output_field=BooleanField())
     else:
         mine = Exists(ReviewLike.objects.filter(review=review, user=viewer))
-    return {"like_count": Coalesce(count, 0), "liked_by_me": mine}
+    return {
+        "like_count": count_of(ReviewLike.objects.filter(review=review), per="review"),
+        "liked_by_me": mine,
+    }
 
 
 def liked_review_ids(*, user, review_ids) -> set[int]:
