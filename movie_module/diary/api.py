@@ -2,13 +2,13 @@
 
 import django_filters
 from django import forms
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.response import Response
 
 from api.exceptions import error_responses
 from movie_module.catalogue.api import movie_for_input
-from movie_module.models import Watch, imdb_id_validator
+from movie_module.models import IMDB_ID_PATTERN, Watch, imdb_id_validator
 
 from . import selectors, services
 from .serializers import WatchCreateSerializer, WatchSerializer, WatchUpdateSerializer
@@ -28,7 +28,13 @@ class DiaryFilter(django_filters.FilterSet):
 
 
 @extend_schema_view(
-    list=extend_schema(responses={200: WatchSerializer(many=True), **error_responses(400, 401, 404)}),
+    list=extend_schema(
+        parameters=[
+            OpenApiParameter("year", {"type": "integer", "minimum": 1, "maximum": 9999}),
+            OpenApiParameter("movie", str, pattern=IMDB_ID_PATTERN, description="An IMDb id"),
+        ],
+        responses={200: WatchSerializer(many=True), **error_responses(400, 401, 404)},
+    ),
     retrieve=extend_schema(responses={200: WatchSerializer, **error_responses(401, 404)}),
     destroy=extend_schema(responses={204: None, **error_responses(401, 404)}),
 )

@@ -56,5 +56,23 @@ class MovieListItemAddSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
 
 
+class ImdbIdListField(serializers.ListField):
+    """A list of IMDb ids, its errors one list of messages, as every 400 of ../shared/API.md
+    (DRF's ListField would answer an object keyed by the wrong entries' positions)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(child=ImdbIdField(), **kwargs)
+
+    def to_internal_value(self, data):
+        try:
+            return super().to_internal_value(data)
+        except serializers.ValidationError as error:
+            if isinstance(error.detail, dict):
+                raise serializers.ValidationError(
+                    ["Each entry is an IMDb id: tt followed by 7 or 8 digits."]
+                ) from None
+            raise
+
+
 class MovieListOrderSerializer(serializers.Serializer):
-    imdb_ids = serializers.ListField(child=ImdbIdField(), allow_empty=True, max_length=MAX_LIST_ITEMS)
+    imdb_ids = ImdbIdListField(allow_empty=True, max_length=MAX_LIST_ITEMS)

@@ -25,6 +25,7 @@ from .serializers import (
 class UserViewSet(viewsets.GenericViewSet):
     """Public profiles, who follows whom, and following."""
 
+    serializer_class = ProfileSerializer  # what OPTIONS describes; each action names its own
     permission_classes = [permissions.IsAuthenticatedOrReadOnly]
     lookup_field = "username"
     lookup_value_regex = "[^/]+"

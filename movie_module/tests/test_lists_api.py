@@ -101,6 +101,15 @@ def test_an_order_that_does_not_name_exactly_the_lists_movies_is_a_400(auth_clie
     assert list(MovieListItem.objects.order_by("position").values_list("movie__imdb_id", flat=True)) == ids
 
 
+def test_an_order_naming_a_bad_id_is_one_message_on_the_field(auth_client):
+    movie_list = make_list(auth_client)
+    response = auth_client.put(
+        f"{LISTS}{movie_list['id']}/order/", {"imdb_ids": ["tt0133093", 7]}, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json() == {"imdb_ids": ["Each entry is an IMDb id: tt followed by 7 or 8 digits."]}
+
+
 def test_editing_and_deleting_a_list(auth_client):
     movie_list = make_list(auth_client)
     response = auth_client.patch(

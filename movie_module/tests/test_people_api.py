@@ -94,6 +94,10 @@ def test_following_and_unfollowing(auth_client, user, other_user):
     assert auth_client.get(profile_url(other_user)).json()["is_following"] is False
 
 
+def test_options_describes_the_follow_endpoint(auth_client, other_user):
+    assert auth_client.options(f"{profile_url(other_user)}follow/").status_code == 200
+
+
 def test_following_oneself_is_a_400(auth_client, user):
     response = auth_client.post(f"{profile_url(user)}follow/")
     assert response.status_code == 400
