@@ -25,12 +25,15 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from authentication.tests.factories import PASSWORD, UserFactory
 from chat.models import Message, RoomRead
 from conftest import access_token_for
-from movie_module.models import Movie
+from movie_module.models import Follow, Movie, MovieList, MovieListItem
+from movie_module.people import services as people
 from movie_module.recommendations import store as model_store
 from movie_module.tests.factories import (
     CorpusRatingFactory,
     MovieFactory,
     ReviewFactory,
+    ReviewLikeFactory,
+    WatchFactory,
     WatchlistItemFactory,
 )
 from your_data.models import Import
@@ -127,6 +130,7 @@ class World:
     other: APIClient  # another user: one review, no watchlist, nothing rated above 3.5
     user: object
     movies: dict[str, Movie]
+    other_user: object = None
     ids: dict[str, int] = field(default_factory=dict)
 
 
@@ -212,6 +216,26 @@ def world(db) -> World:
             }
         ],
     ).id
+    # Diary, lists, follows, likes and the feed (issue 17).
+    ReviewLikeFactory(user=user, review_id=ids["review without body"])
+    ids["rated watch"] = WatchFactory(
+        user=user, movie=movies["matrix"], rating=4.5, note="Again.", watched_on=datetime.date(2024, 5, 2)
+    ).id
+    ids["unrated watch"] = WatchFactory(
+        user=user, movie=movies["matrix"], watched_on=datetime.date(2024, 5, 9)
+    ).id
+    public = MovieList.objects.create(owner=user, name="Neo", description="All of it")
+    MovieListItem.objects.create(movie_list=public, movie=movies["matrix"], position=0, note="First")
+    MovieListItem.objects.create(movie_list=public, movie=movies["bare"], position=1)
+    ids["public list"] = public.id
+    ids["private list"] = MovieList.objects.create(owner=user, name="Secret", public=False).id
+    Follow.objects.create(follower=other, followed=user)
+    # What `other` reads in the feed: the user's review, watch, list and follow, as services write them.
+    feed_review = ReviewFactory(user=user, movie=movies["reloaded"], rating=4, body="")
+    people.activity_record(user=user, kind="review", review=feed_review)
+    people.activity_record(user=user, kind="watch", watch_id=ids["rated watch"])
+    people.activity_record(user=user, kind="list", movie_list=public)
+    people.follow(follower=user, followed=other)
     hello = Message.objects.create(room="lobby", user=user, text="Hello")
     Message.objects.create(
         room="lobby", user=other, text="Hi!", edited_at=datetime.datetime.now(datetime.UTC)
@@ -225,6 +249,7 @@ def world(db) -> World:
         user=user,
         movies=movies,
         ids=ids,
+        other_user=other,
     )
 
 
@@ -364,6 +389,87 @@ CASES: dict[str, Callable[[World], list[Call | Callable[[], None]]]] = {
     "GET /api/watchlist/{id}/": lambda world: [
         Call(world.signed_in, "get", f"/api/watchlist/{world.ids['watched item']}/"),
         Call(world.signed_in, "get", f"/api/watchlist/{world.ids['unwatched item']}/"),
+    ],
+    "GET /api/diary/": lambda world: [
+        Call(world.signed_in, "get", "/api/diary/"),  # a rewatch, a null rating
+        Call(world.signed_in, "get", "/api/diary/?year=2024&movie=tt0133093&page_size=1"),
+        Call(world.other, "get", "/api/diary/"),  # empty
+    ],
+    "POST /api/diary/": lambda world: [
+        Call(world.signed_in, "post", "/api/diary/", {"imdb_id": "tt0114709"}),
+        Call(
+            world.signed_in,
+            "post",
+            "/api/diary/",
+            {"imdb_id": "tt0133093", "watched_on": "2020-01-01", "rating": 3.5, "note": "Cinema"},
+        ),
+    ],
+    "GET /api/diary/{id}/": lambda world: [
+        Call(world.signed_in, "get", f"/api/diary/{world.ids['rated watch']}/"),
+        Call(world.signed_in, "get", f"/api/diary/{world.ids['unrated watch']}/"),
+    ],
+    "PATCH /api/diary/{id}/": lambda world: [
+        Call(world.signed_in, "patch", f"/api/diary/{world.ids['rated watch']}/", {"rating": None}),
+        Call(
+            world.signed_in, "patch", f"/api/diary/{world.ids['unrated watch']}/", {"note": "", "rating": 1}
+        ),
+    ],
+    "GET /api/lists/": lambda world: [
+        Call(world.signed_in, "get", "/api/lists/"),  # public and private
+        Call(world.anonymous, "get", f"/api/lists/?user={world.user.username}&page_size=1"),
+    ],
+    "POST /api/lists/": lambda world: [
+        Call(world.signed_in, "post", "/api/lists/", {"name": "New"}),
+        Call(world.other, "post", "/api/lists/", {"name": "Mine", "description": "", "public": False}),
+    ],
+    "GET /api/lists/{id}/": lambda world: [
+        Call(world.anonymous, "get", f"/api/lists/{world.ids['public list']}/"),
+        Call(world.signed_in, "get", f"/api/lists/{world.ids['private list']}/"),  # empty
+    ],
+    "PATCH /api/lists/{id}/": lambda world: [
+        Call(world.signed_in, "patch", f"/api/lists/{world.ids['public list']}/", {"public": False}),
+    ],
+    "POST /api/lists/{id}/items/": lambda world: [
+        Call(
+            world.signed_in, "post", f"/api/lists/{world.ids['public list']}/items/", {"imdb_id": "tt0114709"}
+        ),
+        Call(
+            world.signed_in,
+            "post",
+            f"/api/lists/{world.ids['private list']}/items/",
+            {"imdb_id": "tt0000010", "note": "odd"},
+        ),
+    ],
+    "PUT /api/lists/{id}/order/": lambda world: [
+        Call(
+            world.signed_in,
+            "put",
+            f"/api/lists/{world.ids['public list']}/order/",
+            {"imdb_ids": ["tt0000010", "tt0133093"]},
+        ),
+        Call(world.signed_in, "put", f"/api/lists/{world.ids['private list']}/order/", {"imdb_ids": []}),
+    ],
+    "GET /api/users/{username}/": lambda world: [
+        Call(world.anonymous, "get", f"/api/users/{world.user.username}/"),  # stats filled in
+        Call(world.other, "get", f"/api/users/{world.user.username}/"),  # is_following
+        Call(world.signed_in, "get", f"/api/users/{world.other_user.username}/"),
+        Call(world.anonymous, "get", f"/api/users/{UserFactory().username}/"),  # no stats at all
+    ],
+    "GET /api/users/{username}/followers/": lambda world: [
+        Call(world.anonymous, "get", f"/api/users/{world.user.username}/followers/"),
+    ],
+    "GET /api/users/{username}/following/": lambda world: [
+        Call(world.anonymous, "get", f"/api/users/{world.user.username}/following/"),
+        Call(world.anonymous, "get", f"/api/users/{world.other_user.username}/following/?page_size=1"),
+    ],
+    "GET /api/feed/": lambda world: [
+        Call(world.other, "get", "/api/feed/"),  # one of each kind
+        Call(world.other, "get", "/api/feed/?limit=1"),  # next_before set
+        Call(world.signed_in, "get", "/api/feed/"),  # empty
+    ],
+    "POST /api/reviews/{id}/like/": lambda world: [
+        Call(world.other, "post", f"/api/reviews/{world.ids['review with body']}/like/"),  # 201
+        Call(world.signed_in, "post", f"/api/reviews/{world.ids['review without body']}/like/"),  # 200
     ],
     "PATCH /api/watchlist/{id}/": lambda world: [
         Call(world.signed_in, "patch", f"/api/watchlist/{world.ids['unwatched item']}/", {"watched": True}),

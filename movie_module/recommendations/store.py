@@ -17,7 +17,7 @@ import pandas as pd
 from django.conf import settings
 from django.db.models import Max
 
-from movie_module.models import CorpusRating, Movie, Review
+from movie_module.models import CorpusRating, Movie, Review, Watch
 from movie_module.recommender import ItemSimilarityModel, ModelFileError, PopularityModel, fit_calibrated
 from movie_module.recommender.similar_movies import SimilarMoviesModel
 
@@ -60,12 +60,32 @@ def fit_marker_path() -> Path:
     return model_directory() / "fitted_through_review.txt"
 
 
+def site_ratings() -> pd.DataFrame:
+    """This site's ratings, one per user and movie: the review's, else the latest rated watch's
+    (as recommendations.services.recommend_for_user reads them), in the order they were given."""
+    columns = ["user_id", "movie_id", "rating", "created_at"]
+    reviews = pd.DataFrame.from_records(
+        Review.objects.values_list(*columns).iterator(chunk_size=20000), columns=columns
+    )
+    watches = pd.DataFrame.from_records(
+        Watch.objects.filter(rating__isnull=False)
+        .order_by("watched_on", "id")
+        .values_list(*columns)
+        .iterator(chunk_size=20000),
+        columns=columns,
+    )
+    latest_watches = watches.drop_duplicates(["user_id", "movie_id"], keep="last")
+    both = pd.concat([reviews, latest_watches], ignore_index=True)
+    one_each = both.drop_duplicates(["user_id", "movie_id"], keep="first")  # the review first
+    return one_each.sort_values("created_at", kind="stable").drop(columns="created_at")
+
+
 def training_ratings() -> pd.DataFrame:
-    """Every rating the model learns from: corpus ratings plus this site's reviews.
+    """Every rating the model learns from: corpus ratings plus this site's (site_ratings).
 
     User ids are namespaced strings ("demo:17", "site:5") so a corpus user and a site
     user never merge; movie ids are Movie primary keys. Each user's rows come oldest
-    first (reviews by when they were written, corpus ratings in the order they were
+    first (site ratings by when they were given, corpus ratings in the order they were
     stored), which is the order the calibration's holdout and `recommend` read them in.
     """
     corpus = pd.DataFrame.from_records(
@@ -74,12 +94,7 @@ def training_ratings() -> pd.DataFrame:
         .iterator(chunk_size=20000),
         columns=["source", "external_user_id", "movie_id", "rating"],
     )
-    site = pd.DataFrame.from_records(
-        Review.objects.order_by("created_at", "id")
-        .values_list("user_id", "movie_id", "rating")
-        .iterator(chunk_size=20000),
-        columns=["user_id", "movie_id", "rating"],
-    )
+    site = site_ratings()
     corpus_frame = pd.DataFrame(
         {
             "user_id": corpus["source"].astype(str) + ":" + corpus["external_user_id"].astype(str),

@@ -1,7 +1,9 @@
+import datetime
+
 import factory
 
 from authentication.tests.factories import UserFactory
-from movie_module.models import CorpusRating, Movie, Review, WatchlistItem
+from movie_module.models import CorpusRating, Movie, Review, ReviewLike, Watch, WatchlistItem
 
 
 class MovieFactory(factory.django.DjangoModelFactory):
@@ -44,3 +46,20 @@ class CorpusRatingFactory(factory.django.DjangoModelFactory):
     external_user_id = factory.Sequence(str)
     movie = factory.SubFactory(MovieFactory)
     rating = 4.0
+
+
+class ReviewLikeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ReviewLike
+
+    user = factory.SubFactory(UserFactory)
+    review = factory.SubFactory(ReviewFactory)
+
+
+class WatchFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Watch
+
+    user = factory.SubFactory(UserFactory)
+    movie = factory.SubFactory(MovieFactory)
+    watched_on = datetime.date(2024, 3, 1)
