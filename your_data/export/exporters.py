@@ -2,8 +2,7 @@
 
 The CSVs are Letterboxd's (Date, Name, Year, ...), with Letterboxd's import column
 `imdbID` added, so that an export imports back into Scrapbook film for film, and into
-Letterboxd. What issue 17 adds (diary, lists, follows, likes) comes from
-issue17_exporters, empty until it is merged.
+Letterboxd. The diary, lists, follows and likes come from social_exporters.
 """
 
 import csv
@@ -19,7 +18,7 @@ from chat.models import Message
 from movie_module.models import Review, WatchlistItem
 from your_data.models import Import
 
-from . import issue17_exporters
+from . import social_exporters
 from .columns import DIARY, FILM, FILM_VALUES, RATED, REVIEWED, film_fields
 
 ROWS_PER_CHUNK = 500
@@ -79,7 +78,7 @@ CSV_FILES = [
     CsvFile("watched.csv", FILM, watched_rows),
     CsvFile("ratings.csv", RATED, rating_rows),
     CsvFile("reviews.csv", REVIEWED, review_rows),
-    CsvFile("diary.csv", DIARY, issue17_exporters.diary_rows),
+    CsvFile("diary.csv", DIARY, social_exporters.diary_rows),
     CsvFile("watchlist.csv", FILM, watchlist_rows),
 ]
 
@@ -107,8 +106,8 @@ def imports(*, user) -> Iterator[dict]:
 # scrapbook.json: `profile` is an object, every other section a list.
 JSON_SECTIONS = [
     JsonSection("profile", profile),
-    JsonSection("follows", issue17_exporters.follows),
-    JsonSection("likes", issue17_exporters.likes),
+    JsonSection("follows", social_exporters.follows),
+    JsonSection("likes", social_exporters.likes),
     JsonSection("chat_messages", chat_messages),
     JsonSection("imports", imports),
 ]
@@ -148,6 +147,6 @@ def export_files(*, user) -> Iterator[tuple[str, Iterable[bytes]]]:
     """(name, chunks) of every file of the user's export, each read when its turn comes."""
     for csv_file in CSV_FILES:
         yield csv_file.name, csv_chunks(csv_file.columns, csv_file.rows(user=user))
-    for name, columns, rows in issue17_exporters.list_files(user=user):
+    for name, columns, rows in social_exporters.list_files(user=user):
         yield f"lists/{name}", csv_chunks(columns, rows)
     yield "scrapbook.json", json_chunks(user=user)

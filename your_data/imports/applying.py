@@ -1,4 +1,4 @@
-"""Writing matched rows as the user's reviews and watchlist (and, behind diary_and_lists,
+"""Writing matched rows as the user's reviews and watchlist (and, through diary_and_lists,
 diary watches and lists), so that importing the same file again changes nothing.
 
 - Reviews: per film, the latest rating of the rows (by date, then by place in the file)
@@ -66,8 +66,9 @@ def apply_rows(*, user, rows: list[ImportRow], matches: MatchedRows) -> Outcome:
         by_kind[row.kind].append((row, matches.movie_ids[index]))
     items = WatchlistItems(user)
     apply_watchlist(items, by_kind[Kind.WATCHLIST], outcome)
-    rated = by_kind[Kind.RATING] + [(row, movie_id) for row, movie_id in by_kind[Kind.WATCH] if row.rating]
-    reviewed = apply_reviews(user, items, rated, outcome)
+    # A diary row's rating stays on its watch (a recommendation seed like a review): the
+    # export's ratings.csv, not its diary, says what the reviews' ratings are.
+    reviewed = apply_reviews(user, items, by_kind[Kind.RATING], outcome)
     apply_watched(items, by_kind[Kind.WATCHED], outcome, reviewed=reviewed)
     diary_and_lists.apply_watches(user=user, rows=by_kind[Kind.WATCH], outcome=outcome)
     diary_and_lists.apply_list_items(user=user, rows=by_kind[Kind.LIST_ITEM], outcome=outcome)

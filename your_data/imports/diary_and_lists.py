@@ -1,27 +1,20 @@
-"""Imported diary watches and list items: the seam to the diary and lists of issue 17.
-
-Until your_data.issue17.MERGED (the one switch, see there), every watch and list row is
-reported unmatched with UNAVAILABLE; then these functions write them, as the contract
-shapes the models.
-"""
+"""Imported diary watches and list items, written as the diary and lists keep them."""
 
 from collections import defaultdict
 
 from django.utils import timezone
 
-from your_data import issue17
+from movie_module.lists.serializers import MAX_LIST_ITEMS
+from movie_module.models import EARLIEST_WATCHED_AT, MovieList, MovieListItem, Watch
 
-UNAVAILABLE = "diary/lists not available yet"
+TOO_EARLY = f"a viewing before {EARLIEST_WATCHED_AT.year}"
+LIST_FULL = f"the list already holds {MAX_LIST_ITEMS} movies"
 
 
 def apply_watches(*, user, rows, outcome) -> None:
     """One diary watch per row (film, day): a watch already there on that day, or one
-    imported before, is not written again; the watchlist item becomes watched."""
-    if not issue17.MERGED:
-        for row, _ in rows:
-            outcome.report(row, UNAVAILABLE)
-        return
-    Watch = issue17.models().Watch
+    imported before, is not written again. A day in the future counts as today. Imported
+    watches do not reach followers' feeds: an import is not news."""
     today = timezone.now().date()
     existing = set(
         Watch.objects.filter(user=user, movie_id__in={movie_id for _, movie_id in rows}).values_list(
@@ -31,6 +24,9 @@ def apply_watches(*, user, rows, outcome) -> None:
     new = []
     for row, movie_id in rows:
         watched_on = min(row.date or today, today)
+        if watched_on < EARLIEST_WATCHED_AT.date():
+            outcome.report(row, TOO_EARLY)
+            continue
         if (movie_id, watched_on) in existing:
             outcome.unchanged += 1
             continue
@@ -44,28 +40,26 @@ def apply_watches(*, user, rows, outcome) -> None:
 
 def apply_list_items(*, user, rows, outcome) -> None:
     """Each list by name: created when the user has none of that name; its films appended
-    in the file's order, those already in it left where they are."""
-    if not issue17.MERGED:
-        for row, _ in rows:
-            outcome.report(row, UNAVAILABLE)
-        return
-    MovieList, MovieListItem = issue17.models().MovieList, issue17.models().MovieListItem
+    in the file's order, those already in it left where they are, none past MAX_LIST_ITEMS."""
     by_list = defaultdict(list)
     for row, movie_id in rows:
-        by_list[row.list_name or "Imported"].append((row, movie_id))
+        by_list[(row.list_name or "Imported")[:200]].append((row, movie_id))
     for name, items in by_list.items():
         first = items[0][0]
         movie_list, created = MovieList.objects.get_or_create(
             owner=user,
-            name=name[:200],
+            name=name,
             defaults={"description": first.list_description, "public": first.list_public},
         )
         listed = set(MovieListItem.objects.filter(movie_list=movie_list).values_list("movie_id", flat=True))
-        position = MovieListItem.objects.filter(movie_list=movie_list).count()
+        position = len(listed)
         new = []
         for row, movie_id in sorted(items, key=lambda item: item[0].position or 0):
             if movie_id in listed:
                 outcome.unchanged += 1
+                continue
+            if position >= MAX_LIST_ITEMS:
+                outcome.report(row, LIST_FULL)
                 continue
             listed.add(movie_id)
             position += 1

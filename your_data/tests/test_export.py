@@ -12,8 +12,8 @@ from rest_framework.test import APIClient
 from authentication.tests.factories import UserFactory
 from chat.models import Message
 from conftest import access_token_for
-from movie_module.models import Review, WatchlistItem
-from movie_module.tests.factories import ReviewFactory, WatchlistItemFactory
+from movie_module.models import Follow, MovieList, MovieListItem, Review, ReviewLike, Watch, WatchlistItem
+from movie_module.tests.factories import ReviewFactory, WatchFactory, WatchlistItemFactory
 
 from .conftest import imported
 
@@ -43,13 +43,21 @@ def test_the_export_holds_the_users_films_and_scrapbook_json_and_nothing_of_othe
         user=user, movie=catalogue["matrix"], watched=True, watched_at="2020-02-02T20:00:00Z"
     )
     Message.objects.create(room="lobby", user=user, text="Hello")
-    ReviewFactory(user=other_user, movie=catalogue["matrix"])
+    WatchFactory(user=user, movie=catalogue["matrix"], watched_on="2021-03-04", rating=4)
+    WatchFactory(user=user, movie=catalogue["matrix"], watched_on="2022-05-06", rating=None)
+    favourites = MovieList.objects.create(owner=user, name="Favourites, ever", public=False)
+    MovieListItem.objects.create(movie_list=favourites, movie=catalogue["amelie"], position=1, note="Paris")
+    Follow.objects.create(follower=user, followed=other_user)
+    others_review = ReviewFactory(user=other_user, movie=catalogue["matrix"])
+    ReviewLike.objects.create(user=user, review=others_review)
     Message.objects.create(room="lobby", user=other_user, text="Not mine")
+    MovieList.objects.create(owner=other_user, name="Theirs")
 
     archive = exported(auth_client)
 
+    list_file = f"lists/{favourites.pk}-favourites--ever.csv"
     assert set(archive.namelist()) == {
-        "watched.csv", "ratings.csv", "reviews.csv", "diary.csv", "watchlist.csv", "scrapbook.json"
+        "watched.csv", "ratings.csv", "reviews.csv", "diary.csv", "watchlist.csv", "scrapbook.json", list_file
     }  # fmt: skip
     ratings = archive.read("ratings.csv").decode().splitlines()
     assert ratings[0] == "Date,Name,Year,imdbID,Rating"
@@ -60,12 +68,16 @@ def test_the_export_holds_the_users_films_and_scrapbook_json_and_nothing_of_othe
     assert archive.read("watchlist.csv").decode().splitlines()[1].endswith(",Toy Story,1995,tt0114709")
     assert archive.read("watched.csv").decode().splitlines()[1] == "2020-02-02,The Matrix,1999,tt0133093"
     assert archive.read("diary.csv").decode().splitlines() == [
-        "Date,Name,Year,imdbID,Rating,Rewatch,Tags,Watched Date"
+        "Date,Name,Year,imdbID,Rating,Rewatch,Tags,Watched Date",
+        "2021-03-04,The Matrix,1999,tt0133093,4.0,,,2021-03-04",
+        "2022-05-06,The Matrix,1999,tt0133093,,Yes,,2022-05-06",
     ]
+    assert "Amélie,2001,tt0211915,,Paris" in archive.read(list_file).decode()
     document = json.loads(archive.read("scrapbook.json"))
     assert document["profile"]["username"] == user.username
     assert [message["text"] for message in document["chat_messages"]] == ["Hello"]
-    assert document["follows"] == [] and document["likes"] == []
+    assert [follow["username"] for follow in document["follows"]] == [other_user.username]
+    assert [like["review_id"] for like in document["likes"]] == [others_review.pk]
 
 
 def test_an_export_imports_back_into_scrapbook_as_it_was(auth_client, user, catalogue):
@@ -75,6 +87,11 @@ def test_an_export_imports_back_into_scrapbook_as_it_was(auth_client, user, cata
     WatchlistItemFactory(
         user=user, movie=catalogue["matrix"], watched=True, watched_at="2020-02-02T00:00:00Z"
     )
+    WatchFactory(user=user, movie=catalogue["matrix"], watched_on="2021-03-04", rating=4)
+    WatchFactory(user=user, movie=catalogue["matrix"], watched_on="2022-05-06", rating=None)
+    favourites = MovieList.objects.create(owner=user, name="Favourites", description="Mine", public=False)
+    MovieListItem.objects.create(movie_list=favourites, movie=catalogue["amelie"], position=1, note="Paris")
+    MovieListItem.objects.create(movie_list=favourites, movie=catalogue["toy"], position=2)
     archive = exported(auth_client)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as copy:
@@ -93,12 +110,26 @@ def test_an_export_imports_back_into_scrapbook_as_it_was(auth_client, user, cata
         items = sorted(
             WatchlistItem.objects.filter(user=owner).values_list("movie__imdb_id", "watched", "watched_at")
         )
-        return reviews, items
+        watches = sorted(
+            Watch.objects.filter(user=owner).values_list("movie__imdb_id", "watched_on", "rating")
+        )
+        lists = [
+            (movie_list.name, movie_list.description, movie_list.public, list(
+                movie_list.items.order_by("position").values_list("movie__imdb_id", "note")
+            ))
+            for movie_list in MovieList.objects.filter(owner=owner)
+        ]  # fmt: skip
+        return reviews, items, watches, lists
 
     assert state(newcomer) == state(user)
     assert state(newcomer)[0][0] == ("tt0190332", Decimal("4.5"), 'Wire-work, "flying", all of it.')
+    assert len(state(newcomer)[2]) == 2 and state(newcomer)[3][0][3] == [
+        ("tt0211915", "Paris"),
+        ("tt0114709", ""),
+    ]
     again = imported(auth_client, buffer.getvalue(), format_name="letterboxd", name="scrapbook.zip")
     assert again["counts"]["reviews"] == again["counts"]["watchlist"] == 0
+    assert again["counts"]["watches"] == again["counts"]["lists"] == 0
 
 
 def test_the_export_needs_a_signed_in_user(api_client):

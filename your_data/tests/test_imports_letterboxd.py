@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from movie_module.models import Review, WatchlistItem
+from movie_module.models import MovieList, Review, Watch, WatchlistItem
 from movie_module.tests.factories import ReviewFactory
 
 from . import files
@@ -32,17 +32,22 @@ def test_the_export_zip_becomes_reviews_and_watchlist_and_reports_what_it_could_
     assert items["Toy Story"].watched  # on the watchlist, and in watched.csv
     assert items["Toy Story"].watched_at.date().isoformat() == "2018-02-03"
     reasons = {(entry["file"], entry["title"]): entry["reason"] for entry in result["unmatched"]}
-    assert reasons == {
-        ("ratings.csv", "A Film Nobody Has"): "not in the catalogue",
-        ("diary.csv", "The Matrix"): "diary/lists not available yet",
-        ("lists/favourites.csv", "The Matrix"): "diary/lists not available yet",
-    }
+    assert reasons == {("ratings.csv", "A Film Nobody Has"): "not in the catalogue"}
+    [watch] = Watch.objects.filter(user=user)
+    assert (watch.movie.title, str(watch.watched_on), watch.rating) == (
+        "The Matrix",
+        "2021-03-04",
+        Decimal("4.5"),
+    )
+    [favourites] = MovieList.objects.filter(owner=user)
+    assert (favourites.name, favourites.description) == ("Favourites", "Mine, all mine")
+    assert [item.movie.title for item in favourites.items.all()] == ["The Matrix"]
     [nobody] = [entry for entry in result["unmatched"] if entry["title"] == "A Film Nobody Has"]
     assert nobody == {
         "row": 5, "file": "ratings.csv", "title": "A Film Nobody Has", "year": 2011, "reason": "not in the catalogue"  # noqa: E501
     }  # fmt: skip
     assert result["counts"] == {
-        "rows": 10, "reviews": 3, "watches": 0, "watchlist": 2, "lists": 0, "unchanged": 1, "unmatched": 3
+        "rows": 10, "reviews": 3, "watches": 1, "watchlist": 2, "lists": 1, "unchanged": 1, "unmatched": 1
     }  # fmt: skip
 
 
@@ -56,7 +61,8 @@ def test_importing_the_same_export_again_changes_nothing(auth_client, user, cata
     again = imported(auth_client, files.letterboxd_export(), format_name="letterboxd", name="letterboxd.zip")
 
     assert again["counts"]["reviews"] == again["counts"]["watchlist"] == 0
-    assert again["counts"]["unchanged"] == 7
+    assert again["counts"]["unchanged"] == 9  # the diary's watch and the list's film too
+    assert Watch.objects.filter(user=user).count() == 1
     assert (
         sorted(Review.objects.filter(user=user).values_list("movie_id", "rating", "body", "updated_at"))
         == before

@@ -1,17 +1,15 @@
-"""The export's parts that issue 17's models hold: diary.csv, one CSV per list, and the
-follows and likes of scrapbook.json. Empty until your_data.issue17.MERGED."""
+"""The export's parts that the diary, lists and people hold: diary.csv, one CSV per list,
+and the follows and likes of scrapbook.json."""
 
 from collections.abc import Iterator
 
-from your_data import issue17
+from movie_module.models import Follow, MovieList, ReviewLike, Watch
 
 from .columns import LIST_HEADER, LIST_ITEMS, film_fields
 
 
 def diary_rows(*, user) -> Iterator[list]:
-    if not issue17.MERGED:
-        return
-    watches = issue17.models().Watch.objects.filter(user=user).select_related("movie")
+    watches = Watch.objects.filter(user=user).select_related("movie")
     seen = set()
     for watch in watches.order_by("watched_on", "id").iterator(chunk_size=2000):
         rewatch = "Yes" if watch.movie_id in seen else ""
@@ -28,10 +26,7 @@ def diary_rows(*, user) -> Iterator[list]:
 
 def list_files(*, user) -> Iterator[tuple[str, list[str], Iterator[list]]]:
     """(file name, columns, rows) per list, in Letterboxd's list export layout."""
-    if not issue17.MERGED:
-        return
-    found = issue17.models()
-    for movie_list in found.MovieList.objects.filter(owner=user).order_by("id"):
+    for movie_list in MovieList.objects.filter(owner=user).order_by("id"):
         yield (
             f"{movie_list.pk}-{slug(movie_list.name)}.csv",
             ["Letterboxd list export v7"],
@@ -59,19 +54,13 @@ def slug(name: str) -> str:
 
 
 def follows(*, user) -> Iterator[dict]:
-    if not issue17.MERGED:
-        return
-    rows = issue17.models().Follow.objects.filter(follower=user).select_related("followed")
+    rows = Follow.objects.filter(follower=user).select_related("followed")
     for follow in rows.order_by("id").iterator(chunk_size=2000):
         yield {"username": follow.followed.username, "created_at": follow.created_at}
 
 
 def likes(*, user) -> Iterator[dict]:
-    if not issue17.MERGED:
-        return
-    rows = (
-        issue17.models().ReviewLike.objects.filter(user=user).select_related("review__movie", "review__user")
-    )
+    rows = ReviewLike.objects.filter(user=user).select_related("review__movie", "review__user")
     for like in rows.order_by("id").iterator(chunk_size=2000):
         review = like.review
         yield {
