@@ -1,7 +1,7 @@
 """The demo's "similar movies" lists, measured: concentration, series, fit time.
 
     .venv/bin/python bench/similar_movies.py [--show]
-    .venv/bin/python bench/similar_movies.py --synthetic 10000000 [--catalogue 60000]
+    .venv/bin/python bench/similar_movies.py --synthetic 25000000 [--catalogue 60000] [--users 160000]
 
 Fits SimilarMoviesModel on the demo catalogue and the demo ratings corpus (generated in
 memory as load_demo_data does, no database) with the production settings and with parts
@@ -57,11 +57,12 @@ def demo_frames() -> tuple[list[dict], pd.DataFrame, pd.DataFrame]:
     return films, ratings, facts
 
 
-def synthetic_fit(rating_count: int, catalogue: int | None) -> None:
+def synthetic_fit(rating_count: int, catalogue: int | None, users: int | None = None) -> None:
     from bench.recommender import make_corpus
 
     started = time.perf_counter()
-    ratings = make_corpus(rating_count)
+    # Rated over the whole catalogue, as bench/recommender.py's corpora of MovieLens shapes are.
+    ratings = make_corpus(rating_count, users, catalogue)
     random = np.random.default_rng(1)
     rated = np.sort(ratings["movie_id"].unique())
     movie_count = max(catalogue or 0, len(rated))
@@ -112,9 +113,10 @@ def main() -> None:
     parser.add_argument("--show", action="store_true", help="print the lists of 20 well-known films")
     parser.add_argument("--synthetic", type=int, help="time a fit on a synthetic corpus of this many ratings")
     parser.add_argument("--catalogue", type=int, help="with --synthetic: movies in the catalogue")
+    parser.add_argument("--users", type=int, help="with --synthetic: users of the corpus")
     arguments = parser.parse_args()
     if arguments.synthetic:
-        synthetic_fit(arguments.synthetic, arguments.catalogue)
+        synthetic_fit(arguments.synthetic, arguments.catalogue, arguments.users)
         return
     films, ratings, facts = demo_frames()
     title = {film["imdb_id"]: film["title"] for film in films}
