@@ -3,7 +3,9 @@ import datetime
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.functions import Lower
+from django.db.models.lookups import IsNull
 
 from scrapbook.change_announcements import AnnouncingQuerySet
 
@@ -15,8 +17,35 @@ RATING_CHOICES = [(x / 2, f"{x / 2:.1f}") for x in range(1, 11)]
 RATING_VALUES = [value for value, _ in RATING_CHOICES]
 
 
+def nulls_last(column: str, *, descending: bool = False) -> tuple:
+    """Terms ordering by `column` with its nulls last, the same on SQLite and PostgreSQL, for
+    `order_by()` and for the index that serves it: `column IS NULL` first, as NULLS LAST
+    cannot be declared in a SQLite index."""
+    return (IsNull(F(column), True), F(column).desc() if descending else F(column).asc())
+
+
+class Genre(models.Model):
+    """A genre ("Crime", "Sci-Fi"); names are unique whatever their case."""
+
+    name = models.CharField(max_length=64)
+
+    objects = AnnouncingQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(Lower("name"), name="genre_name_unique_any_case")]
+
+    def __str__(self):
+        return self.name
+
+
 class Movie(models.Model):
-    """A film of the catalogue, identified by its IMDb id."""
+    """A film of the catalogue, identified by its IMDb id.
+
+    `review_count`, `average_rating` and `popularity` are counters kept from the reviews,
+    watchlists and corpus ratings (catalogue/counters.py), so that the catalogue can be
+    ordered by them through an index.
+    """
 
     class Source(models.TextChoices):
         DEMO = "demo", "Demo catalogue"
@@ -27,7 +56,7 @@ class Movie(models.Model):
     imdb_id = models.CharField(max_length=10, unique=True, validators=[imdb_id_validator])
     title = models.CharField(max_length=300)
     year = models.PositiveSmallIntegerField(null=True, blank=True)
-    genres = models.JSONField(default=list, blank=True)
+    genres = models.ManyToManyField(Genre, through="MovieGenre", related_name="movies", blank=True)
     poster_url = models.URLField(max_length=500, blank=True)
     plot = models.TextField(blank=True)
     runtime_minutes = models.PositiveSmallIntegerField(null=True, blank=True)
@@ -45,15 +74,48 @@ class Movie(models.Model):
     # When the details were last fetched from the IMDb API; null: never.
     refreshed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # This site's reviews: how many, and their mean (null without any).
+    review_count = models.PositiveIntegerField(default=0, editable=False)
+    average_rating = models.FloatField(null=True, blank=True, editable=False)
+    # Reviews + watchlist items + corpus ratings (MovieLens, the demo corpus): how many people
+    # have seen or want to see it.
+    popularity = models.PositiveIntegerField(default=0, editable=False)
 
     objects = AnnouncingQuerySet.as_manager()
 
     class Meta:
         ordering = ["title", "id"]
+        # One index per ordering of the catalogue (catalogue/filters.py), each ending with the
+        # same tie-breakers, so that a page is read from the index, not sorted.
         indexes = [
             # The catalogue is listed by title; search has its own trigram index.
             models.Index(fields=["title", "id"], name="movie_title_idx"),
-            models.Index(fields=["year"], name="movie_year_idx"),
+            models.Index(*nulls_last("year"), F("title").asc(), F("id").asc(), name="movie_year_idx"),
+            models.Index(
+                *nulls_last("year", descending=True),
+                F("title").asc(),
+                F("id").asc(),
+                name="movie_year_desc_idx",
+            ),
+            models.Index(
+                *nulls_last("average_rating", descending=True),
+                F("review_count").desc(),
+                F("title").asc(),
+                F("id").asc(),
+                name="movie_average_rating_idx",
+            ),
+            models.Index(
+                F("review_count").desc(), F("title").asc(), F("id").asc(), name="movie_review_count_idx"
+            ),
+            models.Index(
+                *nulls_last("imdb_rating", descending=True),
+                F("title").asc(),
+                F("id").asc(),
+                name="movie_imdb_rating_idx",
+            ),
+            models.Index(
+                F("popularity").desc(), F("title").asc(), F("id").asc(), name="movie_popularity_idx"
+            ),
             models.Index(fields=["refreshed_at"], name="movie_refreshed_idx"),
         ]
         constraints = [
@@ -66,6 +128,51 @@ class Movie(models.Model):
 
     def __str__(self):
         return f"{self.title} ({self.year})" if self.year else self.title
+
+    @property
+    def genre_names(self) -> list[str]:
+        """Its genres' names, by name: from the prefetched genres when they were prefetched
+        (catalogue.selectors.prepare_summaries), else one query."""
+        return [genre.name for genre in self.genres.all()]
+
+
+class MovieGenre(models.Model):
+    """A movie's genre: the link of the many-to-many, indexed both ways."""
+
+    movie = models.ForeignKey(Movie, on_delete=models.CASCADE, related_name="genre_links")
+    genre = models.ForeignKey(Genre, on_delete=models.CASCADE, related_name="movie_links")
+
+    objects = AnnouncingQuerySet.as_manager()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["movie", "genre"], name="movie_genre_once")]
+        # The unique constraint serves "the genres of these movies"; this one "the movies of a genre".
+        indexes = [models.Index(fields=["genre", "movie"], name="movie_genre_by_genre_idx")]
+
+    def __str__(self):
+        return f"{self.movie_id} in {self.genre_id}"
+
+
+class CountedQuerySet(AnnouncingQuerySet):
+    """Rows that the movies' counters count (reviews, watchlist items): their bulk writes
+    recount the movies they touch, as saves and deletes do (catalogue/counters.py)."""
+
+    def update(self, **changes):
+        from movie_module.catalogue import counters  # it counts these models
+
+        if not counters.COUNTED_FIELDS & set(changes):
+            return super().update(**changes)
+        movie_ids = set(self.order_by().values_list("movie_id", flat=True).distinct())
+        rows = super().update(**changes)
+        counters.recount_movies(movie_ids | counters.movie_ids_in(changes))
+        return rows
+
+    def bulk_create(self, objs, *args, **kwargs):
+        from movie_module.catalogue import counters
+
+        created = super().bulk_create(objs, *args, **kwargs)
+        counters.recount_movies({row.movie_id for row in created})
+        return created
 
 
 # Before the first films: an earlier `watched_at` is a mistake, not a viewing.
@@ -83,7 +190,7 @@ class WatchlistItem(models.Model):
     watched = models.BooleanField(default=False)
     watched_at = models.DateTimeField(null=True, blank=True)
 
-    objects = AnnouncingQuerySet.as_manager()
+    objects = CountedQuerySet.as_manager()
 
     class Meta:
         ordering = ["-added_at", "-id"]
@@ -123,7 +230,7 @@ class Review(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    objects = AnnouncingQuerySet.as_manager()
+    objects = CountedQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from .catalogue.api import MovieViewSet
+from .catalogue.api import GenreListView, MovieViewSet
 from .recommendations.api import RecommendationsView
 from .tracking.api import ReviewViewSet, WatchlistViewSet
 
@@ -12,5 +12,6 @@ router.register("reviews", ReviewViewSet, basename="review")
 
 urlpatterns = [
     path("recommendations/", RecommendationsView.as_view(), name="recommendations"),
+    path("genres/", GenreListView.as_view(), name="genres"),
     *router.urls,
 ]

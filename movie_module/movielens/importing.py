@@ -12,7 +12,9 @@ import numpy as np
 import pandas as pd
 from django.db import connection, transaction
 
-from movie_module.models import CorpusRating, Movie
+from movie_module.catalogue.counters import recount_all_movies
+from movie_module.catalogue.genres import set_movie_genres
+from movie_module.models import CorpusRating, Movie, MovieGenre
 
 from .parsing import (
     DEFAULT_BATCH_SIZE,
@@ -41,18 +43,14 @@ def save_linked_movies(
         first_by_imdb.setdefault(imdb_id, movies[movielens_id])
     existing_pks = pks_by_imdb_id(list(first_by_imdb))
     new_movies = [
-        Movie(
-            imdb_id=imdb_id,
-            title=movie.title,
-            year=movie.year,
-            genres=movie.genres,
-            source=Movie.Source.MOVIELENS,
-        )
+        Movie(imdb_id=imdb_id, title=movie.title, year=movie.year, source=Movie.Source.MOVIELENS)
         for imdb_id, movie in first_by_imdb.items()
         if imdb_id not in existing_pks
     ]
     with transaction.atomic():
         Movie.objects.bulk_create(new_movies, batch_size=batch_size, ignore_conflicts=True)
+        new_pks = pks_by_imdb_id([movie.imdb_id for movie in new_movies])
+        set_movie_genres({pk: first_by_imdb[imdb_id].genres for imdb_id, pk in new_pks.items()})
         fill_missing_details(
             {
                 existing_pks[imdb_id]: movie
@@ -109,17 +107,21 @@ def match_catalogue_movies(
 
 def fill_missing_details(movies_by_pk: dict[int, MovieLensMovie], *, batch_size: int, report: ImportReport):
     """Give catalogue movies an empty year or genres from MovieLens; nothing else changes."""
-    filled = []
+    given_years, given_genres = [], {}
     pks = list(movies_by_pk)
     for start in range(0, len(pks), LOOKUP_SLICE):
-        for movie in Movie.objects.filter(pk__in=pks[start : start + LOOKUP_SLICE]).only("year", "genres"):
+        part = pks[start : start + LOOKUP_SLICE]
+        with_genres = set(MovieGenre.objects.filter(movie_id__in=part).values_list("movie_id", flat=True))
+        for movie in Movie.objects.filter(pk__in=part).only("year"):
             source = movies_by_pk[movie.pk]
-            if (movie.year is None and source.year) or (not movie.genres and source.genres):
-                movie.year = movie.year or source.year
-                movie.genres = movie.genres or source.genres
-                filled.append(movie)
-    Movie.objects.bulk_update(filled, ["year", "genres"], batch_size=batch_size)
-    report.movies_filled += len(filled)
+            if movie.year is None and source.year:
+                movie.year = source.year
+                given_years.append(movie)
+            if movie.pk not in with_genres and source.genres:
+                given_genres[movie.pk] = source.genres
+    Movie.objects.bulk_update(given_years, ["year"], batch_size=batch_size)
+    set_movie_genres(given_genres)
+    report.movies_filled += len({movie.pk for movie in given_years} | given_genres.keys())
 
 
 def upsert_ratings_sql(row_count: int) -> str:
@@ -249,5 +251,6 @@ def import_movielens(
             on_progress=on_progress,
             report=report,
         )
+    recount_all_movies()  # their popularity counts the corpus
     report.ratings_in_source = CorpusRating.objects.filter(source=source).count()
     return report
