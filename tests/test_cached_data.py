@@ -10,7 +10,13 @@ from django.apps import apps
 from django.core.cache import cache
 
 from authentication.tests.factories import UserFactory
-from movie_module.tests.factories import MovieFactory, ReviewFactory, WatchlistItemFactory
+from movie_module.tests.factories import (
+    GenreFactory,
+    MovieFactory,
+    MovieGenreFactory,
+    ReviewFactory,
+    WatchlistItemFactory,
+)
 from scrapbook import cached_data
 from scrapbook.cached_data import READS, WRITES, changed_by_write
 from scrapbook.change_announcements import AnnouncingQuerySet
@@ -27,6 +33,8 @@ FACTORIES = {
     "movie_module.Movie": MovieFactory,
     "movie_module.Review": ReviewFactory,
     "movie_module.WatchlistItem": WatchlistItemFactory,
+    "movie_module.Genre": GenreFactory,
+    "movie_module.MovieGenre": MovieGenreFactory,
     "authentication.User": UserFactory,
 }
 # A field each table shows, and a new value for it.
@@ -34,6 +42,8 @@ VISIBLE_CHANGE = {
     "movie_module.Movie": ("title", "Another Title"),
     "movie_module.Review": ("body", "Changed my mind."),
     "movie_module.WatchlistItem": ("watched", True),
+    "movie_module.Genre": ("name", "Film-Noir"),
+    "movie_module.MovieGenre": ("genre", GenreFactory.create),  # a new genre, made when written
     "authentication.User": ("email", "changed@example.com"),
 }
 
@@ -66,6 +76,7 @@ def build_unsaved(label):
 def write(label, how, row):
     model = apps.get_model(label)
     field, value = VISIBLE_CHANGE[label]
+    value = value() if callable(value) else value
     if how == "save":
         setattr(row, field, value)
         row.save()

@@ -53,7 +53,7 @@ class GenreNamesField(forms.Field):
         if not names:
             return []
         found = dict(
-            Genre.objects.alias(key=Lower("name"))
+            Genre.objects.annotate(key=Lower("name"))
             .filter(key__in=[name.lower() for name in names])
             .values_list("key", "id")
         )
