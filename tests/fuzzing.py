@@ -33,6 +33,7 @@ RULES_BEYOND_THE_SCHEMA = {
     "POST /api/watchlist/": "the IMDb id must name a movie in the catalogue",
     "PATCH /api/watchlist/{id}/": "`watched_at` only with `watched: true`, and not in the future",
     "POST /api/reviews/": "the IMDb id must name a movie; one review per movie per user",
+    "GET /api/movies/": "each `genre` must name a genre of the catalogue",
 }
 
 

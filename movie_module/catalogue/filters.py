@@ -38,6 +38,7 @@ class YearField(forms.IntegerField):
             raise forms.ValidationError(f"{value!r} is not a year.", code="invalid") from None
 
 
+@extend_schema_field({"type": "integer", "minimum": 0, "maximum": LAST_YEAR})
 class YearFilter(django_filters.NumberFilter):
     field_class = YearField
 
