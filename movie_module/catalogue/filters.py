@@ -84,7 +84,9 @@ class MovieBrowseFilter(django_filters.FilterSet):
     year_max = YearFilter(field_name="year", lookup_expr="lte", help_text="Released this year or earlier")
     year = YearFilter(field_name="year", help_text="Released this year")
     ordering = OrderingChoiceFilter(
-        ORDERINGS, help_text="Default: the best match first when searching, else `title`"
+        ORDERINGS,
+        help_text="Default: the best match first when searching, else `title`. Unknown values last. "
+        "`-popularity`: the most reviews, watchlist items and corpus ratings (MovieLens, demo) together",
     )
 
     class Meta:
