@@ -70,6 +70,7 @@ ERROR_DESCRIPTIONS = {
     401: "A missing, invalid or expired access token; at login, wrong credentials.",
     403: "Signed in, but not allowed to do this.",
     404: "No such object, or it is not the caller's.",
+    413: "The request body, or the file it carries, is larger than this endpoint accepts.",
     429: "Too many requests from this client; try again later.",
     503: "A service this request needs is unavailable.",
 }

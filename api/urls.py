@@ -10,6 +10,7 @@ urlpatterns = [
     path("", include("authentication.urls")),
     path("", include("movie_module.urls")),
     path("", include("chat.urls")),
+    path("", include("your_data.urls")),
     path("health/", HealthView.as_view(), name="health"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),

@@ -12,7 +12,15 @@ from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 from api.exceptions import error_responses
 
 from . import services
-from .serializers import PasswordChangeSerializer, RefreshSerializer, RegisterSerializer, UserSerializer
+from .serializers import (
+    AccountDeleteSerializer,
+    PasswordChangeSerializer,
+    PasswordResetConfirmSerializer,
+    PasswordResetSerializer,
+    RefreshSerializer,
+    RegisterSerializer,
+    UserSerializer,
+)
 from .throttling import LOCKED_OUT_DETAIL
 
 
@@ -79,10 +87,23 @@ class LogoutView(jwt_views.TokenBlacklistView):
 class MeView(generics.RetrieveUpdateAPIView):
     serializer_class = UserSerializer
     permission_classes = [permissions.IsAuthenticated]
-    http_method_names = ["get", "patch", "head", "options"]
+    http_method_names = ["get", "patch", "delete", "head", "options"]
+    throttle_scope = "auth"
 
     def get_object(self):
         return self.request.user
+
+    def get_throttles(self):
+        # Deleting checks the password: throttled as logins are, so it is no way to guess it.
+        return [ScopedRateThrottle()] if self.request.method == "DELETE" else []
+
+    @extend_schema(request=AccountDeleteSerializer, responses={204: None, **error_responses(400, 401, 429)})
+    def delete(self, request):
+        """Delete the caller's account and everything it owns."""
+        body = AccountDeleteSerializer(data=request.data, context={"request": request})
+        body.is_valid(raise_exception=True)
+        services.user_delete(user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class PasswordChangeView(APIView):
@@ -97,5 +118,37 @@ class PasswordChangeView(APIView):
         serializer.is_valid(raise_exception=True)
         services.user_change_password(
             user=request.user, new_password=serializer.validated_data["new_password"]
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PasswordResetView(APIView):
+    """Mail a reset link to the account with this address; the same answer for any address."""
+
+    permission_classes = [permissions.AllowAny]
+    authentication_classes = []
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "auth"
+
+    @extend_schema(request=PasswordResetSerializer, responses={204: None, **error_responses(400, 429)})
+    def post(self, request):
+        body = PasswordResetSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        services.password_reset_request(email=body.validated_data["email"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PasswordResetConfirmView(APIView):
+    permission_classes = [permissions.AllowAny]
+    authentication_classes = []
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "auth"
+
+    @extend_schema(request=PasswordResetConfirmSerializer, responses={204: None, **error_responses(400, 429)})
+    def post(self, request):
+        body = PasswordResetConfirmSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        services.user_change_password(
+            user=body.validated_data["user"], new_password=body.validated_data["new_password"]
         )
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -126,3 +126,35 @@ class RefreshSerializer(TokenRefreshSerializer):
         ):
             raise AuthenticationFailed("No active account found for the given token.", "no_active_account")
         return super().validate(attrs)
+
+
+class AccountDeleteSerializer(serializers.Serializer):
+    password = serializers.CharField(trim_whitespace=False, max_length=128)
+
+    def validate_password(self, password):
+        if not self.context["request"].user.check_password(password):
+            raise serializers.ValidationError("Your password was entered incorrectly.")
+        return password
+
+
+class PasswordResetSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+
+
+class PasswordResetConfirmSerializer(serializers.Serializer):
+    uid = serializers.CharField(max_length=64)
+    token = serializers.CharField(max_length=128)
+    new_password = serializers.CharField(trim_whitespace=False, max_length=128)
+
+    def validate(self, attrs):
+        try:
+            user = services.password_reset_user(uid=attrs["uid"], token=attrs["token"])
+        except services.InvalidResetLink:
+            raise serializers.ValidationError(
+                {"token": ["This reset link is invalid, used or expired: ask for a new one."]}
+            ) from None
+        try:
+            validate_password(attrs["new_password"], user)
+        except DjangoValidationError as error:
+            raise serializers.ValidationError({"new_password": list(error.messages)}) from error
+        return {**attrs, "user": user}

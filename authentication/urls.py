@@ -9,4 +9,10 @@ urlpatterns = [
     path("auth/logout/", api.LogoutView.as_view(), name="auth-logout"),
     path("auth/me/", api.MeView.as_view(), name="auth-me"),
     path("auth/password/", api.PasswordChangeView.as_view(), name="auth-password"),
+    path("auth/password/reset/", api.PasswordResetView.as_view(), name="auth-password-reset"),
+    path(
+        "auth/password/reset/confirm/",
+        api.PasswordResetConfirmView.as_view(),
+        name="auth-password-reset-confirm",
+    ),
 ]

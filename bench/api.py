@@ -5,7 +5,8 @@
                                   [--no-cache]
 
 Builds a scratch database (SQLite in a temp folder unless --database-url names one):
-the demo catalogue, 200 users each with 20 watchlist items and reviews. Starts uvicorn
+the demo catalogue, 200 users each with 20 watchlist items and reviews, 10 diary entries,
+following 50 others (their reviews and watches fill the feed). Starts uvicorn
 with Scrapbook plus a bare `JsonResponse` view (bench/urls.py), drives each endpoint with
 aiohttp for a fixed time, and prints requests per second, p50 and p99, and each endpoint's
 throughput as a share of the bare view's, measured in the same run. The time is split into
@@ -66,12 +67,51 @@ def prepare_database(env: dict, users: int) -> dict:
             reviews.append(Review(user=person, movie_id=movie_id, rating=rng.choice(range(1, 11)) / 2))
     WatchlistItem.objects.bulk_create(items, ignore_conflicts=True)
     Review.objects.bulk_create(reviews, ignore_conflicts=True)
+    fill_social(people, movies, rng)
     return {
         "tokens": [str(AccessToken.for_user(person)) for person in people],
         "imdb_ids": [imdb_id for _, imdb_id in movies],
         "movie_pages": max(1, len(movies) // 20),
         "review_pages": max(1, Review.objects.count() // 20),
+        "usernames": [person.username for person in people],
     }
+
+
+def fill_social(people, movies, rng) -> None:
+    """Diary entries, follows, and the feed's activities, as the services would write them."""
+    import datetime
+
+    from movie_module.models import Activity, Follow, Review, Watch
+
+    if Follow.objects.exists():
+        return
+    watches = [
+        Watch(
+            user=person,
+            movie_id=movie_id,
+            watched_on=datetime.date(2020, 1, 1) + datetime.timedelta(days=rng.randrange(2000)),
+            rating=None if rng.random() < 0.3 else rng.choice(range(1, 11)) / 2,
+        )
+        for person in people
+        for movie_id, _ in rng.sample(movies, 10)
+    ]
+    Watch.objects.bulk_create(watches)
+    Follow.objects.bulk_create(
+        Follow(follower=person, followed=other)
+        for person in people
+        for other in rng.sample([other for other in people if other != person], min(50, len(people) - 1))
+    )
+    happened = [
+        ("review", review_id, user_id) for review_id, user_id in Review.objects.values_list("id", "user_id")
+    ]
+    happened += [
+        ("watch", watch_id, user_id) for watch_id, user_id in Watch.objects.values_list("id", "user_id")
+    ]
+    rng.shuffle(happened)  # interleaved in time, as people act
+    Activity.objects.bulk_create(
+        Activity(user_id=user_id, kind=kind, **{f"{kind}_id": target_id})
+        for kind, target_id, user_id in happened
+    )
 
 
 def endpoints(fixtures: dict) -> dict:
@@ -86,6 +126,8 @@ def endpoints(fixtures: dict) -> dict:
             f"/api/reviews/?page={rng.randint(1, fixtures['review_pages'])}",
             False,
         ),
+        "GET /api/feed/": lambda: ("/api/feed/", True),
+        "GET /api/users/<username>/": lambda: (f"/api/users/{rng.choice(fixtures['usernames'])}/", False),
     }
 
 

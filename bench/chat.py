@@ -55,7 +55,8 @@ def scratch_environment(data_dir: Path) -> dict[str, str]:
 
 
 def make_tokens(env: dict[str, str], count: int) -> list[str]:
-    """Migrate the scratch database, create `count` users; return an access token for each."""
+    """Migrate the scratch database, add the room's movie (a movie room must name one) and
+    `count` users; return an access token for each."""
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=REPOSITORY, env=env, check=True
     )
@@ -64,6 +65,8 @@ import json, django
 django.setup()
 from django.contrib.auth import get_user_model
 from rest_framework_simplejwt.tokens import AccessToken
+from movie_module.models import Movie
+Movie.objects.get_or_create(imdb_id="{ROOM.removeprefix("movie:")}", defaults={{"title": "The Matrix"}})
 User = get_user_model()
 users = User.objects.bulk_create(
     User(username=f"bench{{n}}", email=f"bench{{n}}@example.com", password="!") for n in range({count})

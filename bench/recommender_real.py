@@ -26,7 +26,6 @@ import argparse
 import io
 import subprocess
 import sys
-import time
 import zipfile
 from pathlib import Path
 
@@ -37,8 +36,8 @@ import scipy.sparse as sp
 REPOSITORY = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPOSITORY))
 
-from movie_module.recommender import SEED_THRESHOLD, ItemSimilarityModel, PopularityModel  # noqa: E402
-from movie_module.recommender.evaluation import evaluate  # noqa: E402
+from movie_module.recommender import ItemSimilarityModel, fit_calibrated  # noqa: E402
+from movie_module.recommender.comparison import compare, markdown_report, standard_models  # noqa: E402
 
 DATASETS = REPOSITORY / "var" / "datasets"
 RECBOLE_WHEEL = "recbole==1.2.1"
@@ -72,70 +71,69 @@ def movielens_100k() -> pd.DataFrame:
     return ratings
 
 
-def temporal_holdout(ratings: pd.DataFrame, fraction: float = 0.2, min_ratings: int = 5):
-    """(train, test): each user's latest `fraction` of ratings (at least one) held out, for
-    users with at least `min_ratings`; ties in time keep the file's order."""
-    ordered = ratings.reset_index(drop=True).sort_values(["user_id", "timestamp"], kind="stable")
-    position = ordered.groupby("user_id").cumcount()
-    counts = ordered.groupby("user_id")["movie_id"].transform("size")
-    test_sizes = np.where(counts >= min_ratings, np.maximum(1, np.floor(fraction * counts + 0.5)), 0)
-    in_test = position >= counts - test_sizes
-    return ordered[~in_test].reset_index(drop=True), ordered[in_test].reset_index(drop=True)
+def ablations() -> dict:
+    """The product's model with one of its parts taken out at a time."""
+    variants = {
+        "without recency weighting": {"recency": 0.0},
+        "without popularity penalty": {"popularity_exponent": 0.0},
+        "without either (EASE on liked seeds)": {"recency": 0.0, "popularity_exponent": 0.0},
+    }
+
+    def fitter(settings: dict):
+        return lambda train: fit_calibrated(train, lambda: [ItemSimilarityModel(**settings)])[0]
+
+    return {f"Scrapbook {name}": fitter(settings) for name, settings in variants.items()}
 
 
-class _ItemItem:
-    """Scores a user's unseen movies as a sum of item-item weights over a history."""
+def implicit_models() -> dict:
+    """implicit's models where it is installed (requirements-bench.txt), each scored from
+    every rated movie of the user, as implicit's recommend does."""
+    try:
+        import implicit.als
+        import implicit.nearest_neighbours
+    except ImportError:
+        return {}
 
-    only_liked_history = False
+    class Implicit:
+        def __init__(self, build):
+            self.build = build
 
-    def _index(self, train: pd.DataFrame):
-        self.movie_ids = np.sort(train["movie_id"].unique())
-        self.code = {movie_id: code for code, movie_id in enumerate(self.movie_ids)}
-        users, user_codes = np.unique(train["user_id"].to_numpy(), return_inverse=True)
-        movie_codes = np.searchsorted(self.movie_ids, train["movie_id"].to_numpy())
-        shape = (len(users), len(self.movie_ids))
-        return sp.csr_matrix((np.ones(len(train)), (user_codes, movie_codes)), shape=shape)
+        def fit(self, train: pd.DataFrame):
+            self.movie_ids = np.sort(train["movie_id"].unique())
+            self.codes = {movie_id: code for code, movie_id in enumerate(self.movie_ids.tolist())}
+            users, user_codes = np.unique(train["user_id"].to_numpy(), return_inverse=True)
+            movie_codes = np.searchsorted(self.movie_ids, train["movie_id"].to_numpy())
+            self.model = self.build()
+            matrix = sp.csr_matrix(
+                (np.ones(len(train), dtype=np.float32), (user_codes, movie_codes)),
+                shape=(len(users), len(self.movie_ids)),
+            )
+            self.model.fit(matrix, show_progress=False)
+            return self
 
-    def recommend(self, user_ratings: dict, n: int = 10, exclude=()):
-        history = [
-            self.code[movie_id]
-            for movie_id, rating in user_ratings.items()
-            if movie_id in self.code and (rating > SEED_THRESHOLD or not self.only_liked_history)
-        ]
-        if not history:
-            return []
-        scores = np.asarray(self.weights[history].sum(axis=0)).ravel()
-        seen = [self.code[movie_id] for movie_id in (*user_ratings, *exclude) if movie_id in self.code]
-        scores[seen] = -np.inf
-        best = np.argpartition(-scores, min(n, len(scores) - 1))[:n]
-        best = best[np.argsort(-scores[best])]
-        return [(self.movie_ids[code], float(scores[code])) for code in best if np.isfinite(scores[code])]
+        def recommend(self, user_ratings: dict, n: int = 10, exclude=()):
+            codes = [self.codes[movie_id] for movie_id in user_ratings if movie_id in self.codes]
+            if not codes:
+                return []
+            row = sp.csr_matrix(
+                (np.ones(len(codes), dtype=np.float32), ([0] * len(codes), codes)),
+                shape=(1, len(self.movie_ids)),
+            )
+            ids, scores = self.model.recommend(
+                0, row, N=n, filter_already_liked_items=True, recalculate_user=True
+            )
+            return [
+                (self.movie_ids[code].item(), float(score)) for code, score in zip(ids, scores, strict=True)
+            ]
 
-
-class Ease(_ItemItem):
-    def __init__(self, regularization: float = 250.0):
-        self.regularization = regularization
-
-    def fit(self, train: pd.DataFrame) -> Ease:
-        matrix = self._index(train)
-        gram = (matrix.T @ matrix).toarray()
-        gram[np.diag_indices_from(gram)] += self.regularization
-        inverse = np.linalg.inv(gram)
-        self.weights = -inverse / np.diag(inverse)
-        self.weights[np.diag_indices_from(self.weights)] = 0.0
-        return self
-
-
-class CosineKnn(_ItemItem):
-    only_liked_history = True
-
-    def fit(self, train: pd.DataFrame) -> CosineKnn:
-        matrix = self._index(train)
-        norms = np.sqrt(np.asarray(matrix.sum(axis=0)).ravel())
-        normalised = matrix @ sp.diags(1.0 / np.maximum(norms, 1e-12))
-        self.weights = (normalised.T @ normalised).toarray()
-        np.fill_diagonal(self.weights, 0.0)
-        return self
+    return {
+        "implicit ALS (64 factors)": lambda train: Implicit(
+            lambda: implicit.als.AlternatingLeastSquares(factors=64, iterations=15, random_state=0)
+        ).fit(train),
+        "implicit BM25 item-kNN": lambda train: Implicit(
+            lambda: implicit.nearest_neighbours.BM25Recommender(K=100)
+        ).fit(train),
+    }
 
 
 def main() -> None:
@@ -143,36 +141,25 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--lambda", dest="regularization", type=float, default=250.0)
+    parser.add_argument("--skip-implicit", action="store_true")
+    parser.add_argument(
+        "--ablation", action="store_true", help="also the product's model without each of its parts"
+    )
     arguments = parser.parse_args()
 
     ratings = movielens_100k()
-    train, test = temporal_holdout(ratings)
-    fit_columns = ["user_id", "movie_id", "rating"]
-    models = {
-        "popularity": lambda: PopularityModel().fit(train[fit_columns]),
-        "item-kNN cosine (liked seeds)": lambda: CosineKnn().fit(train),
-        f"EASE (lambda {arguments.regularization:g})": lambda: Ease(arguments.regularization).fit(train),
-        "Scrapbook ItemSimilarityModel": lambda: ItemSimilarityModel().fit(train[fit_columns]),
-    }
+    models = standard_models(arguments.regularization)
+    if not arguments.skip_implicit:
+        models.update(implicit_models())
+    if arguments.ablation:
+        models.update(ablations())
     print(
         f"MovieLens-100k: {len(ratings)} ratings, {ratings['user_id'].nunique()} users, "
-        f"{ratings['movie_id'].nunique()} movies; temporal holdout: {len(train)} train, {len(test)} test\n"
+        f"{ratings['movie_id'].nunique()} movies; each user's latest 20% held out\n"
     )
-    results = {}
-    for name, build in models.items():
-        started = time.perf_counter()
-        model = build()
-        fitted = time.perf_counter() - started
-        results[name] = {**evaluate(model, train, test, k=10), "fit_seconds": fitted}
-    ease = next(result["ndcg"] for name, result in results.items() if name.startswith("EASE"))
-    print("| model | nDCG@10 | share of EASE | precision@10 | recall@10 | coverage@10 | users | fit s |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
-    for name, result in results.items():
-        print(
-            f"| {name} | {result['ndcg']:.4f} | {result['ndcg'] / ease:.2f} | {result['precision']:.4f} | "
-            f"{result['recall']:.4f} | {result['coverage']:.3f} | {result['users']} | "
-            f"{result['fit_seconds']:.1f} |"
-        )
+    rows, extra = compare(ratings, models)
+    print(f"{extra['train']} train, {extra['test']} test ratings\n")
+    print(markdown_report(rows, extra["deciles"]))
 
 
 if __name__ == "__main__":

@@ -25,11 +25,13 @@ class RoomListView(APIView):
         responses={200: RoomListSerializer, **error_responses(401)},
         description=(
             f"The rooms that have messages, most recently active first "
-            f"(at most {selectors.ROOM_LIST_LENGTH})."
+            f"(at most {selectors.ROOM_LIST_LENGTH}), each with the caller's `unread_count`: the "
+            f"others' messages after the caller's last `read` or `join` of the room (Socket.IO "
+            f"events), all of them in a room the caller never read."
         ),
     )
     def get(self, request):
-        return Response(RoomListSerializer({"results": selectors.room_list()}).data)
+        return Response(RoomListSerializer({"results": selectors.room_list(user=request.user)}).data)
 
 
 class RoomMessagesView(APIView):

@@ -15,14 +15,15 @@ from django.conf import settings
 from . import models, selectors, services, socket_server
 
 LOBBY = socket_server.LOBBY
-ISSUE_17 = "planned: issue 17"
 
 # The refusals of the contract (`error` of a negative acknowledgement), in its order.
 REFUSALS = {
     "invalid_payload": "not the documented shape: not an object, a missing key, a wrong type, "
-    "a bad `client_id`",
+    "a bad `client_id`, a message id that is not a positive integer",
     "invalid_room": f"the room name does not match `^{models.ROOM_NAME_PATTERN}$`",
-    "unknown_movie": "a `movie:<imdb_id>` room must name a movie of the catalogue or of the IMDb API",
+    "unknown_movie": "a `movie:<imdb_id>` room must name a movie of the catalogue or, when the IMDb API "
+    "is configured, one the API knows (it is then added to the catalogue); a movie the API cannot be "
+    "asked about at the moment (down, slow) is refused too",
     "not_in_room": "the connection has not joined that room",
     "too_many_rooms": f"a connection is in at most {socket_server.MAX_ROOMS_PER_CONNECTION} rooms, "
     f"`{LOBBY}` included",
@@ -31,17 +32,14 @@ REFUSALS = {
     "rate_limited": f"more than {services.RATE_LIMIT_MESSAGES} messages in "
     f"{services.RATE_LIMIT_WINDOW_SECONDS} seconds by the user, or a second `typing` in a room "
     f"within {services.TYPING_INTERVAL_SECONDS} s; nothing was sent",
-    "not_found": "no such message",
-    "forbidden": "only the author (or staff) may change that message",
+    "not_found": "no such message (never stored, or deleted); for `read`, no message of the room at "
+    "or before `last_read_id`",
+    "forbidden": "another user's message: only its author edits it, only its author or staff delete it",
     "storage_failed": "the message could not be stored, so nobody received it",
     "server_error": "anything unexpected (logged)",
 }
-# Refusals of the contract that this server never answers yet, and why.
-REFUSALS_PLANNED = {
-    "unknown_movie": "planned: `movie:` rooms are not checked against the catalogue yet",
-    "not_found": ISSUE_17,
-    "forbidden": ISSUE_17,
-}
+# Refusals of the contract that this server never answers yet, and why (none today).
+REFUSALS_PLANNED: dict[str, str] = {}
 
 
 def ref(*path: str) -> dict:
@@ -87,16 +85,13 @@ SCHEMAS = {
     "User": record(["id", "username"], id={"type": "integer"}, username={"type": "string"}),
     "Message": {
         **record(
-            ["id", "room", "user", "text", "created_at"],
+            ["id", "room", "user", "text", "created_at", "edited_at"],
             id={"type": "integer"},
             room=ROOM_FIELD,
             user=schema("User"),
             text={"type": "string", "minLength": 1, "maxLength": models.MESSAGE_MAX_LENGTH},
             created_at={"type": "string", "format": "date-time", "description": "ISO 8601, UTC"},
-            edited_at=planned(
-                {"type": ["string", "null"], "format": "date-time", "description": "null until edited"},
-                ISSUE_17,
-            ),
+            edited_at={"type": ["string", "null"], "format": "date-time", "description": "null until edited"},
         ),
         "description": "A stored chat message, as broadcast, acknowledged and listed over REST.",
     },
@@ -124,7 +119,9 @@ CLIENT_EVENTS = {
     "join": (
         f"Join a room. Acks the usernames present (sorted, each once, the joiner included) and "
         f"the last {selectors.HISTORY_LENGTH} messages, oldest first. A connection is in at most "
-        f"{socket_server.MAX_ROOMS_PER_CONNECTION} rooms.",
+        f"{socket_server.MAX_ROOMS_PER_CONNECTION} rooms. A `movie:<imdb_id>` room must name a "
+        "movie of the catalogue, or one the IMDb API knows (`unknown_movie` otherwise). Joining "
+        "reads the room up to its newest message (see `read`).",
         IN_ROOM,
         success(
             room=ROOM_FIELD,
@@ -173,22 +170,34 @@ CLIENT_EVENTS = {
         None,
     ),
     "edit": (
-        "The author changes their message; `message_edited` is broadcast to its room.",
-        record(["id", "text"], id={"type": "integer"}, text={"type": "string"}),
-        success(),
-        ISSUE_17,
+        "The author changes the text of their message, in any room (joined or not). The text "
+        "follows the rules of `message` (cleaned, trimmed, 1 to "
+        f"{models.MESSAGE_MAX_LENGTH} characters), and an edit takes one of the user's "
+        f"{services.RATE_LIMIT_MESSAGES} message slots, since the room sees it as it sees a message: "
+        "`message_edited` (the `Message` with `edited_at`) is broadcast to the message's room.",
+        record(
+            ["id", "text"],
+            id={"type": "integer", "minimum": 1},
+            text={"type": "string", "description": "as `message`'s"},
+        ),
+        success(message=schema("Message")),
+        None,
     ),
     "delete": (
-        "The author (or staff) removes a message; `message_deleted` is broadcast to its room.",
-        record(["id"], id={"type": "integer"}),
-        success(),
-        ISSUE_17,
+        "The author, or staff, deletes a message: it is gone from the history, and `message_deleted` "
+        "is broadcast to its room. A deletion in the admin is broadcast too.",
+        record(["id"], id={"type": "integer", "minimum": 1}),
+        success(id={"type": "integer"}, room=ROOM_FIELD),
+        None,
     ),
     "read": (
-        "Record how far the caller has read a room (the rooms list's `unread_count`).",
-        record(["room", "last_read_id"], room=ROOM_FIELD, last_read_id={"type": "integer"}),
-        success(),
-        ISSUE_17,
+        "Record how far the caller has read a room (joined or not): the rooms list's `unread_count` "
+        "counts the others' messages after it. The position stored is the room's newest message at "
+        "or before `last_read_id`, and never moves backwards: the ack says where it stands. "
+        "`join` reads the room up to its newest message too.",
+        record(["room", "last_read_id"], room=ROOM_FIELD, last_read_id={"type": "integer", "minimum": 1}),
+        success(room=ROOM_FIELD, last_read_id={"type": "integer", "description": "the position now stored"}),
+        None,
     ),
 }
 
@@ -207,11 +216,11 @@ SERVER_EVENTS = {
         record(["room", "users"], room=ROOM_FIELD, users=USERNAMES),
         None,
     ),
-    "message_edited": ("A message was edited.", schema("Message"), ISSUE_17),
+    "message_edited": ("A message of the room was edited by its author.", schema("Message"), None),
     "message_deleted": (
-        "A message was removed, by its author, staff or in the admin.",
+        "A message of the room was deleted, by its author, by staff, or in the admin.",
         record(["id", "room"], id={"type": "integer"}, room=ROOM_FIELD),
-        ISSUE_17,
+        None,
     ),
     "session_expired": (
         "The connection's access token expired: the server disconnects it; reconnect with a fresh token.",

@@ -30,6 +30,7 @@ class Message(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="chat_messages")
     text = models.TextField(max_length=MESSAGE_MAX_LENGTH)
     created_at = models.DateTimeField(auto_now_add=True)
+    edited_at = models.DateTimeField(null=True, blank=True)  # null until its author edits it
     # NULL rather than "" when the sender gave none, so the unique constraint skips it.
     client_id = models.CharField(max_length=CLIENT_ID_MAX_LENGTH, null=True, blank=True)
 
@@ -37,6 +38,10 @@ class Message(models.Model):
         indexes = [
             # History pages of a room, newest first, and the rooms list's last message.
             models.Index(fields=["room", "-id"], name="chat_message_room_id_idx"),
+            # The admin's "edited" filter, newest first: only the few edited messages are in it.
+            models.Index(
+                fields=["-id"], condition=models.Q(edited_at__isnull=False), name="chat_message_edited_idx"
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -64,3 +69,35 @@ class Message(models.Model):
 
     def __str__(self):
         return f"#{self.id} {self.room}"
+
+
+class RoomRead(models.Model):
+    """How far a user has read a room: the newest message they have seen there (by `read` or
+    `join`). It never moves backwards; the rooms list counts what came after it as unread."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="chat_room_reads"
+    )
+    room = models.CharField(max_length=ROOM_NAME_MAX_LENGTH, validators=[validate_room_name])
+    # A message id, not a foreign key: the message may be deleted later, the position stays.
+    last_read_id = models.PositiveBigIntegerField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [
+            # The admin's list, most recently read first, and its date filter.
+            models.Index(fields=["-updated_at"], name="chat_roomread_updated_idx"),
+            # The admin's search by room.
+            models.Index(fields=["room"], name="chat_roomread_room_idx"),
+        ]
+        constraints = [
+            # One position per user and room; its index serves the rooms list's lookup.
+            models.UniqueConstraint(fields=["user", "room"], name="chat_roomread_user_room_unique"),
+            models.CheckConstraint(
+                condition=models.Q(room__regex=rf"^{ROOM_NAME_PATTERN}$"),
+                name="chat_roomread_room_name_valid",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.user_id} read {self.room} to #{self.last_read_id}"

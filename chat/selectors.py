@@ -1,10 +1,15 @@
-"""Every read of the chat: room history (Socket.IO and REST) and the rooms list."""
+"""Every read of the chat: room history (Socket.IO and REST), the rooms list with what the
+caller has not read, and whether a movie room's movie is in the catalogue."""
 
+import functools
+import operator
 from dataclasses import dataclass
 
-from django.db.models import Count, Max
+from django.db.models import Count, Max, Q
 
-from .models import Message
+from movie_module.models import Movie
+
+from .models import Message, RoomRead
 
 HISTORY_LENGTH = 50
 PAGE_LIMIT_DEFAULT = 50
@@ -23,6 +28,11 @@ class RoomSummary:
     room: str
     last_message: Message | None
     message_count: int
+    unread_count: int
+
+
+def movie_in_catalogue(*, imdb_id: str) -> bool:
+    return Movie.objects.filter(imdb_id=imdb_id).exists()
 
 
 def room_history(*, room: str, length: int = HISTORY_LENGTH) -> list[Message]:
@@ -48,23 +58,43 @@ def room_message_page(
     return MessagePage(results=results, next_before=next_before)
 
 
-def room_list(*, length: int = ROOM_LIST_LENGTH) -> list[RoomSummary]:
-    """The rooms that have messages, most recently active first, at most `length` of them.
+def room_list(*, user, length: int = ROOM_LIST_LENGTH) -> list[RoomSummary]:
+    """The rooms that have messages, most recently active first, at most `length` of them,
+    each with what `user` has not read: the others' messages after the user's read position
+    (RoomRead, moved by `read` and `join`), all of the others' messages in a room never read.
 
-    Two queries whatever the number of rooms: counts and last ids grouped by room, then
-    the last messages with their authors.
+    Four queries whatever the number of rooms: counts and last ids grouped by room, the last
+    messages with their authors, the user's read positions in those rooms, and the unread
+    counts, each room's range read from the (room, -id) index.
     """
     rooms = list(
         Message.objects.values("room")
         .annotate(message_count=Count("id"), last_id=Max("id"))
         .order_by("-last_id")[:length]
     )
+    if not rooms:
+        return []
+    names = [room["room"] for room in rooms]
     last_messages = Message.objects.select_related("user").in_bulk([room["last_id"] for room in rooms])
+    read_positions = dict(
+        RoomRead.objects.filter(user=user, room__in=names).values_list("room", "last_read_id")
+    )
+    unread_ranges = functools.reduce(
+        operator.or_, (Q(room=name, id__gt=read_positions.get(name, 0)) for name in names)
+    )
+    unread = dict(
+        Message.objects.filter(unread_ranges)
+        .exclude(user=user)
+        .values("room")
+        .annotate(unread=Count("id"))
+        .values_list("room", "unread")
+    )
     return [
         RoomSummary(
             room=room["room"],
             last_message=last_messages.get(room["last_id"]),
             message_count=room["message_count"],
+            unread_count=unread.get(room["room"], 0),
         )
         for room in rooms
     ]

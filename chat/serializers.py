@@ -12,13 +12,14 @@ class MessageUserSerializer(serializers.Serializer):
 
 
 class MessageSerializer(serializers.ModelSerializer):
-    """`Message` = `{id, room, user: {id, username}, text, created_at}`, on REST and Socket.IO."""
+    """`Message` = `{id, room, user: {id, username}, text, created_at, edited_at}`, on REST and
+    Socket.IO (`edited_at` null until edited)."""
 
     user = MessageUserSerializer(read_only=True)
 
     class Meta:
         model = Message
-        fields = ["id", "room", "user", "text", "created_at"]
+        fields = ["id", "room", "user", "text", "created_at", "edited_at"]
         read_only_fields = fields
 
 
@@ -36,6 +37,10 @@ class RoomSummarySerializer(serializers.Serializer):
     room = serializers.CharField()
     last_message = MessageSerializer(allow_null=True)
     message_count = serializers.IntegerField()
+    unread_count = serializers.IntegerField(
+        help_text="Others' messages after the caller's last `read` or `join` of the room "
+        "(all of them in a room the caller never read)."
+    )
 
 
 class RoomListSerializer(serializers.Serializer):

@@ -13,7 +13,11 @@ The contract is the Chat section of ../shared/API.md. What it leaves open is dec
 - `join {room}` acks `{ok, room, members, history}`: the usernames present (sorted, each
   once, the joiner included) and the last 50 messages, oldest first. Joining a room
   already joined is fine and acks the same. A connection is in at most
-  MAX_ROOMS_PER_CONNECTION rooms, `lobby` included.
+  MAX_ROOMS_PER_CONNECTION rooms, `lobby` included. A `movie:<imdb_id>` room must name a
+  movie of the catalogue or, with the IMDb API configured, one the API knows (fetched and
+  stored, on a thread of its own so that the chat's database thread does not wait on the
+  API); anything else, a movie the API cannot be asked about at the moment included, is
+  "unknown_movie". Joining reads the room up to its newest message (as `read` does).
 - `leave {room}` acks `{ok, room}`, also when the connection was not in the room.
   `lobby` can be left like any room (and joined again).
 - `message {room?, text, client_id?}` or a bare string (then the room is `lobby`): only
@@ -36,6 +40,17 @@ The contract is the Chat section of ../shared/API.md. What it leaves open is dec
   room's other connections (other tabs of the same user do get it) and acks `{ok, room}`;
   at most one per second per user and room is relayed, counted across connections and
   workers, and the others ack "rate_limited".
+- `edit {id, text}`: the author changes their message (in any room, joined or not); the
+  text follows `message`'s rules and takes a rate limit slot. `message_edited` (the
+  Message, `edited_at` set) goes to the room; the ack is `{ok, message}`.
+- `delete {id}`: the author, or staff (checked at that moment, not at connect), deletes a
+  message; `message_deleted {id, room}` goes to the room and the ack is `{ok, id, room}`.
+  A deleted message is gone (from the history too): editing or deleting it again is
+  "not_found". A deletion in the admin is announced as well (chat.announce).
+- `read {room, last_read_id}` moves the user's read position in the room (RoomRead) to the
+  room's newest message at or before `last_read_id`, never backwards, and acks `{ok, room,
+  last_read_id}` with the position stored; "not_found" when the room has no message at or
+  before it. The rooms list (REST) counts the others' messages after it as unread.
 - `presence {room, users}` is sent to the room when its connections change (join,
   leave, disconnect), coalesced: at most one every PRESENCE_INTERVAL_SECONDS per room
   and worker (longer in rooms of more than 50 users), always with the latest state
@@ -43,7 +58,8 @@ The contract is the Chat section of ../shared/API.md. What it leaves open is dec
 - Refusals ack `{ok: false, error}` and change nothing: "invalid_payload" (not the
   documented shape: a non-object, a missing key, a wrong type, a bad `client_id`, a text
   holding a surrogate code point, which is no character),
-  "invalid_room", "not_in_room", "too_many_rooms", "empty_message", "message_too_long",
+  "invalid_room", "unknown_movie", "not_in_room", "too_many_rooms", "empty_message",
+  "message_too_long", "not_found" and "forbidden" (edit, delete, read, above),
   "rate_limited" (10 messages in 10 seconds per user, counted across connections and
   workers; a second `typing` within a second), "storage_failed" (the message could not
   be stored, so nobody received it) and "server_error" (anything unexpected, logged).
@@ -63,27 +79,24 @@ With REDIS_URL set, python-socketio's AsyncRedisManager carries every emit to al
 workers and hosts, and presence lives in Redis, so they behave as one server.
 """
 
+import asyncio
 import contextlib
 import functools
 import logging
 from datetime import timedelta
-from typing import NamedTuple
-from urllib.parse import parse_qs
 
 import socketio
 from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import connections
 from django.utils import timezone
-from rest_framework_simplejwt.exceptions import TokenError
-from rest_framework_simplejwt.settings import api_settings
-from rest_framework_simplejwt.tokens import AccessToken
-from rest_framework_simplejwt.utils import get_md5_hash_password
 
-from . import selectors, services
+from movie_module.catalogue.services import fetch_movie
+
+from . import announce, selectors, services
 from .broadcast import RedisManager, client_manager_make
+from .closed_accounts import ClosedAccounts
+from .connection_user import database_sync_to_async, token_from, user_for_access_token
 from .packets import ChatPacket, ChatServer, EngineIOFrameGuard, PacketJson
 from .presence import Presence, PresenceAnnouncer, RedisPresence
 from .serializers import message_data, messages_data
@@ -127,63 +140,43 @@ announcer = PresenceAnnouncer(
 )
 
 
-def database_sync_to_async(function):
-    """`function` run in Django's one sync thread, off the event loop.
-
-    All chat handlers share that thread and keep its database connection open between
-    calls (opening one per message would cost more than the insert, and on SQLite every
-    last close checkpoints the WAL); a connection that has failed is replaced on the
-    next call once it proves unusable.
-    """
-
-    def with_usable_connections(*args, **kwargs):
-        for connection in connections.all(initialized_only=True):
-            if connection.connection is not None and connection.errors_occurred:
-                if connection.is_usable():
-                    connection.errors_occurred = False
-                else:
-                    connection.close()
-        return function(*args, **kwargs)
-
-    return sync_to_async(with_usable_connections, thread_sensitive=True)
-
-
-class TokenUser(NamedTuple):
-    user: AbstractBaseUser  # with only `id` and `username` read
-    expires_at: float  # when the token stops being good, in seconds since the epoch
-
-
 @database_sync_to_async
-def user_for_access_token(token) -> TokenUser | None:
-    """The active user an access token names, and when the token expires; None when the
-    token is not good.
+def room_join_data(*, user, room: str) -> list[dict]:
+    """The room's history as `join` acks it; the user has now read the room up to its newest
+    message (the rooms list's `unread_count` counts from there)."""
+    history = selectors.room_history(room=room)
+    if history:
+        services.room_read_advance(user=user, room=room, message_id=history[-1].id)
+    return messages_data(history)
 
-    With simplejwt's CHECK_REVOKE_TOKEN, a token issued before the user's password last
-    changed is not good either, as on the REST API.
-    """
-    if not isinstance(token, str) or not token:
-        return None
+
+movie_in_catalogue = database_sync_to_async(selectors.movie_in_catalogue)
+
+
+def movie_fetched(imdb_id: str) -> bool:
+    """Whether the IMDb API knows the movie, which is then stored in the catalogue."""
     try:
-        validated = AccessToken(token)
-    except TokenError:
-        return None
-    users = get_user_model().objects.filter(
-        **{api_settings.USER_ID_FIELD: validated.get(api_settings.USER_ID_CLAIM)}, is_active=True
-    )
-    expires_at = validated["exp"] + validated.get_token_backend().get_leeway().total_seconds()
-    if not api_settings.CHECK_REVOKE_TOKEN:
-        user = users.only("id", "username").first()
-        return None if user is None else TokenUser(user, expires_at)
-    user = users.only("id", "username", "password").first()
-    if user is None or validated.get(api_settings.REVOKE_TOKEN_CLAIM) != get_md5_hash_password(user.password):
-        return None
-    del user.password  # deferred again: the connection's session keeps no password hash
-    return TokenUser(user, expires_at)
+        return fetch_movie(imdb_id) is not None
+    finally:
+        connections.close_all()  # this thread is not the chat's: it keeps no connection
 
 
-@database_sync_to_async
-def room_history_data(room: str) -> list[dict]:
-    return messages_data(selectors.room_history(room=room))
+# Not on the chat's database thread, which a slow API would hold up for every connection.
+movie_fetched_off_loop = sync_to_async(movie_fetched, thread_sensitive=False)
+
+
+async def movie_room_check(room: str) -> None:
+    """Raise ChatError("unknown_movie") unless the room is no movie's, or its movie is in the
+    catalogue, or (the IMDb API configured) the API knows it, within the API's time budget."""
+    imdb_id = services.room_movie_id(room)
+    if imdb_id is None:
+        return
+    if imdb_id and (
+        await movie_in_catalogue(imdb_id=imdb_id)
+        or (settings.RAPIDAPI_KEY and await movie_fetched_off_loop(imdb_id))
+    ):
+        return
+    raise ChatError("unknown_movie")
 
 
 @database_sync_to_async
@@ -193,13 +186,6 @@ def message_post_data(
     """The posted message (see services.message_post) and its wire data."""
     posted = services.message_post(user=user, room=room, text=text, client_id=client_id)
     return posted, message_data(posted.message)
-
-
-def token_from(environ, auth):
-    if isinstance(auth, dict) and auth.get("token"):
-        return auth["token"]
-    tokens = parse_qs(environ.get("QUERY_STRING", "")).get("token")
-    return tokens[0] if tokens else None
 
 
 def payload_object(args: tuple) -> dict:
@@ -252,6 +238,8 @@ async def session_end(sid: str) -> None:
 
 
 session_expiry = SessionExpiry(end=session_end)
+# A deleted account's connections end as an expired session does (chat.closed_accounts).
+closed_accounts = ClosedAccounts(end=session_end)
 
 
 async def enter(sid: str, room: str, username: str) -> None:
@@ -266,6 +254,7 @@ async def connect(sid, environ, auth=None):
     if authenticated is None:
         raise socketio.exceptions.ConnectionRefusedError(AUTHENTICATION_FAILED)
     user = authenticated.user
+    announce.serve_locally(sio, asyncio.get_running_loop())
     await sio.save_session(sid, {"user": user})
     try:
         await enter(sid, LOBBY, user.username)
@@ -275,11 +264,14 @@ async def connect(sid, environ, auth=None):
             await presence.remove_connection(sid=sid)
         raise socketio.exceptions.ConnectionRefusedError("server_error") from None
     session_expiry.schedule(sid, expires_at=authenticated.expires_at)
+    closed_accounts.track(sid, user.pk)
 
 
 @sio.event
 async def disconnect(sid, reason=None):
     session_expiry.cancel(sid)
+    with contextlib.suppress(KeyError):
+        closed_accounts.forget(sid, (await user_of(sid)).pk)
     try:
         rooms = await presence.remove_connection(sid=sid)
     except Exception:
@@ -296,13 +288,14 @@ async def join(sid, *args):
     joined = presence.rooms_of(sid)
     if room not in joined and len(joined) >= MAX_ROOMS_PER_CONNECTION:
         raise ChatError("too_many_rooms")
+    await movie_room_check(room)
     user = await user_of(sid)
     await enter(sid, room, user.username)
     if not sio.manager.is_connected(sid, "/"):  # a polling client that went away meanwhile
         await presence.remove_connection(sid=sid)
         return {"ok": False, "error": "server_error"}
     members = await presence.users(room)
-    history = await room_history_data(room)
+    history = await room_join_data(user=user, room=room)
     return {"ok": True, "room": room, "members": members, "history": history}
 
 
@@ -388,6 +381,57 @@ async def typing(sid, *args):
         "typing", {"room": room, "user": {"id": user.id, "username": user.username}}, to=room, skip_sid=sid
     )
     return {"ok": True, "room": room}
+
+
+@database_sync_to_async
+def message_edit_data(*, user, message_id: int, text: str) -> dict:
+    return message_data(services.message_edit(user=user, message_id=message_id, text=text))
+
+
+@sio.on("edit")
+@acknowledged
+async def edit(sid, *args):
+    payload = payload_object(args)
+    if "id" not in payload or "text" not in payload:
+        raise ChatError("invalid_payload")
+    message_id = services.message_id_clean(payload["id"])
+    text = services.message_text_clean(payload["text"])
+    try:
+        edited = await message_edit_data(user=await user_of(sid), message_id=message_id, text=text)
+    except ChatError:
+        raise
+    except Exception:
+        logger.exception("Chat: cannot store an edit")
+        raise ChatError("storage_failed") from None
+    await sio.emit("message_edited", edited, to=edited["room"])
+    return {"ok": True, "message": edited}
+
+
+message_delete = database_sync_to_async(services.message_delete)
+
+
+@sio.on("delete")
+@acknowledged
+async def delete(sid, *args):
+    message_id = services.message_id_clean(payload_object(args).get("id"))
+    deleted = (await message_delete(user=await user_of(sid), message_id=message_id))._asdict()
+    await sio.emit("message_deleted", deleted, to=deleted["room"])
+    return {"ok": True, **deleted}
+
+
+room_read = database_sync_to_async(services.room_read)
+
+
+@sio.on("read")
+@acknowledged
+async def read(sid, *args):
+    payload = payload_object(args)
+    if not isinstance(payload.get("room"), str) or "last_read_id" not in payload:
+        raise ChatError("invalid_payload")
+    room = services.room_name_clean(payload["room"])
+    last_read_id = services.message_id_clean(payload["last_read_id"])
+    stored = await room_read(user=await user_of(sid), room=room, last_read_id=last_read_id)
+    return {"ok": True, "room": room, "last_read_id": stored}
 
 
 socketio_app = EngineIOFrameGuard(

@@ -2,7 +2,21 @@ from django.contrib import admin
 from django.db.models import Count
 
 from .catalogue.counters import recount_movies
-from .models import CorpusRating, Genre, Movie, MovieGenre, Review, WatchlistItem
+from .models import (
+    Activity,
+    CorpusRating,
+    Follow,
+    Genre,
+    Movie,
+    MovieGenre,
+    MovieList,
+    MovieListItem,
+    Review,
+    ReviewLike,
+    Watch,
+    WatchlistItem,
+)
+from .titles import folded_words
 
 
 class GenreListFilter(admin.SimpleListFilter):
@@ -49,12 +63,17 @@ class GenreAdmin(admin.ModelAdmin):
 class MovieAdmin(admin.ModelAdmin):
     list_display = ["title", "year", "imdb_id", "imdb_rating", "review_count", "source", "refreshed_at"]
     list_filter = ["source", GenreListFilter, "year"]
-    search_fields = ["title", "imdb_id"]
+    # search_names holds every name folded, alternate titles included: the term is folded too.
+    search_fields = ["title", "imdb_id", "search_names"]
     readonly_fields = ["created_at", "refreshed_at", "review_count", "average_rating", "popularity"]
     inlines = [MovieGenreInline]
     # Counting 100k rows on every page load is the slow part of a big changelist.
     show_full_result_count = False
     list_per_page = 50
+
+    def get_search_results(self, request, queryset, search_term):
+        folded = " ".join(folded_words(search_term))
+        return super().get_search_results(request, queryset, folded or search_term)
 
 
 @admin.register(WatchlistItem)
@@ -102,3 +121,76 @@ class CorpusRatingAdmin(admin.ModelAdmin):
         movie_ids = set(queryset.values_list("movie_id", flat=True))
         super().delete_queryset(request, queryset)
         recount_movies(movie_ids)
+
+
+# Diary, lists and people (issue 17). These tables grow with every user's activity: foreign
+# keys are raw ids (no select of every user or movie), filters only on a few-valued column,
+# and no full count under each page.
+
+
+@admin.register(Watch)
+class WatchAdmin(admin.ModelAdmin):
+    list_display = ["movie", "user", "watched_on", "rating", "created_at"]
+    list_filter = ["rating"]
+    search_fields = ["user__username", "movie__title", "movie__imdb_id", "note"]
+    list_select_related = ["user", "movie"]
+    raw_id_fields = ["user", "movie"]
+    readonly_fields = ["created_at"]
+    show_full_result_count = False
+
+
+class MovieListItemInline(admin.TabularInline):
+    model = MovieListItem
+    raw_id_fields = ["movie"]
+    fields = ["position", "movie", "note"]
+    extra = 0
+
+
+@admin.register(MovieList)
+class MovieListAdmin(admin.ModelAdmin):
+    list_display = ["name", "owner", "public", "updated_at"]
+    list_filter = ["public"]
+    search_fields = ["name", "owner__username"]
+    list_select_related = ["owner"]
+    raw_id_fields = ["owner"]
+    readonly_fields = ["created_at", "updated_at"]
+    inlines = [MovieListItemInline]
+    show_full_result_count = False
+
+
+@admin.register(MovieListItem)
+class MovieListItemAdmin(admin.ModelAdmin):
+    list_display = ["movie", "movie_list", "position"]
+    search_fields = ["movie__title", "movie__imdb_id", "movie_list__name"]
+    list_select_related = ["movie", "movie_list"]
+    raw_id_fields = ["movie", "movie_list"]
+    show_full_result_count = False
+
+
+@admin.register(Follow)
+class FollowAdmin(admin.ModelAdmin):
+    list_display = ["follower", "followed", "created_at"]
+    search_fields = ["follower__username", "followed__username"]
+    list_select_related = ["follower", "followed"]
+    raw_id_fields = ["follower", "followed"]
+    show_full_result_count = False
+
+
+@admin.register(ReviewLike)
+class ReviewLikeAdmin(admin.ModelAdmin):
+    list_display = ["user", "review", "created_at"]
+    search_fields = ["user__username", "review__movie__title"]
+    list_select_related = ["user", "review__movie", "review__user"]
+    raw_id_fields = ["user", "review"]
+    show_full_result_count = False
+
+
+@admin.register(Activity)
+class ActivityAdmin(admin.ModelAdmin):
+    list_display = ["id", "user", "kind", "created_at"]
+    list_filter = ["kind"]
+    search_fields = ["user__username"]
+    list_select_related = ["user"]
+    raw_id_fields = ["user", "review", "watch", "movie_list", "follow"]
+    readonly_fields = ["created_at"]
+    show_full_result_count = False

@@ -24,7 +24,18 @@ TRAILING_ARTICLES = frozenset({
 LEADING_ARTICLES = frozenset({"the", "a", "an"})
 YEAR_AT_END = re.compile(r"\s*\((\d{4})(?:\s*[-–]\s*\d{0,4})?\)\s*$")
 AKA = re.compile(r"^(?:a\.?k\.?a\.?|also known as)\s*", re.IGNORECASE)
-NOT_WORD = re.compile(r"[^\w\s]")
+NOT_WORD = re.compile(r"[^\w\s]|_")
+# Letters that Unicode does not decompose into a base letter and an accent, read as people
+# type them without the key: "Ø" as "o", "Æ" as "ae".
+# fmt: off
+UNDECOMPOSED_LETTERS = str.maketrans({
+    "ø": "o", "æ": "ae", "œ": "oe", "ł": "l", "đ": "d", "ð": "d", "þ": "th", "ı": "i", "ħ": "h",
+})
+# fmt: on
+# A typo is forgiven in searched words this long or longer; the title words that may match
+# them are one letter shorter at least.
+TYPO_WORD_MIN_LENGTH = 5
+TYPO_WORD_MAX_LENGTH = 40
 
 
 @dataclass(frozen=True)
@@ -96,9 +107,62 @@ def article_in_front(name: str) -> str:
 def title_key(name: str) -> str:
     """Case, accents, punctuation and a leading English article removed, "&" read as "and":
     "The Matrix!" → "matrix", "Amélie" → "amelie". Articles moved behind are put back first."""
-    text = unicodedata.normalize("NFKD", article_in_front(name))
+    return " ".join(without_leading_article(folded_words(article_in_front(name))))
+
+
+def folded_words(text: str) -> list[str]:
+    """The words of `text` with case, accents and punctuation gone, "&" read as "and":
+    "Léon: The Professional" → ["leon", "the", "professional"]. Only letters and digits remain."""
+    text = unicodedata.normalize("NFKD", text)
     text = "".join(character for character in text if not unicodedata.combining(character))
-    words = NOT_WORD.sub(" ", text.casefold().replace("&", " and ")).split()
-    if len(words) > 1 and words[0] in LEADING_ARTICLES:
-        words = words[1:]
-    return " ".join(words)
+    text = text.casefold().translate(UNDECOMPOSED_LETTERS).replace("&", " and ")
+    return NOT_WORD.sub(" ", text).split()
+
+
+def without_leading_article(words: list[str]) -> list[str]:
+    return words[1:] if len(words) > 1 and words[0] in LEADING_ARTICLES else words
+
+
+# Search
+
+
+def search_names(title: str, alternate_titles: list[str] = ()) -> str:
+    """Every name a movie can be searched by, folded, one per line, and a line break before the
+    first and after the last, so that "\nname\n" finds a whole name and "\nname" its start."""
+    return "\n" + "\n".join(search_lines(title, alternate_titles)) + "\n"
+
+
+def search_lines(title: str, alternate_titles: list[str] = ()) -> list[str]:
+    """Every name a movie can be searched by, folded: each name (the title's own parenthesised
+    alternatives included) as written and, when it starts with an English article, without
+    it, so that "godfather" is as exact a match as "the godfather"."""
+    lines = []
+    for text in (title, *alternate_titles):
+        for name in dict.fromkeys((article_in_front(text), *title_names(text))):
+            words = folded_words(name)
+            lines += [" ".join(words), " ".join(without_leading_article(words))]
+    return [line for line in dict.fromkeys(lines) if line]
+
+
+def search_key(title: str) -> str:
+    """The title's main name, folded and without a leading English article: what a search of
+    one or two letters must start with, and the order of equally good matches."""
+    names = title_names(title) or (title,)
+    return " ".join(without_leading_article(folded_words(article_in_front(names[0]))))
+
+
+def typo_words(lines: list[str]) -> set[str]:
+    """The words of `lines` that a searched word with one typo may stand for: letters only
+    (a typo in a number is another number), at least TYPO_WORD_MIN_LENGTH - 1 letters long."""
+    return {
+        word
+        for line in lines
+        for word in line.split()
+        if word.isalpha() and TYPO_WORD_MIN_LENGTH - 1 <= len(word) <= TYPO_WORD_MAX_LENGTH
+    }
+
+
+def one_letter_deletions(word: str) -> set[str]:
+    """The word and each way of deleting one of its letters. Two words one typo apart (a letter
+    inserted, deleted, replaced, or two neighbours swapped) share at least one of these."""
+    return {word} | {word[:position] + word[position + 1 :] for position in range(len(word))}

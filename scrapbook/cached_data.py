@@ -20,6 +20,7 @@ MOVIES = "movies"  # the catalogue: titles, details, posters
 REVIEWS = "reviews"  # every review, hence every movie's average rating and review count
 WATCHLISTS = "watchlists"  # every watchlist item, hence every movie's watchlist count
 USERNAMES = "usernames"  # shown beside every review
+LIKES = "likes"  # every like of a review, hence every review's like count
 # One user's own data: "<name>:<user id>".
 USER = "user"  # the account behind a token
 WATCHLIST = "watchlist"  # the user's watchlist items
@@ -43,7 +44,7 @@ READS = {
     "genre-list": Read(shared=(MOVIES,)),
     # The movie page but `me`, the same for everyone.
     "movie-page": Read(shared=(MOVIES, REVIEWS, WATCHLISTS)),
-    "review-list": Read(shared=(REVIEWS, MOVIES, USERNAMES)),
+    "review-list": Read(shared=(REVIEWS, MOVIES, USERNAMES, LIKES)),
     "watchlist": Read(shared=(MOVIES, REVIEWS), own=(WATCHLIST,)),
     # The movies the caller has listed or reviewed, for the movie page's `me`.
     "movie-relations": Read(own=(WATCHLIST, REVIEWS_BY)),
@@ -73,6 +74,7 @@ WRITES = {
     "movie_module.MovieGenre": Write(shared=(MOVIES,)),
     "movie_module.Review": Write(shared=(REVIEWS,), own=(REVIEWS_BY,)),
     "movie_module.WatchlistItem": Write(shared=(WATCHLISTS,), own=(WATCHLIST,)),
+    "movie_module.ReviewLike": Write(shared=(LIKES,)),
     "authentication.User": Write(
         own=(USER,),
         owner="pk",

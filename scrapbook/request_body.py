@@ -45,6 +45,18 @@ async def _send_error(send, status: int, detail: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+def body_limits(scope) -> tuple[int, float]:
+    """(bytes, seconds) a request's body may have: REQUEST_BODY_MAX_BYTES and
+    REQUEST_BODY_TIMEOUT_SECONDS, or more on the paths of REQUEST_BODY_LIMITS_BY_PATH
+    (an upload), with or without their trailing slash."""
+    path = scope.get("path", "")
+    limits = settings.REQUEST_BODY_LIMITS_BY_PATH
+    larger = limits.get(path) or limits.get(path + "/")
+    if larger:
+        return larger
+    return settings.REQUEST_BODY_MAX_BYTES, settings.REQUEST_BODY_TIMEOUT_SECONDS
+
+
 class BodyTooLarge(Exception):
     pass
 
@@ -62,15 +74,15 @@ class BufferedRequestBody:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        max_bytes = settings.REQUEST_BODY_MAX_BYTES
+        max_bytes, timeout = body_limits(scope)
         announced = _content_length(scope)
         if announced is not None and announced > max_bytes:
             return await _send_error(send, 413, f"The request body is larger than {max_bytes} bytes.")
         try:
-            async with asyncio.timeout(settings.REQUEST_BODY_TIMEOUT_SECONDS):
+            async with asyncio.timeout(timeout):
                 body = await self._read_body(receive, max_bytes)
         except TimeoutError:
-            logger.info("A request body did not arrive in %s s: 408", settings.REQUEST_BODY_TIMEOUT_SECONDS)
+            logger.info("A request body did not arrive in %s s: 408", timeout)
             return await _send_error(send, 408, "The request body did not arrive in time.")
         except BodyTooLarge:
             return await _send_error(send, 413, f"The request body is larger than {max_bytes} bytes.")

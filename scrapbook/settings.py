@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "authentication",
     "movie_module",
     "chat",
+    "your_data",
     "api",
     "scrapbook.apps.ScrapbookConfig",
 ]
@@ -123,6 +124,15 @@ TEMPLATES = [
 REQUEST_BODY_MAX_BYTES = env_int("REQUEST_BODY_MAX_BYTES", 2_621_440)
 REQUEST_BODY_TIMEOUT_SECONDS = env_float("REQUEST_BODY_TIMEOUT_SECONDS", 20.0)
 DATA_UPLOAD_MAX_MEMORY_SIZE = REQUEST_BODY_MAX_BYTES
+# Imports (your_data): an export file of up to this many bytes (413 past it); its rows past
+# IMPORT_MAX_ROWS are not read (the import says so), and at most IMPORT_MAX_REPORTED_ROWS
+# unmatched rows are listed (all are counted).
+IMPORT_UPLOAD_MAX_BYTES = env_int("IMPORT_UPLOAD_MAX_BYTES", 20 * 1024 * 1024)
+IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 50_000)
+IMPORT_MAX_REPORTED_ROWS = env_int("IMPORT_MAX_REPORTED_ROWS", 5_000)
+# Paths whose bodies may be larger than REQUEST_BODY_MAX_BYTES, and take longer to arrive:
+# path -> (bytes, seconds). The import's upload: the file and its multipart framing.
+REQUEST_BODY_LIMITS_BY_PATH = {"/api/imports/": (IMPORT_UPLOAD_MAX_BYTES + 64 * 1024, 120.0)}
 
 # Threads per worker that run Django's synchronous code, one request each at a time
 # (scrapbook/handlers.py); further requests wait for a free one. Keep it at or under the
@@ -415,6 +425,29 @@ if RAPIDAPI_KEY:
         "schedule": float(IMDB_REFRESH_BATCH_SECONDS),
         "options": {"expires": IMDB_REFRESH_BATCH_SECONDS},
     }
+
+# E-mail (password reset links): printed on the console in development, sent through the
+# SMTP server of EMAIL_HOST otherwise (EMAIL_BACKEND overrides both).
+EMAIL_BACKEND = os.environ.get(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend"
+    if DEBUG
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 587)
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Scrapbook <no-reply@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# The frontend's page that takes a reset link's uid and token, and how long a link works.
+PASSWORD_RESET_URL = os.environ.get(
+    "PASSWORD_RESET_URL", CORS_ALLOWED_ORIGINS[0] + "/reset-password?uid={uid}&token={token}"
+)
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT_SECONDS", 3 * 3600)
 
 # Behind a TLS-terminating proxy (see the README's production section).
 if env_bool("DJANGO_BEHIND_PROXY", False):

@@ -7,7 +7,8 @@ against real servers in development and production mode.
 import schemathesis
 from schemathesis.checks import negative_data_rejection, positive_data_acceptance
 
-from movie_module.tests.factories import MovieFactory, ReviewFactory, WatchlistItemFactory
+from movie_module.models import MovieList
+from movie_module.tests.factories import MovieFactory, ReviewFactory, WatchFactory, WatchlistItemFactory
 
 # Reproducible and bounded: the same requests on every run (fixed seed, no example database),
 # 25 random ones per operation and caller plus schemathesis' coverage phase (boundary values,
@@ -34,6 +35,15 @@ RULES_BEYOND_THE_SCHEMA = {
     "PATCH /api/watchlist/{id}/": "`watched_at` only with `watched: true`, and not in the future",
     "POST /api/reviews/": "the IMDb id must name a movie; one review per movie per user",
     "GET /api/movies/": "each `genre` must name a genre of the catalogue",
+    # drf-spectacular documents no body for a DELETE (OpenAPI 3.0 gives it no meaning).
+    "DELETE /api/auth/me/": "the body must hold the caller's password",
+    "POST /api/auth/password/reset/confirm/": "the uid and token must come from a reset mail",
+    "POST /api/imports/": "the file must be an export of the format named",
+    "POST /api/diary/": "the IMDb id must name a movie; `watched_on` not in the future",
+    "PATCH /api/diary/{id}/": "`watched_on` not in the future",
+    "POST /api/lists/{id}/items/": "the IMDb id must name a movie; once per list",
+    "PUT /api/lists/{id}/order/": "the list's movies, each exactly once",
+    "POST /api/users/{username}/follow/": "nobody follows themselves",
 }
 
 
@@ -73,10 +83,16 @@ def build_world(user, other_user) -> dict:
         "mine": {
             "watchlist": WatchlistItemFactory(user=user, movie=movies[0]).id,
             "reviews": ReviewFactory(user=user, movie=movies[0], rating=4.5).id,
+            "diary": WatchFactory(user=user, movie=movies[0]).id,
+            "lists": MovieList.objects.create(owner=user, name="Mine").id,
+            "username": user.username,
         },
         "another_users": {
             "watchlist": WatchlistItemFactory(user=other_user, movie=movies[1]).id,
             "reviews": ReviewFactory(user=other_user, movie=movies[1]).id,
+            "diary": WatchFactory(user=other_user, movie=movies[1]).id,
+            "lists": MovieList.objects.create(owner=other_user, name="Theirs", public=False).id,
+            "username": other_user.username,
         },
     }
 
@@ -88,5 +104,6 @@ def with_existing_objects(path_parameters: dict, *, path: str, owner: str, world
         "id": world[owner].get(collection),
         "imdb_id": world["movies"][0].imdb_id,
         "room": "lobby",
+        "username": world[owner].get("username"),
     }
     return {name: existing.get(name) or value for name, value in path_parameters.items()}

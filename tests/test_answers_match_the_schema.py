@@ -16,22 +16,27 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from drf_spectacular.generators import SchemaGenerator
 from jsonschema import Draft202012Validator, FormatChecker
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from authentication.tests.factories import PASSWORD, UserFactory
-from chat.models import Message
+from chat.models import Message, RoomRead
 from conftest import access_token_for
-from movie_module.models import Movie
+from movie_module.models import Follow, Movie, MovieList, MovieListItem
+from movie_module.people import services as people
 from movie_module.recommendations import store as model_store
 from movie_module.tests.factories import (
     CorpusRatingFactory,
     MovieFactory,
     ReviewFactory,
+    ReviewLikeFactory,
+    WatchFactory,
     WatchlistItemFactory,
 )
+from your_data.models import Import
 
 pytestmark = pytest.mark.django_db
 
@@ -125,6 +130,7 @@ class World:
     other: APIClient  # another user: one review, no watchlist, nothing rated above 3.5
     user: object
     movies: dict[str, Movie]
+    other_user: object = None
     ids: dict[str, int] = field(default_factory=dict)
 
 
@@ -184,8 +190,57 @@ def world(db) -> World:
         "review without body": ReviewFactory(user=other, movie=movies["bare"], rating=3, body="").id,
     }
     ReviewFactory(user=other, movie=movies["toy"], rating=2.5, body="Not for me.")
-    Message.objects.create(room="lobby", user=user, text="Hello")
-    Message.objects.create(room="lobby", user=other, text="Hi!")
+    ids["queued import"] = Import.objects.create(user=user, format="trakt", filename="ratings-movies.json").id
+    ids["done import"] = Import.objects.create(
+        user=user,
+        format="letterboxd",
+        filename="letterboxd.zip",
+        status=Import.Status.DONE,
+        finished_at=datetime.datetime(2024, 5, 1, tzinfo=datetime.UTC),
+        counts={
+            "rows": 3,
+            "reviews": 1,
+            "watches": 0,
+            "watchlist": 1,
+            "lists": 0,
+            "unchanged": 0,
+            "unmatched": 1,
+        },
+        unmatched=[
+            {
+                "row": 3,
+                "file": "ratings.csv",
+                "title": "Nowhere",
+                "year": None,
+                "reason": "not in the catalogue",
+            }
+        ],
+    ).id
+    # Diary, lists, follows, likes and the feed (issue 17).
+    ReviewLikeFactory(user=user, review_id=ids["review without body"])
+    ids["rated watch"] = WatchFactory(
+        user=user, movie=movies["matrix"], rating=4.5, note="Again.", watched_on=datetime.date(2024, 5, 2)
+    ).id
+    ids["unrated watch"] = WatchFactory(
+        user=user, movie=movies["matrix"], watched_on=datetime.date(2024, 5, 9)
+    ).id
+    public = MovieList.objects.create(owner=user, name="Neo", description="All of it")
+    MovieListItem.objects.create(movie_list=public, movie=movies["matrix"], position=0, note="First")
+    MovieListItem.objects.create(movie_list=public, movie=movies["bare"], position=1)
+    ids["public list"] = public.id
+    ids["private list"] = MovieList.objects.create(owner=user, name="Secret", public=False).id
+    Follow.objects.create(follower=other, followed=user)
+    # What `other` reads in the feed: the user's review, watch, list and follow, as services write them.
+    feed_review = ReviewFactory(user=user, movie=movies["reloaded"], rating=4, body="")
+    people.activity_record(user=user, kind="review", review=feed_review)
+    people.activity_record(user=user, kind="watch", watch_id=ids["rated watch"])
+    people.activity_record(user=user, kind="list", movie_list=public)
+    people.follow(follower=user, followed=other)
+    hello = Message.objects.create(room="lobby", user=user, text="Hello")
+    Message.objects.create(
+        room="lobby", user=other, text="Hi!", edited_at=datetime.datetime.now(datetime.UTC)
+    )
+    RoomRead.objects.create(user=user, room="lobby", last_read_id=hello.id)  # one unread in the lobby
     Message.objects.create(room="movie:tt0133093", user=other, text="Red pill.")
     return World(
         anonymous=APIClient(),
@@ -194,6 +249,7 @@ def world(db) -> World:
         user=user,
         movies=movies,
         ids=ids,
+        other_user=other,
     )
 
 
@@ -203,6 +259,7 @@ class Call:
     method: str
     path: str
     data: dict | None = None
+    format: str = "json"
 
 
 def forget_the_matrix_revolutions():
@@ -244,6 +301,28 @@ CASES: dict[str, Callable[[World], list[Call | Callable[[], None]]]] = {
         Call(world.signed_in, "get", "/api/chat/rooms/lobby/messages/"),
         Call(world.signed_in, "get", "/api/chat/rooms/lobby/messages/?limit=1"),  # next_before set
         Call(world.signed_in, "get", "/api/chat/rooms/empty/messages/"),
+    ],
+    "GET /api/imports/": lambda world: [
+        Call(world.signed_in, "get", "/api/imports/"),
+        Call(world.other, "get", "/api/imports/"),  # none
+    ],
+    "GET /api/imports/{id}/": lambda world: [
+        Call(world.signed_in, "get", f"/api/imports/{world.ids['queued import']}/"),
+        Call(world.signed_in, "get", f"/api/imports/{world.ids['done import']}/"),
+    ],
+    "POST /api/imports/": lambda world: [
+        Call(
+            world.signed_in,
+            "post",
+            "/api/imports/",
+            {
+                "format": "letterboxd",
+                "file": SimpleUploadedFile(
+                    "ratings.csv", b"Date,Name,Year,Letterboxd URI,Rating\n2020-01-01,Bare,,x,4\n"
+                ),
+            },
+            format="multipart",
+        )
     ],
     "GET /api/health/": lambda world: [Call(world.anonymous, "get", "/api/health/")],
     "GET /api/movies/": lambda world: [
@@ -319,6 +398,87 @@ CASES: dict[str, Callable[[World], list[Call | Callable[[], None]]]] = {
         Call(world.signed_in, "get", f"/api/watchlist/{world.ids['watched item']}/"),
         Call(world.signed_in, "get", f"/api/watchlist/{world.ids['unwatched item']}/"),
     ],
+    "GET /api/diary/": lambda world: [
+        Call(world.signed_in, "get", "/api/diary/"),  # a rewatch, a null rating
+        Call(world.signed_in, "get", "/api/diary/?year=2024&movie=tt0133093&page_size=1"),
+        Call(world.other, "get", "/api/diary/"),  # empty
+    ],
+    "POST /api/diary/": lambda world: [
+        Call(world.signed_in, "post", "/api/diary/", {"imdb_id": "tt0114709"}),
+        Call(
+            world.signed_in,
+            "post",
+            "/api/diary/",
+            {"imdb_id": "tt0133093", "watched_on": "2020-01-01", "rating": 3.5, "note": "Cinema"},
+        ),
+    ],
+    "GET /api/diary/{id}/": lambda world: [
+        Call(world.signed_in, "get", f"/api/diary/{world.ids['rated watch']}/"),
+        Call(world.signed_in, "get", f"/api/diary/{world.ids['unrated watch']}/"),
+    ],
+    "PATCH /api/diary/{id}/": lambda world: [
+        Call(world.signed_in, "patch", f"/api/diary/{world.ids['rated watch']}/", {"rating": None}),
+        Call(
+            world.signed_in, "patch", f"/api/diary/{world.ids['unrated watch']}/", {"note": "", "rating": 1}
+        ),
+    ],
+    "GET /api/lists/": lambda world: [
+        Call(world.signed_in, "get", "/api/lists/"),  # public and private
+        Call(world.anonymous, "get", f"/api/lists/?user={world.user.username}&page_size=1"),
+    ],
+    "POST /api/lists/": lambda world: [
+        Call(world.signed_in, "post", "/api/lists/", {"name": "New"}),
+        Call(world.other, "post", "/api/lists/", {"name": "Mine", "description": "", "public": False}),
+    ],
+    "GET /api/lists/{id}/": lambda world: [
+        Call(world.anonymous, "get", f"/api/lists/{world.ids['public list']}/"),
+        Call(world.signed_in, "get", f"/api/lists/{world.ids['private list']}/"),  # empty
+    ],
+    "PATCH /api/lists/{id}/": lambda world: [
+        Call(world.signed_in, "patch", f"/api/lists/{world.ids['public list']}/", {"public": False}),
+    ],
+    "POST /api/lists/{id}/items/": lambda world: [
+        Call(
+            world.signed_in, "post", f"/api/lists/{world.ids['public list']}/items/", {"imdb_id": "tt0114709"}
+        ),
+        Call(
+            world.signed_in,
+            "post",
+            f"/api/lists/{world.ids['private list']}/items/",
+            {"imdb_id": "tt0000010", "note": "odd"},
+        ),
+    ],
+    "PUT /api/lists/{id}/order/": lambda world: [
+        Call(
+            world.signed_in,
+            "put",
+            f"/api/lists/{world.ids['public list']}/order/",
+            {"imdb_ids": ["tt0000010", "tt0133093"]},
+        ),
+        Call(world.signed_in, "put", f"/api/lists/{world.ids['private list']}/order/", {"imdb_ids": []}),
+    ],
+    "GET /api/users/{username}/": lambda world: [
+        Call(world.anonymous, "get", f"/api/users/{world.user.username}/"),  # stats filled in
+        Call(world.other, "get", f"/api/users/{world.user.username}/"),  # is_following
+        Call(world.signed_in, "get", f"/api/users/{world.other_user.username}/"),
+        Call(world.anonymous, "get", f"/api/users/{UserFactory().username}/"),  # no stats at all
+    ],
+    "GET /api/users/{username}/followers/": lambda world: [
+        Call(world.anonymous, "get", f"/api/users/{world.user.username}/followers/"),
+    ],
+    "GET /api/users/{username}/following/": lambda world: [
+        Call(world.anonymous, "get", f"/api/users/{world.user.username}/following/"),
+        Call(world.anonymous, "get", f"/api/users/{world.other_user.username}/following/?page_size=1"),
+    ],
+    "GET /api/feed/": lambda world: [
+        Call(world.other, "get", "/api/feed/"),  # one of each kind
+        Call(world.other, "get", "/api/feed/?limit=1"),  # next_before set
+        Call(world.signed_in, "get", "/api/feed/"),  # empty
+    ],
+    "POST /api/reviews/{id}/like/": lambda world: [
+        Call(world.other, "post", f"/api/reviews/{world.ids['review with body']}/like/"),  # 201
+        Call(world.signed_in, "post", f"/api/reviews/{world.ids['review without body']}/like/"),  # 200
+    ],
     "PATCH /api/watchlist/{id}/": lambda world: [
         Call(world.signed_in, "patch", f"/api/watchlist/{world.ids['unwatched item']}/", {"watched": True}),
         Call(world.signed_in, "patch", f"/api/watchlist/{world.ids['watched item']}/", {"watched": False}),
@@ -343,7 +503,7 @@ def test_every_json_answer_is_exactly_what_the_schema_documents(operation, world
         if not isinstance(call, Call):
             call()  # a change of the data between two requests
             continue
-        response = getattr(call.client, call.method)(call.path, call.data, format="json")
+        response = getattr(call.client, call.method)(call.path, call.data, format=call.format)
         where = f"{call.method.upper()} {call.path}"
         assert response.status_code in documented, (
             f"{where} answered {response.status_code}, not a documented success {sorted(documented)}: "

@@ -102,7 +102,7 @@ def test_a_message_is_broadcast_to_every_connection(live_server_url, user, other
 
     data = asyncio.run(scenario())
     # A bare string goes to `lobby`, which every connection joins, as a stored Message.
-    assert set(data) == {"id", "room", "user", "text", "created_at"}
+    assert set(data) == {"id", "room", "user", "text", "created_at", "edited_at"}
     assert data["room"] == "lobby"
     assert data["text"] == "hello everyone"
     assert data["user"] == {"id": user.id, "username": user.username}

@@ -8,7 +8,7 @@ import pytest
 
 from tests.servers import BASE_DIR
 
-APPS = ["api", "authentication", "chat", "movie_module", "scrapbook"]
+APPS = ["api", "authentication", "chat", "movie_module", "scrapbook", "your_data"]
 LONGEST_MODULE_LINES = 450
 
 
@@ -50,7 +50,9 @@ def test_selectors_only_read(path):
     assert writers == set(), f"{path.name} imports code that writes or calls out: {sorted(writers)}"
 
 
-@pytest.mark.parametrize("package", ["movie_module/imdb", "movie_module/recommender"])
+@pytest.mark.parametrize(
+    "package", ["movie_module/imdb", "movie_module/recommender", "your_data/imports/formats"]
+)
 def test_pure_packages_know_nothing_of_django(package):
     for path in modules(package):
         django = {name for name in imported_names(path) if name.split(".")[0] in {"django", "rest_framework"}}

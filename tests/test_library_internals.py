@@ -340,7 +340,7 @@ def test_the_api_and_the_chat_answer_alike_with_the_speed_ups_on_and_off(speed_u
 async def three_clients_in_a_room_all_get_each_message(url: str, tokens: list[str]) -> None:
     """Two tabs of one user and another user, in one room: each gets every message, one
     without a client_id (a plain broadcast) and one with (emit_once, with Redis)."""
-    room = unique_room("movie")
+    room = unique_room()
     async with (
         connected(url, tokens[0]) as first,
         connected(url, tokens[1]) as second,

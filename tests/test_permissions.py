@@ -9,8 +9,8 @@ from rest_framework.test import APIClient
 
 from authentication.tests.factories import PASSWORD, UserFactory
 from conftest import access_token_for
-from movie_module.models import Review, WatchlistItem
-from movie_module.tests.factories import MovieFactory, ReviewFactory, WatchlistItemFactory
+from movie_module.models import MovieList, Review, WatchlistItem
+from movie_module.tests.factories import MovieFactory, ReviewFactory, WatchFactory, WatchlistItemFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -29,6 +29,9 @@ def world(db):
         "spare_movie": MovieFactory(),
         "item": WatchlistItemFactory(user=owner, movie=movie),
         "review": ReviewFactory(user=owner, movie=movie, rating=4, body="mine"),
+        "watch": WatchFactory(user=owner, movie=movie),
+        "public_list": MovieList.objects.create(owner=owner, name="Shown"),
+        "private_list": MovieList.objects.create(owner=owner, name="Hidden", public=False),
     }
 
 
@@ -65,6 +68,29 @@ MATRIX = [
     ("delete", "/api/reviews/{review}/", None, (401, 204, 403, 403)),
     ("get", "/api/recommendations/", None, (401, 200, 200, 200)),
     ("get", "/api/health/", None, (200, 200, 200, 200)),
+    ("get", "/api/diary/", None, (401, 200, 200, 200)),
+    ("post", "/api/diary/", {"imdb_id": "{spare}"}, (401, 201, 201, 201)),
+    ("get", "/api/diary/{watch}/", None, (401, 200, 404, 404)),
+    ("patch", "/api/diary/{watch}/", {"note": "x"}, (401, 200, 404, 404)),
+    ("delete", "/api/diary/{watch}/", None, (401, 204, 404, 404)),
+    ("get", "/api/lists/", None, (200, 200, 200, 200)),
+    ("post", "/api/lists/", {"name": "New"}, (401, 201, 201, 201)),
+    ("get", "/api/lists/{public_list}/", None, (200, 200, 200, 200)),
+    ("patch", "/api/lists/{public_list}/", {"name": "x"}, (401, 200, 403, 403)),
+    ("delete", "/api/lists/{public_list}/", None, (401, 204, 403, 403)),
+    ("post", "/api/lists/{public_list}/items/", {"imdb_id": "{spare}"}, (401, 201, 403, 403)),
+    ("put", "/api/lists/{public_list}/order/", {"imdb_ids": []}, (401, 200, 403, 403)),
+    ("get", "/api/lists/{private_list}/", None, (404, 200, 404, 404)),
+    ("patch", "/api/lists/{private_list}/", {"name": "x"}, (401, 200, 404, 404)),
+    ("delete", "/api/lists/{private_list}/", None, (401, 204, 404, 404)),
+    ("post", "/api/lists/{private_list}/items/", {"imdb_id": "{spare}"}, (401, 201, 404, 404)),
+    ("get", "/api/users/{owner}/", None, (200, 200, 200, 200)),
+    ("post", "/api/users/{owner}/follow/", None, (401, 400, 201, 201)),
+    ("delete", "/api/users/{owner}/follow/", None, (401, 204, 204, 204)),
+    ("get", "/api/users/{owner}/followers/", None, (200, 200, 200, 200)),
+    ("get", "/api/feed/", None, (401, 200, 200, 200)),
+    ("post", "/api/reviews/{review}/like/", None, (401, 201, 201, 201)),
+    ("delete", "/api/reviews/{review}/like/", None, (401, 204, 204, 204)),
 ]
 
 
@@ -74,6 +100,10 @@ def fill(template, world):
         "spare": world["spare_movie"].imdb_id,
         "item": world["item"].id,
         "review": world["review"].id,
+        "watch": world["watch"].id,
+        "public_list": world["public_list"].id,
+        "private_list": world["private_list"].id,
+        "owner": world["users"]["owner"].username,
     }
     if isinstance(template, dict):
         return {key: fill(value, world) for key, value in template.items()}

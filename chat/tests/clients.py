@@ -24,7 +24,17 @@ class ChatClient:
         self.token = token
         self.transports = transports
         self.client = socketio.AsyncClient(reconnection=False)
-        self.received: dict[str, list] = {"message": [], "typing": [], "presence": [], "session_expired": []}
+        self.received: dict[str, list] = {
+            event: []
+            for event in (
+                "message",
+                "typing",
+                "presence",
+                "session_expired",
+                "message_edited",
+                "message_deleted",
+            )
+        }
         self.disconnects: list[str] = []  # the reason of each disconnect
         self.arrived = asyncio.Condition()
         for event in self.received:

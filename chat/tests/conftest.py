@@ -70,6 +70,23 @@ def redis_servers(django_db_setup, django_db_blocker, redis_url):
         yield first, second
 
 
+@pytest.fixture(scope="module")
+def one_process_server(django_db_setup, django_db_blocker):
+    """A uvicorn process without Redis, whatever the environment says: one worker, the
+    in-memory Socket.IO manager."""
+    with uvicorn_server(extra_env={"REDIS_URL": ""}) as url:
+        yield url
+
+
+@pytest.fixture(params=["one worker in memory", "two workers on Redis"])
+def chat_servers(request):
+    """(first URL, second URL): the one in-memory worker twice, or two workers sharing Redis."""
+    if request.param == "one worker in memory":
+        url = request.getfixturevalue("one_process_server")
+        return url, url
+    return request.getfixturevalue("redis_servers")
+
+
 class LoggedServer:
     """A uvicorn process whose log a test can read: `mark()` before, `errors_since(mark)` after."""
 

@@ -274,7 +274,7 @@ def test_api_docs_link_to_asyncapi(client):
 @pytest.mark.usefixtures("transactional_db")
 def test_the_documented_schemas_hold_what_the_running_server_sends(live_server_url, user, other_user):
     document = requests.get(f"{live_server_url}/api/asyncapi/", timeout=10).json()
-    room = unique_room("movie")
+    room = unique_room()
     alice_token, bob_token = access_token_for(user), access_token_for(other_user)
 
     async def scenario():
@@ -292,15 +292,25 @@ def test_the_documented_schemas_hold_what_the_running_server_sends(live_server_u
             acks["typing"] = [await alice.call("typing", {"room": room})]
             typing = await bob.wait_until(lambda: bob.received["typing"][-1:], "typing")
             acks["join"].append(await bob.call("join", {"room": room}))  # its history holds the message
+            acks["read"] = [await bob.call("read", {"room": room, "last_read_id": broadcast["id"]})]
+            spare = (await alice.call("message", {"room": room, "text": "to edit, then delete"}))["message"]
+            acks["edit"] = [await alice.call("edit", {"id": spare["id"], "text": "edited"})]
+            edited = await bob.wait_until(lambda: bob.received["message_edited"][-1:], "message_edited")
+            acks["delete"] = [await alice.call("delete", {"id": spare["id"]})]
+            deleted = await bob.wait_until(lambda: bob.received["message_deleted"][-1:], "message_deleted")
             acks["leave"] = [await alice.call("leave", {"room": room})]
             refusals = [
                 await alice.call("message", {"room": unique_room(), "text": "nobody hears this"}),
                 await alice.call("join", {"room": "Not a room"}),
                 await alice.call("typing", ["not", "an", "object"]),
+                await alice.call("join", {"room": "movie:tt0000001"}),
+                await alice.call("delete", {"id": spare["id"]}),
+                await bob.call("edit", {"id": broadcast["id"], "text": "not bob's"}),
             ]
-            return acks, broadcast, typing[0], bob.received["presence"], refusals
+            changes = {"message_edited": edited[0], "message_deleted": deleted[0]}
+            return acks, broadcast, typing[0], bob.received["presence"], refusals, changes
 
-    acks, broadcast, typing, presence, refusals = asyncio.run(scenario())
+    acks, broadcast, typing, presence, refusals, changes = asyncio.run(scenario())
 
     message = validator(document, "/components/schemas/Message")
     message.validate(broadcast)
@@ -317,8 +327,20 @@ def test_the_documented_schemas_hold_what_the_running_server_sends(live_server_u
     assert acks["message"][1]["duplicate"] is True
     assert acks["message"][0]["message"] == broadcast
     assert broadcast in acks["join"][2]["history"]
-    assert [refusal["error"] for refusal in refusals] == ["not_in_room", "invalid_room", "invalid_payload"]
-    for event, refusal in zip(["message", "join", "typing"], refusals, strict=True):
+    for event, payload in changes.items():
+        validator(document, f"/components/messages/{event}Event/payload").validate(payload)
+    assert changes["message_edited"] == acks["edit"][0]["message"]
+    assert changes["message_edited"]["edited_at"] is not None
+    assert changes["message_deleted"] == {"id": acks["edit"][0]["message"]["id"], "room": room}
+    assert [refusal["error"] for refusal in refusals] == [
+        "not_in_room",
+        "invalid_room",
+        "invalid_payload",
+        "unknown_movie",
+        "not_found",
+        "forbidden",
+    ]
+    for event, refusal in zip(["message", "join", "typing", "join", "delete", "edit"], refusals, strict=True):
         validator(document, f"/components/messages/{event}Ack/payload").validate(refusal)
         validator(document, "/components/schemas/Refusal").validate(refusal)
 

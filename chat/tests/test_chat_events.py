@@ -13,7 +13,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("transactional_db")]
 
 
 def test_join_acks_members_and_the_last_50_messages_oldest_first(live_server_url, user, other_user):
-    room = unique_room("movie")
+    room = unique_room()
     Message.objects.bulk_create(Message(room=room, user=other_user, text=f"old {n}") for n in range(55))
     Message.objects.create(room="lobby", user=other_user, text="elsewhere")
     token = access_token_for(user)
@@ -28,7 +28,7 @@ def test_join_acks_members_and_the_last_50_messages_oldest_first(live_server_url
     assert ack["members"] == [user.username]
     assert [message["text"] for message in ack["history"]] == [f"old {n}" for n in range(5, 55)]
     first = ack["history"][0]
-    assert set(first) == {"id", "room", "user", "text", "created_at"}
+    assert set(first) == {"id", "room", "user", "text", "created_at", "edited_at"}
     assert first["room"] == room
     assert first["user"] == {"id": other_user.id, "username": other_user.username}
 
@@ -36,7 +36,7 @@ def test_join_acks_members_and_the_last_50_messages_oldest_first(live_server_url
 def test_message_is_stored_acked_and_broadcast_to_the_room_only(live_server_url):
     alice, bob, carol = UserFactory(), UserFactory(), UserFactory()
     tokens = [access_token_for(u) for u in (alice, bob, carol)]
-    room = unique_room("movie")
+    room = unique_room()
 
     async def scenario():
         async with (
@@ -124,7 +124,7 @@ def test_typing_reaches_the_others_in_the_room_but_not_the_typist(live_server_ur
 
 def test_presence_follows_join_leave_and_disconnect(live_server_url, user, other_user):
     tokens = access_token_for(user), access_token_for(other_user)
-    room = unique_room("movie")
+    room = unique_room()
     names = sorted([user.username, other_user.username])
 
     async def scenario():

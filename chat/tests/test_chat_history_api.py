@@ -1,10 +1,13 @@
-"""Chat history over REST: rooms list and message pages, newest first, by cursor."""
+"""Chat history over REST: rooms list with unread counts, and message pages, newest first, by cursor."""
+
+from datetime import datetime
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from authentication.tests.factories import UserFactory
-from chat.models import Message
+from chat.models import Message, RoomRead
 
 ROOM = "movie:tt0133093"
 
@@ -31,7 +34,7 @@ def test_first_page_is_the_newest_fifty(auth_client, history):
     assert [m["text"] for m in body["results"]] == [f"message {n}" for n in range(119, 69, -1)]
     assert body["next_before"] == body["results"][-1]["id"]
     first = body["results"][0]
-    assert set(first) == {"id", "room", "user", "text", "created_at"}
+    assert set(first) == {"id", "room", "user", "text", "created_at", "edited_at"}
     assert first["room"] == ROOM
 
 
@@ -122,6 +125,7 @@ def test_rooms_list_the_most_recently_active_first_with_counts_and_last_message(
         "user": {"id": other.id, "username": other.username},
         "text": "latest",
         "created_at": body["results"][0]["last_message"]["created_at"],
+        "edited_at": None,
     }
     assert body["results"][1]["last_message"]["text"] == "matrix 2"
 
@@ -130,12 +134,54 @@ def test_rooms_list_is_empty_before_anyone_speaks(auth_client, db):
     assert auth_client.get(reverse("chat-rooms")).json() == {"results": []}
 
 
+@pytest.mark.parametrize("rooms", [1, 30])
 def test_rooms_list_costs_the_same_queries_whatever_the_number_of_rooms(
-    auth_client, db, user, django_assert_num_queries
+    auth_client, db, user, django_assert_num_queries, rooms
 ):
-    for n in range(30):
+    for n in range(rooms):
         Message.objects.create(room=f"movie:tt{n:07d}", user=UserFactory(), text="hi")
-    # The authenticated user, the rooms with their counts, their last messages.
-    with django_assert_num_queries(3):
+        RoomRead.objects.create(user=user, room=f"movie:tt{n:07d}", last_read_id=1)
+    # The authenticated user, the rooms with their counts, their last messages, the caller's
+    # read positions in them, the unread counts.
+    with django_assert_num_queries(5):
         response = auth_client.get(reverse("chat-rooms"))
-    assert len(response.json()["results"]) == 30
+    assert len(response.json()["results"]) == rooms
+
+
+def unread_counts(client) -> dict[str, int]:
+    return {
+        room["room"]: room["unread_count"] for room in client.get(reverse("chat-rooms")).json()["results"]
+    }
+
+
+def test_unread_counts_others_messages_after_the_read_position_and_all_in_a_room_never_read(
+    auth_client, other_client, db, user, other_user
+):
+    mine = Message.objects.create(room=ROOM, user=user, text="mine")
+    read_up_to = Message.objects.create(room=ROOM, user=other_user, text="read")
+    Message.objects.bulk_create(Message(room=ROOM, user=other_user, text=f"new {n}") for n in range(3))
+    Message.objects.create(room=ROOM, user=user, text="mine, after")
+    Message.objects.bulk_create(Message(room="lobby", user=other_user, text=f"lobby {n}") for n in range(2))
+    RoomRead.objects.create(user=user, room=ROOM, last_read_id=read_up_to.id)
+
+    assert unread_counts(auth_client) == {ROOM: 3, "lobby": 2}
+    # Another user's position is theirs: they never read ROOM, and their own messages never count.
+    assert unread_counts(other_client) == {ROOM: 2, "lobby": 0}
+    assert mine.id < read_up_to.id
+
+
+def test_a_deleted_message_leaves_the_history_and_the_unread_count(auth_client, db, user, other_user):
+    kept = Message.objects.create(room=ROOM, user=other_user, text="kept")
+    Message.objects.create(room=ROOM, user=other_user, text="deleted").delete()
+    body = auth_client.get(messages_url()).json()
+    assert [m["text"] for m in body["results"]] == ["kept"]
+    assert unread_counts(auth_client) == {ROOM: 1}
+    assert body["results"][0]["id"] == kept.id
+
+
+def test_an_edited_message_shows_when_it_was_edited(auth_client, db, other_user):
+    message = Message.objects.create(room=ROOM, user=other_user, text="before")
+    Message.objects.filter(id=message.id).update(text="after", edited_at=timezone.now())
+    shown = auth_client.get(messages_url()).json()["results"][0]
+    assert shown["text"] == "after"
+    assert datetime.fromisoformat(shown["edited_at"]) >= datetime.fromisoformat(shown["created_at"])

@@ -11,14 +11,6 @@ from chat import services
 from chat.models import Message
 from chat.tests.clients import connected, unique_room
 from conftest import access_token_for
-from tests.servers import uvicorn_server
-
-
-@pytest.fixture(scope="module")
-def one_process_server(django_db_setup, django_db_blocker):
-    """A uvicorn process without Redis, whatever the environment says: one worker."""
-    with uvicorn_server(extra_env={"REDIS_URL": ""}) as url:
-        yield url
 
 
 def new_client_id() -> str:
@@ -71,7 +63,7 @@ class TestOverSocketIO:
     def test_resending_a_message_stores_and_broadcasts_it_once(self, live_server_url):
         alice, bob = UserFactory(), UserFactory()
         tokens = access_token_for(alice), access_token_for(bob)
-        room, client_id = unique_room("movie"), new_client_id()
+        room, client_id = unique_room(), new_client_id()
         payload = {"room": room, "text": "first time", "client_id": client_id}
 
         async def scenario():

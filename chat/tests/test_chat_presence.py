@@ -14,7 +14,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("transactional_db")]
 
 def test_user_with_two_tabs_stays_present_until_the_last_tab_leaves(live_server_url, user, other_user):
     tokens = access_token_for(user), access_token_for(other_user)
-    room = unique_room("movie")
+    room = unique_room()
     both = sorted([user.username, other_user.username])
 
     async def scenario():

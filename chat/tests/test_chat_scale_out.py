@@ -18,7 +18,7 @@ def test_clients_on_two_workers_get_each_others_messages_presence_and_typing(red
     first_url, second_url = redis_servers
     alice, bob = UserFactory(), UserFactory()
     tokens = access_token_for(alice), access_token_for(bob)
-    room = unique_room("movie")
+    room = unique_room()
     both = sorted([alice.username, bob.username])
 
     async def scenario():

@@ -189,7 +189,7 @@ def test_clients_of_a_killed_worker_reconnect_and_no_stored_message_is_lost_or_d
 ):
     alice, bob = UserFactory(), UserFactory()
     tokens = access_token_for(alice), access_token_for(bob)
-    room = unique_room("movie")
+    room = unique_room()
     port_a, port_b = free_port(), free_port()
 
     with ExitStack() as stack:

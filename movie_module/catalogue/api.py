@@ -158,7 +158,7 @@ class MovieViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["get"])
     def reviews(self, request, imdb_id=None):
         movie = movie_or_404(imdb_id)
-        page = self.paginate_queryset(tracking_selectors.review_list().filter(movie=movie))
+        page = self.paginate_queryset(tracking_selectors.review_list(viewer=request.user).filter(movie=movie))
         return self.get_paginated_response(ReviewSerializer(page, many=True).data)
 
     @extend_schema(

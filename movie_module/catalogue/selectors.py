@@ -1,25 +1,19 @@
 """Reads of the catalogue: lists, search and the movie page, shaped once so each list runs a
 constant number of queries."""
 
-import re
 from collections.abc import Iterable
 from datetime import timedelta
 
-from django.db import connection
 from django.db.models import (
-    Case,
     Count,
     F,
-    IntegerField,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
     Value,
-    When,
     prefetch_related_objects,
 )
-from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, Lower
 from django.utils import timezone
 
@@ -28,7 +22,7 @@ from movie_module.imdb.matching import wanted_title
 from movie_module.models import Genre, Movie, WatchlistItem
 from movie_module.serializers import MovieSummarySerializer
 
-WORD = re.compile(r"[^\W_]+")
+from .search import search_movies
 
 
 def prepare_summaries(movies: Iterable[Movie]) -> list[Movie]:
@@ -40,54 +34,14 @@ def prepare_summaries(movies: Iterable[Movie]) -> list[Movie]:
 
 
 def movie_list(*, search: str = "") -> QuerySet:
-    """The catalogue, or the movies whose titles contain every word searched.
-
-    Ranked: the exact title first, then titles starting with the text, then the rest,
-    each by IMDb votes (popular first) and title.
-    """
+    """The catalogue by title, or the movies the search finds, best match first
+    (catalogue/search.py: case, accents and a typo forgiven, alternate titles included)."""
     # What a summary shows: not the plot, cast and directors, whose JSON decoding costs
     # more than the rest of a row.
     summary_columns = output_columns(MovieSummarySerializer)
-    words = [word.lower() for word in WORD.findall(search or "")]
-    if not words:
+    if not (search or "").strip():
         return Movie.objects.only(*summary_columns).order_by("title", "id")
-    queryset = _titles_containing(words[:8]).only(*summary_columns)
-    text = " ".join(search.split()).lower()
-    queryset = queryset.alias(title_lower=Lower("title")).annotate(
-        match_rank=Case(
-            When(title_lower=text, then=Value(0)),
-            When(title_lower__startswith=text, then=Value(1)),
-            default=Value(2),
-            output_field=IntegerField(),
-        )
-    )
-    return queryset.order_by("match_rank", F("imdb_votes").desc(nulls_last=True), "title", "id")
-
-
-def _titles_containing(words: list[str]) -> QuerySet:
-    """Movies whose title contains every word, through the engine's trigram index."""
-    if connection.vendor == "sqlite":
-        # The FTS5 trigram table of migration 0003; words are alphanumeric, nothing to escape.
-        # A trigram index cannot serve words under 3 characters, and SQLite 3.40's crashes the
-        # process (SIGSEGV) on a query that holds one beside other words, e.g. "a 日本" (found
-        # by tests/test_fuzz_api.py): those words filter the table itself.
-        long_words = [word for word in words if len(word) >= 3]
-        queryset = Movie.objects.all()
-        if long_words:
-            condition = " AND ".join(["title LIKE %s"] * len(long_words))
-            matching = RawSQL(
-                f"SELECT rowid FROM movie_title_search WHERE {condition}",
-                [f"%{word}%" for word in long_words],
-            )
-            queryset = queryset.filter(id__in=matching)
-        for word in words:
-            if len(word) < 3:
-                queryset = queryset.filter(title__icontains=word)
-        return queryset
-    queryset = Movie.objects.all()
-    for word in words:
-        queryset = queryset.filter(title__icontains=word)  # pg_trgm index, migration 0002
-    return queryset
+    return search_movies(search).only(*summary_columns)
 
 
 def movie_page(*, imdb_id: str) -> Movie | None:

@@ -17,6 +17,7 @@ from movie_module.imdb.client import ImdbClient, ImdbConfig
 from movie_module.imdb.errors import ImdbCircuitOpen, ImdbError
 from movie_module.imdb.parsing import MAX_CAST, SearchResult, TitleDetails, title_id
 from movie_module.models import Movie
+from movie_module.titles import title_key
 from scrapbook.background import enqueue
 
 from . import selectors
@@ -99,10 +100,14 @@ def store_search_results(text: str) -> None:
         results = client.search(text)
         if not results:
             return
-        known = set(
-            Movie.objects.filter(imdb_id__in=[result.imdb_id for result in results]).values_list(
-                "imdb_id", flat=True
+        known = {
+            movie.imdb_id: movie
+            for movie in Movie.objects.filter(imdb_id__in=[result.imdb_id for result in results]).only(
+                "imdb_id", "title", "alternate_titles"
             )
+        }
+        _store_alternate_titles(
+            {known[result.imdb_id]: result.title for result in results if result.imdb_id in known}
         )
         # What the search gives is enough to show in a list; the movie's page fetches the rest.
         new_movies = [
@@ -258,8 +263,13 @@ def refresh_movie(movie: Movie, *, client: ImdbClient, fresh: bool = True) -> Re
     if details is None:
         Movie.objects.filter(pk=movie.pk).update(refreshed_at=now)
         return RefreshOutcome.NOT_FOUND
+    fields = _fields_of(details)
+    # The title the movie was stored under stays searchable when IMDb names it otherwise.
+    alternate_titles = _with_alternate_title(movie, movie.title, new_title=details.title)
+    if alternate_titles is not None:
+        fields["alternate_titles"] = alternate_titles
     with transaction.atomic():
-        Movie.objects.filter(pk=movie.pk).update(**_fields_of(details), refreshed_at=now)
+        Movie.objects.filter(pk=movie.pk).update(**fields, refreshed_at=now)
         if details.genres:
             set_movie_genres({movie.pk: details.genres})
     return RefreshOutcome.REFRESHED
@@ -306,6 +316,29 @@ def _fields_of(details: TitleDetails) -> dict:
         "imdb_votes": details.votes,
     }
     return {name: value for name, value in fields.items() if value not in (None, "", [])}
+
+
+def _with_alternate_title(movie: Movie, name: str, *, new_title: str | None = None) -> list[str] | None:
+    """The movie's alternate titles with `name` added, or None when its title (or the title it
+    is getting) or an alternate title already reads as `name` (compared by title_key)."""
+    alternate_titles = list(movie.alternate_titles or [])
+    known = {title_key(text) for text in (new_title or movie.title, *alternate_titles)}
+    if not name or title_key(name) in known:
+        return None
+    return [*alternate_titles, name]
+
+
+def _store_alternate_titles(names_by_movie: dict[Movie, str]) -> None:
+    """Keep the names the IMDb API gives stored movies, when they differ from theirs, as
+    alternate titles: what the movie is called elsewhere finds it here too."""
+    changed = []
+    for movie, name in names_by_movie.items():
+        alternate_titles = _with_alternate_title(movie, name)
+        if alternate_titles is not None:
+            movie.alternate_titles = alternate_titles
+            changed.append(movie)
+    if changed:
+        Movie.objects.bulk_update(changed, ["alternate_titles"])
 
 
 @transaction.atomic

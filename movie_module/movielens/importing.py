@@ -43,7 +43,13 @@ def save_linked_movies(
         first_by_imdb.setdefault(imdb_id, movies[movielens_id])
     existing_pks = pks_by_imdb_id(list(first_by_imdb))
     new_movies = [
-        Movie(imdb_id=imdb_id, title=movie.title, year=movie.year, source=Movie.Source.MOVIELENS)
+        Movie(
+            imdb_id=imdb_id,
+            title=movie.title,
+            year=movie.year,
+            alternate_titles=movie.alternate_titles_for(movie.title),
+            source=Movie.Source.MOVIELENS,
+        )
         for imdb_id, movie in first_by_imdb.items()
         if imdb_id not in existing_pks
     ]
@@ -106,22 +112,30 @@ def match_catalogue_movies(
 
 
 def fill_missing_details(movies_by_pk: dict[int, MovieLensMovie], *, batch_size: int, report: ImportReport):
-    """Give catalogue movies an empty year or genres from MovieLens; nothing else changes."""
-    given_years, given_genres = [], {}
+    """Give catalogue movies an empty year or genres from MovieLens, and the names MovieLens
+    knows them by that they lack (searchable as alternate titles); nothing else changes."""
+    changed, given_genres, filled = [], {}, set()
     pks = list(movies_by_pk)
+    columns = ["year", "alternate_titles"]
     for start in range(0, len(pks), LOOKUP_SLICE):
         part = pks[start : start + LOOKUP_SLICE]
         with_genres = set(MovieGenre.objects.filter(movie_id__in=part).values_list("movie_id", flat=True))
-        for movie in Movie.objects.filter(pk__in=part).only("year"):
+        for movie in Movie.objects.filter(pk__in=part).only("title", *columns):
             source = movies_by_pk[movie.pk]
-            if movie.year is None and source.year:
-                movie.year = source.year
-                given_years.append(movie)
+            alternate_titles = source.alternate_titles_for(movie.title, movie.alternate_titles or [])
             if movie.pk not in with_genres and source.genres:
                 given_genres[movie.pk] = source.genres
-    Movie.objects.bulk_update(given_years, ["year"], batch_size=batch_size)
+                filled.add(movie.pk)
+            gives_year = movie.year is None and source.year
+            if gives_year or alternate_titles != movie.alternate_titles:
+                movie.year = movie.year or source.year
+                movie.alternate_titles = alternate_titles
+                changed.append(movie)
+                if gives_year:
+                    filled.add(movie.pk)
+    Movie.objects.bulk_update(changed, columns, batch_size=batch_size)
     set_movie_genres(given_genres)
-    report.movies_filled += len({movie.pk for movie in given_years} | given_genres.keys())
+    report.movies_filled += len(filled)
 
 
 def upsert_ratings_sql(row_count: int) -> str:

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from movie_module.models import Movie
-from movie_module.titles import ParsedTitle, parse_title, title_names
+from movie_module.titles import ParsedTitle, parse_title, title_key, title_names
 
 DEFAULT_BATCH_SIZE = 20_000
 
@@ -103,6 +103,19 @@ class MovieLensMovie:
     year: int | None
     genres: list[str]
     match_keys: tuple[str, ...]
+    # Every name the title gives ("Amelie", "Le Fabuleux destin d'Amélie Poulain"), main first.
+    names: tuple[str, ...] = ()
+
+    def alternate_titles_for(self, title: str, known: list[str] = ()) -> list[str]:
+        """The names of this movie that a catalogue movie with this title and these
+        alternate titles lacks (compared by title_key), after the known ones."""
+        seen = {title_key(name) for name in (title, *known)}
+        added = []
+        for name in self.names:
+            if title_key(name) not in seen:
+                seen.add(title_key(name))
+                added.append(name)
+        return [*known, *added]
 
 
 @dataclass
@@ -205,7 +218,7 @@ def read_movies(folder: Path, layout: Layout, report: ImportReport) -> dict[int,
             continue
         title, year, keys = parse_movielens_title(row["title"])
         genres = [genre.strip() for genre in row["genres"].split("|") if genre.strip() not in ("", NO_GENRES)]
-        movies[movielens_id] = MovieLensMovie(movielens_id, title, year, genres, keys)
+        movies[movielens_id] = MovieLensMovie(movielens_id, title, year, genres, keys, title_names(title))
     return movies
 
 

@@ -9,7 +9,7 @@ from django.core.cache import cache
 from django.db.models import Count, Sum
 
 from api.shapes import output_columns
-from movie_module.models import CorpusRating, Movie, Review, WatchlistItem
+from movie_module.models import CorpusRating, Movie, Review, Watch, WatchlistItem
 from movie_module.recommendations import store as model_store
 from movie_module.recommendations.serializers import SeedReviewSerializer
 from movie_module.recommender import SEED_THRESHOLD, PopularityModel
@@ -35,7 +35,7 @@ class Recommended:
 @dataclass(frozen=True)
 class Recommendations:
     source: str  # "similarity" or "popular"
-    based_on: list[Review]
+    based_on: list[Review | Watch]  # each with its movie and rating
     results: list[Recommended]
 
 
@@ -64,10 +64,13 @@ def recommend_for_user(*, user, limit: int = 10) -> Recommendations:
         Review.objects.filter(user=user)
         .select_related("movie")
         # the rating the model reads, and what the answer shows of a seed
-        .only("rating", *output_columns(SeedReviewSerializer, model=Review))
+        .only("rating", "created_at", *output_columns(SeedReviewSerializer, model=Review))
     )
-    ratings = {review.movie_id: float(review.rating) for review in reviews}
-    seeds = [review for review in reviews if review.rating > SEED_THRESHOLD]
+    rated = {**latest_diary_ratings(user=user), **{review.movie_id: review for review in reviews}}
+    # Oldest first (when each rating was given): the model weighs recent tastes more.
+    by_time = sorted(rated.values(), key=lambda rating: (rating.created_at, rating.id))
+    ratings = {rating.movie_id: float(rating.rating) for rating in by_time}
+    seeds = [rating for rating in rated.values() if rating.rating > SEED_THRESHOLD]
     seeds.sort(key=lambda review: (-review.rating, review.movie.title))
     exclude = set(WatchlistItem.objects.filter(user=user).values_list("movie_id", flat=True))
     models = model_store.current_models()
@@ -76,6 +79,21 @@ def recommend_for_user(*, user, limit: int = 10) -> Recommendations:
         if pairs:
             return Recommendations("similarity", seeds, named(pairs, models.titles))
     return Recommendations("popular", seeds, popular_titles(limit=limit, exclude={*ratings, *exclude}))
+
+
+def latest_diary_ratings(*, user) -> dict[int, Watch]:
+    """The user's latest rated watch of each movie, by movie id, in one query.
+
+    A review of the same movie wins over these (recommend_for_user): it is the user's
+    considered judgement of the film, a diary rating is one viewing's.
+    """
+    watches = (
+        Watch.objects.filter(user=user, rating__isnull=False)
+        .select_related("movie")
+        .only("movie_id", "rating", "created_at", *output_columns(SeedReviewSerializer, model=Watch))
+        .order_by("watched_on", "id")
+    )
+    return {watch.movie_id: watch for watch in watches}  # later watches overwrite earlier ones
 
 
 def recommend_titles(user, limit: int = 10) -> list[tuple[str, float]]:
@@ -104,11 +122,12 @@ def popular_titles(*, limit: int, exclude=()) -> list[Recommended]:
 
 
 def similar_titles(*, movie: Movie, limit: int = 10) -> list[Recommended]:
-    """Movies whose raters also loved `movie`, best first; [] before the first fit."""
+    """Movies like `movie`, best first: loved by the same people, sharing its genres,
+    people and era (SimilarMoviesModel); [] before the first fit."""
     models = model_store.current_models()
-    if models is None:
+    if models is None or models.similar_movies is None:
         return []
-    return named(models.similarity.similar(movie.id, n=limit), models.titles)
+    return named(models.similar_movies.similar(movie.id, n=limit), models.titles)
 
 
 FIT_LOCK_KEY = "recommender:fitting"

@@ -10,6 +10,7 @@ import logging
 import os
 import threading
 import time
+from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,8 +18,9 @@ import pandas as pd
 from django.conf import settings
 from django.db.models import Max
 
-from movie_module.models import CorpusRating, Movie, Review
-from movie_module.recommender import ItemSimilarityModel, ModelFileError, PopularityModel
+from movie_module.models import CorpusRating, Movie, MovieGenre, Review, Watch
+from movie_module.recommender import ItemSimilarityModel, ModelFileError, PopularityModel, fit_calibrated
+from movie_module.recommender.similar_movies import SimilarMoviesModel
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +33,7 @@ class FittedModels:
     # a title whose movie has since left the catalogue can still be resolved elsewhere.
     titles: dict[int, tuple[str, int | None]]
     fitted_at: float  # modification time of the similarity file
+    similar_movies: SimilarMoviesModel | None = None  # None: fitted before it existed
 
 
 def model_directory() -> Path:
@@ -45,6 +48,10 @@ def popularity_path() -> Path:
     return model_directory() / "popularity.npz"
 
 
+def similar_movies_path() -> Path:
+    return model_directory() / "similar_movies.npz"
+
+
 def titles_path() -> Path:
     return model_directory() / "titles.json"
 
@@ -54,22 +61,41 @@ def fit_marker_path() -> Path:
     return model_directory() / "fitted_through_review.txt"
 
 
+def site_ratings() -> pd.DataFrame:
+    """This site's ratings, one per user and movie: the review's, else the latest rated watch's
+    (as recommendations.services.recommend_for_user reads them), in the order they were given."""
+    columns = ["user_id", "movie_id", "rating", "created_at"]
+    reviews = pd.DataFrame.from_records(
+        Review.objects.values_list(*columns).iterator(chunk_size=20000), columns=columns
+    )
+    watches = pd.DataFrame.from_records(
+        Watch.objects.filter(rating__isnull=False)
+        .order_by("watched_on", "id")
+        .values_list(*columns)
+        .iterator(chunk_size=20000),
+        columns=columns,
+    )
+    latest_watches = watches.drop_duplicates(["user_id", "movie_id"], keep="last")
+    both = pd.concat([reviews, latest_watches], ignore_index=True)
+    one_each = both.drop_duplicates(["user_id", "movie_id"], keep="first")  # the review first
+    return one_each.sort_values("created_at", kind="stable").drop(columns="created_at")
+
+
 def training_ratings() -> pd.DataFrame:
-    """Every rating the model learns from: corpus ratings plus this site's reviews.
+    """Every rating the model learns from: corpus ratings plus this site's (site_ratings).
 
     User ids are namespaced strings ("demo:17", "site:5") so a corpus user and a site
-    user never merge; movie ids are Movie primary keys.
+    user never merge; movie ids are Movie primary keys. Each user's rows come oldest
+    first (site ratings by when they were given, corpus ratings in the order they were
+    stored), which is the order the calibration's holdout and `recommend` read them in.
     """
     corpus = pd.DataFrame.from_records(
-        CorpusRating.objects.values_list("source", "external_user_id", "movie_id", "rating").iterator(
-            chunk_size=20000
-        ),
+        CorpusRating.objects.order_by("id")
+        .values_list("source", "external_user_id", "movie_id", "rating")
+        .iterator(chunk_size=20000),
         columns=["source", "external_user_id", "movie_id", "rating"],
     )
-    site = pd.DataFrame.from_records(
-        Review.objects.values_list("user_id", "movie_id", "rating").iterator(chunk_size=20000),
-        columns=["user_id", "movie_id", "rating"],
-    )
+    site = site_ratings()
     corpus_frame = pd.DataFrame(
         {
             "user_id": corpus["source"].astype(str) + ":" + corpus["external_user_id"].astype(str),
@@ -87,22 +113,35 @@ def training_ratings() -> pd.DataFrame:
     return pd.concat([corpus_frame, site_frame], ignore_index=True)
 
 
+def movie_facts() -> pd.DataFrame:
+    """Every catalogue movie's facts, which "similar movies" compares (movie_id, title,
+    year, genres, directors, cast, plot); the genres' names in a second query, by name."""
+    columns = ["id", "title", "year", "directors", "cast", "plot"]
+    facts = pd.DataFrame.from_records(
+        Movie.objects.order_by().values_list(*columns).iterator(chunk_size=5000), columns=columns
+    )
+    genres = defaultdict(list)
+    links = MovieGenre.objects.order_by("movie_id", "genre__name").values_list("movie_id", "genre__name")
+    for movie_id, name in links.iterator(chunk_size=5000):
+        genres[movie_id].append(name)
+    facts.insert(3, "genres", [genres.get(movie_id, []) for movie_id in facts["id"].tolist()])
+    return facts.rename(columns={"id": "movie_id"})
+
+
 def fit_and_save() -> dict:
     """Fit both models on every stored rating and replace the files atomically."""
     last_review_id = Review.objects.aggregate(last=Max("id"))["last"] or 0
     started = time.perf_counter()
     ratings = training_ratings()
-    similarity = ItemSimilarityModel().fit(ratings)
-    popularity = PopularityModel().fit(ratings)
-    titles = {
-        movie_id: [title, year]
-        for movie_id, title, year in Movie.objects.filter(id__in=ratings["movie_id"].unique().tolist())
-        .values_list("id", "title", "year")
-        .iterator(chunk_size=5000)
-    }
+    similarity, popularity = fit_calibrated(ratings, lambda: [ItemSimilarityModel(), PopularityModel()])
+    facts = movie_facts()
+    similar_movies = SimilarMoviesModel().fit(ratings, facts)
+    # Every catalogue movie: a rated one, or one that "similar movies" knows by its facts.
+    titles = dict(zip(facts["movie_id"].tolist(), facts[["title", "year"]].values.tolist(), strict=True))
     model_directory().mkdir(parents=True, exist_ok=True)
     _write_atomically(titles_path(), json.dumps(titles))
     popularity.save(popularity_path())
+    similar_movies.save(similar_movies_path())
     similarity.save(similarity_path())  # last: its mtime tells workers to reload
     _write_atomically(fit_marker_path(), str(last_review_id))
     worker_copy.forget()  # this process sees its own fit at once; others within seconds
@@ -167,12 +206,19 @@ class _WorkerCopy:
                 popularity=PopularityModel.load(popularity_path()),
                 titles={int(movie_id): (title, year) for movie_id, (title, year) in titles.items()},
                 fitted_at=modified,
+                similar_movies=_similar_movies_if_fitted(),
             )
         except (OSError, ValueError, ModelFileError):
             logger.exception("Could not load the recommender; keeping the previous one")
             return self._models
         logger.info("Loaded the recommender fitted at %s", time.ctime(modified))
         return models
+
+
+def _similar_movies_if_fitted() -> SimilarMoviesModel | None:
+    if not similar_movies_path().exists():
+        return None
+    return SimilarMoviesModel.load(similar_movies_path())
 
 
 worker_copy = _WorkerCopy()

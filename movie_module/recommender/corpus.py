@@ -10,6 +10,9 @@ import pandas as pd
 REQUIRED_COLUMNS = ("user_id", "movie_id", "rating")
 LOWEST_RATING = 0.5
 HIGHEST_RATING = 5.0
+# Ratings above this many stars are liked: the seeds of a recommendation, and what
+# evaluation counts as relevant. The product's one threshold (../shared/API.md).
+SEED_THRESHOLD = 3.5
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .similarity import SEED_THRESHOLD
+from .corpus import SEED_THRESHOLD
 
 
 def holdout_split(
@@ -79,3 +79,37 @@ def evaluate(
         "coverage": covered / len(catalogue) if catalogue else 0.0,
         "users": len(precision),
     }
+
+
+def calibration_deciles(
+    model, train: pd.DataFrame, test: pd.DataFrame, k: int = 10, relevant_threshold: float = SEED_THRESHOLD
+) -> list[dict[str, float]]:
+    """How well `model`'s scores read as chances: its top-`k` lists for every user with
+    held-out ratings, cut into ten equal-sized groups by score; per group the mean
+    score / 10 (the promised chance) and the share of movies the user then rated above
+    `relevant_threshold` (what happened)."""
+    liked = set(
+        map(tuple, test.loc[test["rating"] > relevant_threshold, ["user_id", "movie_id"]].to_numpy().tolist())
+    )
+    tested = set(test["user_id"].unique().tolist())
+    scores, outcomes = [], []
+    for user_id, rows in train[train["user_id"].isin(tested)].groupby("user_id", sort=True):
+        user_ratings = dict(zip(rows["movie_id"].tolist(), rows["rating"].tolist(), strict=True))
+        for movie_id, score in model.recommend(user_ratings, n=k):
+            scores.append(score)
+            outcomes.append((user_id, movie_id) in liked)
+    if not scores:
+        return []
+    scores, outcomes = np.asarray(scores), np.asarray(outcomes, dtype=float)
+    order = np.argsort(scores, kind="stable")
+    return [
+        {
+            "count": len(group),
+            "promised": float(scores[group].mean() / 10),
+            "observed": float(outcomes[group].mean()),
+            "lowest": float(scores[group].min()),
+            "highest": float(scores[group].max()),
+        }
+        for group in np.array_split(order, 10)
+        if len(group)
+    ]

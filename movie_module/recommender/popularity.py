@@ -8,6 +8,7 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
+from .calibration import ScoreCalibration
 from .corpus import code_lookup, index_ratings, known_codes
 from .storage import load_arrays, save_arrays
 
@@ -24,6 +25,7 @@ class PopularityModel:
 
     def __init__(self, *, prior_strength: float = 100.0) -> None:
         self.prior_strength = prior_strength
+        self.calibration = ScoreCalibration()
         self._set_state(movie_ids=np.zeros(0, dtype=np.int64), scores=np.zeros(0))
 
     def fit(self, ratings: pd.DataFrame) -> PopularityModel:
@@ -41,8 +43,7 @@ class PopularityModel:
         totals = np.asarray(totals, dtype=np.float64)
         global_mean = float(totals.sum() / counts.sum()) if counts.sum() else 0.0
         damped_means = (totals + self.prior_strength * global_mean) / (counts + self.prior_strength)
-        # Shown on the same 0-10 scale as the similarity model: twice the star rating.
-        scores = 2.0 * damped_means
+        scores = damped_means
         # Ties go to the more rated movie, then to the smaller id.
         order = np.lexsort((movie_ids, -counts, -scores))
         self._set_state(movie_ids=movie_ids[order], scores=scores[order])
@@ -50,8 +51,26 @@ class PopularityModel:
 
     def most_popular(self, n: int = 10, exclude: Iterable = ()) -> list[tuple[object, float]]:
         """Return the `n` best (movie_id, score) pairs not in `exclude`, best first. The
-        score is twice the damped mean rating (0-10). Unknown ids in `exclude` are
-        ignored."""
+        score is 10 times the chance that someone will rate the movie above 3.5, as
+        measured when the model was fitted (calibration.py); before any calibration,
+        twice the damped mean rating. Unknown ids in `exclude` are ignored."""
+        pairs = self._most_popular_raw(n, exclude)
+        if not pairs:
+            return []
+        movie_ids, raw = zip(*pairs, strict=True)
+        if self.calibration.fitted:
+            scores = self.calibration.scores(np.asarray(raw))
+        else:
+            scores = 2.0 * np.asarray(raw)
+        return list(zip(movie_ids, scores.tolist(), strict=True))
+
+    def raw_recommend(
+        self, user_ratings: dict, n: int = 10, exclude: Iterable = ()
+    ) -> list[tuple[object, float]]:
+        """`recommend` with the uncalibrated scores: the damped mean ratings."""
+        return self._most_popular_raw(n, [*user_ratings.keys(), *exclude])
+
+    def _most_popular_raw(self, n: int, exclude: Iterable) -> list[tuple[object, float]]:
         if n <= 0:
             return []
         excluded = np.unique(known_codes(exclude, self._lookup))
@@ -76,6 +95,7 @@ class PopularityModel:
                 "movie_ids": self.movie_ids,
                 "scores": self._scores,
                 "prior_strength": np.float64(self.prior_strength),
+                **self.calibration.to_arrays(),
             },
         )
 
@@ -85,6 +105,7 @@ class PopularityModel:
         another kind or format version, OSError when it cannot be read."""
         arrays = load_arrays(path, cls.model_kind)
         model = cls(prior_strength=float(arrays["prior_strength"]))
+        model.calibration = ScoreCalibration.from_arrays(arrays)
         model._set_state(movie_ids=arrays["movie_ids"], scores=arrays["scores"])
         return model
 

@@ -9,7 +9,7 @@ import tempfile
 import numpy as np
 
 # Bump when the arrays a model writes change meaning; load refuses other versions.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 
 class ModelFileError(ValueError):

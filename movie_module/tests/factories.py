@@ -1,8 +1,19 @@
+import datetime
+
 import factory
 
 from authentication.tests.factories import UserFactory
 from movie_module.catalogue.genres import set_movie_genres
-from movie_module.models import CorpusRating, Genre, Movie, MovieGenre, Review, WatchlistItem
+from movie_module.models import (
+    CorpusRating,
+    Genre,
+    Movie,
+    MovieGenre,
+    Review,
+    ReviewLike,
+    Watch,
+    WatchlistItem,
+)
 
 
 class MovieFactory(factory.django.DjangoModelFactory):
@@ -66,3 +77,20 @@ class MovieGenreFactory(factory.django.DjangoModelFactory):
 
     movie = factory.SubFactory(MovieFactory, genres=[])
     genre = factory.SubFactory(GenreFactory)
+
+
+class ReviewLikeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ReviewLike
+
+    user = factory.SubFactory(UserFactory)
+    review = factory.SubFactory(ReviewFactory)
+
+
+class WatchFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Watch
+
+    user = factory.SubFactory(UserFactory)
+    movie = factory.SubFactory(MovieFactory)
+    watched_on = datetime.date(2024, 3, 1)

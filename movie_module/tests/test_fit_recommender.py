@@ -74,11 +74,12 @@ def test_fit_if_due_says_when_nothing_is_to_do(corpus, capsys):
     assert "up to date" in capsys.readouterr().out
 
 
-def test_evaluate_recommender_on_stored_ratings_prints_both_models(corpus, capsys):
+def test_evaluate_recommender_on_stored_ratings_prints_every_model(corpus, capsys):
     call_command("evaluate_recommender")
     output = capsys.readouterr().out
-    assert "| item similarity |" in output and "| popularity |" in output
-    assert "nDCG@10" in output
+    for model in ("Scrapbook ItemSimilarityModel", "popularity", "item-kNN cosine", "EASE (lambda 250"):
+        assert f"| {model}" in output
+    assert "nDCG@10 | share of EASE" in output
 
 
 def test_evaluate_recommender_reads_a_movielens_folder(tmp_path, capsys, db):
@@ -95,6 +96,7 @@ def test_evaluate_recommender_reads_a_movielens_folder(tmp_path, capsys, db):
     call_command("evaluate_recommender", str(tmp_path))
     output = capsys.readouterr().out
     assert output.startswith(f"{len(lines) - 1} ratings by 20 users of 10 movies")
+    assert "| Scrapbook ItemSimilarityModel |" in output
 
 
 def test_evaluate_recommender_refuses_a_missing_folder(tmp_path):

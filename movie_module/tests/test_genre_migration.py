@@ -1,4 +1,4 @@
-"""Migrations 0007-0009: the genres each movie held as a JSON list move to the Genre table, and
+"""Migrations 0009-0011: the genres each movie held as a JSON list move to the Genre table, and
 the movies' counters are counted from what is stored."""
 
 import pytest
@@ -8,8 +8,8 @@ from django.db.migrations.executor import MigrationExecutor
 from authentication.tests.factories import UserFactory
 from movie_module.catalogue.search_index import ensure_title_search_triggers
 
-BEFORE = [("movie_module", "0006_watched_at_after_first_films")]
-AFTER = [("movie_module", "0009_drop_genre_json_add_ordering_indexes")]
+BEFORE = [("movie_module", "0008_diary_lists_follows_likes_activity")]
+AFTER = [("movie_module", "0011_drop_genre_json_add_ordering_indexes")]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -18,7 +18,12 @@ def test_json_genres_move_to_the_genre_table_and_counters_are_counted():
     executor.migrate(BEFORE)
     old = executor.loader.project_state(BEFORE).apps
     movie = old.get_model("movie_module", "Movie").objects.create(
-        imdb_id="tt0133093", title="The Matrix", genres=["Sci-Fi", "Action", "action", " "]
+        imdb_id="tt0133093",
+        title="The Matrix",
+        genres=["Sci-Fi", "Action", "action", " "],
+        alternate_titles=["Matrix"],
+        search_names="the matrix\nmatrix",
+        search_key="matrix",
     )
     old.get_model("movie_module", "Movie").objects.create(imdb_id="tt0000010", title="Bare", genres=[])
     old.get_model("movie_module", "Movie").objects.create(imdb_id="tt0114709", title="Toy", genres=["sci-fi"])
@@ -37,6 +42,12 @@ def test_json_genres_move_to_the_genre_table_and_counters_are_counted():
     assert new.get_model("movie_module", "Genre").objects.count() == 2
     matrix = Movie.objects.get(imdb_id="tt0133093")
     assert (matrix.review_count, matrix.average_rating, matrix.popularity) == (1, 4.5, 2)
+    # The search columns (migration 0007) come through the move untouched.
+    assert (matrix.alternate_titles, matrix.search_names, matrix.search_key) == (
+        ["Matrix"],
+        "the matrix\nmatrix",
+        "matrix",
+    )
 
     executor = MigrationExecutor(connection)
     executor.migrate(BEFORE)  # and back: the lists come back from the table

@@ -12,15 +12,30 @@ import scrapbook.urls  # noqa: F401  (every view, so every serializer, is loaded
 from api.shapes import FastOutput, output_columns
 from movie_module.catalogue import selectors as catalogue
 from movie_module.catalogue.serializers import MoviePageSerializer
-from movie_module.models import Movie, Review
+from movie_module.diary import selectors as diary
+from movie_module.diary.serializers import WatchSerializer
+from movie_module.lists import selectors as lists
+from movie_module.lists.serializers import (
+    MovieListDetailSerializer,
+    MovieListItemSerializer,
+    MovieListSerializer,
+)
+from movie_module.models import Follow, Movie, MovieList, MovieListItem, Review
+from movie_module.people import selectors as people
+from movie_module.people.serializers import FollowedSerializer, FollowerSerializer
 from movie_module.recommendations import services as recommendations
 from movie_module.recommendations.selectors import RecommendedMovie
 from movie_module.recommendations.serializers import RecommendedMovieSerializer, SeedReviewSerializer
 from movie_module.serializers import MovieReferenceSerializer, MovieSummarySerializer, UserReferenceSerializer
 from movie_module.tracking import selectors as tracking
-from movie_module.tracking.serializers import MeSerializer, ReviewSerializer, WatchlistItemSerializer
+from movie_module.tracking.serializers import (
+    MeSerializer,
+    ReviewLikesSerializer,
+    ReviewSerializer,
+    WatchlistItemSerializer,
+)
 
-from .factories import MovieFactory, ReviewFactory, WatchlistItemFactory
+from .factories import MovieFactory, ReviewFactory, ReviewLikeFactory, WatchFactory, WatchlistItemFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -50,7 +65,31 @@ def catalogue_in_use(user):
     )
     WatchlistItemFactory(user=user, movie=bare)
     WatchlistItemFactory.create_batch(20, user=user)
+    # Diary, lists, follows and likes (issue 17).
+    WatchFactory(user=user, movie=full, rating=4.5, note="Again.")
+    WatchFactory(user=user, movie=full, watched_on=datetime.date(2024, 6, 1))  # a rewatch, unrated
+    ReviewLikeFactory(user=user, review=Review.objects.filter(movie=full).first())
+    shown = MovieList.objects.create(owner=user, name="Heat and more", description="")
+    MovieListItem.objects.create(movie_list=shown, movie=full, position=0, note="First")
+    MovieListItem.objects.create(movie_list=shown, movie=bare, position=1)
+    MovieList.objects.create(owner=user, name="Empty", public=False)
+    for review in Review.objects.exclude(user=user)[:3]:
+        Follow.objects.create(follower=review.user, followed=user)
+        Follow.objects.create(follower=user, followed=review.user)
     return {"full": full, "bare": bare}
+
+
+def list_pages(user) -> list:
+    shown = []
+    for movie_list in lists.visible_lists(viewer=user):
+        movie_list.shown_items = lists.list_items(movie_list=movie_list)
+        catalogue.prepare_summaries(item.movie for item in movie_list.shown_items)
+        shown.append(movie_list)
+    return shown
+
+
+def list_items_shown(user) -> list:
+    return [item for page in list_pages(user) for item in page.shown_items]
 
 
 def movie_page(imdb_id: str, me=None) -> Movie:
@@ -91,6 +130,15 @@ INSTANCES = {
         RecommendedMovie("Gone", 7.25, None),
     ],
     SeedReviewSerializer: lambda user, movies: recommendations.recommend_for_user(user=user).based_on,
+    ReviewLikesSerializer: lambda user, movies: list(tracking.review_list(viewer=user)),
+    WatchSerializer: lambda user, movies: list(diary.user_diary(user=user)),
+    MovieListSerializer: lambda user, movies: list(lists.visible_lists(viewer=user)),
+    MovieListDetailSerializer: lambda user, movies: list_pages(user),
+    MovieListItemSerializer: lambda user, movies: [
+        item for page in list_pages(user) for item in page.shown_items
+    ],
+    FollowerSerializer: lambda user, movies: list(people.followers(user=user)),
+    FollowedSerializer: lambda user, movies: list(people.following(user=user)),
 }
 
 
@@ -140,6 +188,14 @@ PAGES = {
     ),
     "watchlist": (WatchlistItemSerializer, watchlist_page),
     "reviews": (ReviewSerializer, lambda user: list(tracking.review_list()[:20])),
+    "diary": (WatchSerializer, lambda user: list(diary.user_diary(user=user)[:20])),
+    "lists": (MovieListSerializer, lambda user: list(lists.visible_lists(viewer=user)[:20])),
+    "list items": (
+        MovieListItemSerializer,
+        lambda user: [i for page in list_pages(user) for i in page.shown_items],
+    ),
+    "followers": (FollowerSerializer, lambda user: list(people.followers(user=user)[:20])),
+    "following": (FollowedSerializer, lambda user: list(people.following(user=user)[:20])),
     "recommendation seeds": (
         SeedReviewSerializer,
         lambda user: recommendations.recommend_for_user(user=user).based_on,

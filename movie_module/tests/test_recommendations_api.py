@@ -1,3 +1,5 @@
+import datetime
+
 import pytest
 
 from conftest import API_DOWN
@@ -5,7 +7,7 @@ from movie_module.models import Movie
 from movie_module.recommendations import services
 from movie_module.recommendations import store as model_store
 
-from .factories import CorpusRatingFactory, MovieFactory, ReviewFactory, WatchlistItemFactory
+from .factories import CorpusRatingFactory, MovieFactory, ReviewFactory, WatchFactory, WatchlistItemFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -118,8 +120,10 @@ def test_recommendations_need_authentication(api_client):
     assert response.status_code == 401
 
 
-@pytest.mark.parametrize("limit, count", [(None, 3), ("1", 1), ("50", 3)])
+@pytest.mark.parametrize("limit, count", [(None, 2), ("1", 1), ("50", 2)])
 def test_limit_bounds_the_list(auth_client, user, fitted, limit, count):
+    # A Matrix fan gets the two sequels and nothing else: the Matrix audience dislikes
+    # the Toy Story films and nobody likes Filler, so nothing vouches for them.
     ReviewFactory(user=user, movie=fitted["matrix"], rating=5)
     response = auth_client.get(RECOMMENDATIONS, {} if limit is None else {"limit": limit})
     assert response.status_code == 200
@@ -147,8 +151,8 @@ def test_recommendations_run_the_same_queries_for_1_and_50(
     WatchlistItemFactory(user=user, movie=fitted["toy1"])
     auth_client.get(AUTH_ME)  # reads the user once; later requests take it from the cache
     for limit in (1, 50):
-        # reviews, watchlist, movies named, their review stats
-        with django_assert_num_queries(4):
+        # reviews, diary ratings, watchlist, movies named, their review stats
+        with django_assert_num_queries(5):
             assert auth_client.get(RECOMMENDATIONS, {"limit": limit}).status_code == 200
 
 
@@ -225,3 +229,42 @@ def test_the_popular_answer_is_the_same_before_and_after_the_first_fit(taste_gro
     assert [(r.title, r.score, r.movie_id) for r in before] == [(r.title, r.score, r.movie_id) for r in after]
     assert len(before) == 6
     assert [r.score for r in before] == sorted((r.score for r in before), reverse=True)
+
+
+# Diary ratings as seeds (issue 17)
+
+
+def test_a_diary_rating_above_3_5_is_a_seed(auth_client, user, fitted):
+    WatchFactory(user=user, movie=fitted["matrix"], rating=4.5)
+    body = auth_client.get(RECOMMENDATIONS).json()
+    assert body["source"] == "similarity"
+    assert body["based_on"] == [{"imdb_id": "tt0133093", "title": "The Matrix", "rating": 4.5}]
+
+
+def test_the_latest_rated_watch_of_a_movie_counts(auth_client, user, fitted):
+    WatchFactory(user=user, movie=fitted["matrix"], rating=5, watched_on=datetime.date(2020, 1, 1))
+    WatchFactory(user=user, movie=fitted["matrix"], rating=2, watched_on=datetime.date(2023, 1, 1))
+    WatchFactory(user=user, movie=fitted["matrix"], watched_on=datetime.date(2024, 1, 1))  # unrated
+    body = auth_client.get(RECOMMENDATIONS).json()
+    assert body["source"] == "popular" and body["based_on"] == []
+
+
+def test_a_review_wins_over_a_diary_rating_of_the_same_movie(auth_client, user, fitted):
+    WatchFactory(user=user, movie=fitted["matrix"], rating=5)
+    ReviewFactory(user=user, movie=fitted["matrix"], rating=2)
+    assert auth_client.get(RECOMMENDATIONS).json()["based_on"] == []
+
+
+def test_the_model_learns_from_diary_ratings_one_per_user_and_movie(user, fitted):
+    movie = fitted["matrix"]
+    WatchFactory(user=user, movie=movie, rating=1, watched_on=datetime.date(2020, 1, 1))
+    WatchFactory(user=user, movie=movie, rating=4, watched_on=datetime.date(2021, 1, 1))
+    other = WatchFactory(rating=3).user
+    ReviewFactory(user=other, movie=movie, rating=5)
+    WatchFactory(user=other, movie=movie, rating=0.5)
+    site = model_store.training_ratings()
+    site = site[site["user_id"].str.startswith("site:")]
+    rows = {(row.user_id, row.movie_id): row.rating for row in site.itertuples()}
+    assert rows[(f"site:{user.id}", movie.id)] == 4
+    assert rows[(f"site:{other.id}", movie.id)] == 5
+    assert len(site) == len(rows)

@@ -9,8 +9,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from movie_module.recommender import ItemSimilarityModel, ModelFileError, PopularityModel
-from movie_module.recommender.evaluation import evaluate, holdout_split
+from movie_module.recommender import (
+    ItemSimilarityModel,
+    ModelFileError,
+    PopularityModel,
+    ScoreCalibration,
+    fit_calibrated,
+    temporal_split,
+)
+from movie_module.recommender.evaluation import calibration_deciles, evaluate, holdout_split
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 EMPTY_RATINGS = pd.DataFrame({"user_id": [], "movie_id": [], "rating": []})
@@ -21,8 +28,8 @@ def ratings_frame(rows) -> pd.DataFrame:
 
 
 def small_model(rows, **settings) -> ItemSimilarityModel:
-    """A model that lets every movie take part, whatever its number of ratings."""
-    return ItemSimilarityModel(min_support=1, shrinkage=1.0, **settings).fit(ratings_frame(rows))
+    """A model for a handful of ratings: a light penalty, so few likes already count."""
+    return ItemSimilarityModel(regularization=1.0, **settings).fit(ratings_frame(rows))
 
 
 def two_tastes() -> list[tuple]:
@@ -53,10 +60,10 @@ def planted_taste_groups(seed: int = 3) -> pd.DataFrame:
     return ratings_frame(rows)
 
 
-def test_similar_movies_are_those_the_same_people_rated_alike():
+def test_a_favourite_points_to_what_the_same_people_liked():
     model = small_model(two_tastes())
-    assert {movie for movie, _ in model.similar("matrix", n=2)} == {"alien", "dune"}
-    assert {movie for movie, _ in model.similar("titanic")} == {"notebook", "casablanca"}
+    assert {movie for movie, _ in model.recommend({"matrix": 5.0}, n=2)} == {"alien", "dune"}
+    assert {movie for movie, _ in model.recommend({"titanic": 5.0})} == {"notebook", "casablanca"}
 
 
 def test_recommendations_follow_the_users_taste():
@@ -98,30 +105,48 @@ def test_equal_scores_come_back_in_the_same_order_whatever_the_input_order():
     rows = [(user, movie, 4.0) for user in range(4) for movie in ("c", "b", "a")]
     shuffled = ratings_frame(rows).sample(frac=1.0, random_state=5)
     first = small_model(rows).recommend({"a": 5.0})
-    second = ItemSimilarityModel(min_support=1, shrinkage=1.0).fit(shuffled).recommend({"a": 5.0})
+    second = ItemSimilarityModel(regularization=1.0).fit(shuffled).recommend({"a": 5.0})
     assert first == second
     assert [movie for movie, _ in first] == ["b", "c"]
     assert first[0][1] == first[1][1]
 
 
-def test_seed_order_does_not_change_recommendations():
+def test_recent_seeds_count_more_than_old_ones():
     model = ItemSimilarityModel().fit(planted_taste_groups())
-    forwards = dict.fromkeys((3, 25, 47, 60), 4.5)
-    backwards = dict(reversed(list(forwards.items())))
-    assert model.recommend(forwards, n=20) == model.recommend(backwards, n=20)
+    # Oldest first: a fan of block 0 who lately loves block 3, and the reverse.
+    lately_block_3 = dict.fromkeys((1, 2, 3), 5.0) | dict.fromkeys((61, 62, 63), 5.0)
+    lately_block_0 = dict(reversed(list(lately_block_3.items())))
+    first = model.recommend(lately_block_3, n=1)[0][0]
+    assert 60 <= first < 80
+    assert 0 <= model.recommend(lately_block_0, n=1)[0][0] < 20
+    # The same history in the same order always gives the same answer.
+    assert model.recommend(lately_block_3, n=20) == model.recommend(dict(lately_block_3), n=20)
 
 
 def test_the_same_ratings_in_another_row_order_give_the_same_model():
     ratings = planted_taste_groups()
     shuffled = ratings.sample(frac=1.0, random_state=11)
-    # A cap below every user's count makes the heavy-user sample matter too.
-    first = ItemSimilarityModel(max_user_ratings=10).fit(ratings)
-    second = ItemSimilarityModel(max_user_ratings=10).fit(shuffled)
+    first = ItemSimilarityModel().fit(ratings)
+    second = ItemSimilarityModel().fit(shuffled)
     for movie in (0, 21, 105):
-        assert first.similar(movie, n=20) == second.similar(movie, n=20)
+        assert first.recommend({movie: 5.0}, n=20) == second.recommend({movie: 5.0}, n=20)
     user_ratings = {3: 5.0, 45: 4.0, 101: 4.5}
     assert first.recommend(user_ratings, n=20) == second.recommend(user_ratings, n=20)
-    assert first.similar(0, n=20) != ItemSimilarityModel().fit(ratings).similar(0, n=20)
+
+
+def test_movies_outside_the_dense_part_are_still_recommended():
+    """Past `dense_limit` liked movies the rarest leave the cubic part of the fit, yet
+    remain recommendable: their weights are a ridge regression on the others."""
+    ratings = planted_taste_groups()
+    full = ItemSimilarityModel().fit(ratings)
+    limited = ItemSimilarityModel(dense_limit=40).fit(ratings)
+    liked_counts = ratings[ratings["rating"] > 3.5].groupby("movie_id").size()
+    tail = set(liked_counts.sort_values(kind="stable").index[: len(liked_counts) - 40].tolist())
+    seeds = {movie: 5.0 for movie in range(20) if movie not in tail}
+    recommended = [movie for movie, _ in limited.recommend(seeds, n=10)]
+    assert set(recommended) & tail
+    assert all(movie < 20 for movie in recommended)
+    assert len(set(recommended) & {movie for movie, _ in full.recommend(seeds, n=10)}) >= 8
 
 
 def test_only_movies_rated_above_3_5_are_seeds():
@@ -140,7 +165,6 @@ def test_unknown_movies_are_ignored():
     assert model.recommend({"matrix": 5.0, "no-such-movie": 5.0, 12345: 4.0}) == known_only
     assert model.recommend({"matrix": 5.0}, exclude=["no-such-movie"]) == known_only
     assert model.recommend({"no-such-movie": 5.0}) == []
-    assert model.similar("no-such-movie") == []
 
 
 def test_no_ratings_or_no_room_gives_no_recommendations():
@@ -148,7 +172,6 @@ def test_no_ratings_or_no_room_gives_no_recommendations():
     assert model.recommend({}) == []
     assert model.recommend({"matrix": 5.0}, n=0) == []
     assert model.recommend({"matrix": 5.0}, n=-3) == []
-    assert model.similar("matrix", n=0) == []
 
 
 def test_a_model_fitted_on_no_ratings_recommends_nothing():
@@ -156,7 +179,6 @@ def test_a_model_fitted_on_no_ratings_recommends_nothing():
     popularity = PopularityModel().fit(EMPTY_RATINGS)
     assert similarity.movie_count == 0
     assert similarity.recommend({"matrix": 5.0}) == []
-    assert similarity.similar("matrix") == []
     assert popularity.most_popular(5) == []
     assert popularity.recommend({"matrix": 5.0}) == []
 
@@ -164,16 +186,13 @@ def test_a_model_fitted_on_no_ratings_recommends_nothing():
 def test_a_single_user_corpus_links_what_that_user_loved():
     model = small_model([(1, "matrix", 5.0), (1, "alien", 4.5), (1, "notebook", 1.0)])
     assert [movie for movie, _ in model.recommend({"matrix": 5.0})] == ["alien"]
-    # With the production settings one user is too little evidence for anything.
-    default = ItemSimilarityModel().fit(ratings_frame([(1, "matrix", 5.0), (1, "alien", 4.5)]))
-    assert default.recommend({"matrix": 5.0}) == []
 
 
 def test_a_single_movie_corpus_has_nothing_else_to_recommend():
     model = small_model([(user, "matrix", 4.5) for user in range(10)])
     assert model.movie_count == 1
     assert model.recommend({"matrix": 5.0}) == []
-    assert model.similar("matrix") == []
+    # Uncalibrated (nothing to calibrate on), the score is twice the damped mean.
     assert PopularityModel().fit(ratings_frame([(1, "matrix", 4.0)])).most_popular(3) == [("matrix", 8.0)]
 
 
@@ -199,7 +218,7 @@ def test_saved_model_loads_with_identical_output(tmp_path):
     loaded = ItemSimilarityModel.load(path)
     user_ratings = {"tt0000001": 5.0, "tt0000002": 4.0, "tt0000105": 3.0}
     assert loaded.recommend(user_ratings, n=15) == model.recommend(user_ratings, n=15)
-    assert loaded.similar("tt0000003", n=15) == model.similar("tt0000003", n=15)
+    assert loaded.recommend({"tt0000003": 4.5}, n=15) == model.recommend({"tt0000003": 4.5}, n=15)
     assert loaded.movie_count == model.movie_count
     with np.load(path, allow_pickle=False) as stored:  # nothing needs unpickling
         assert "format_version" in stored.files
@@ -281,6 +300,58 @@ def test_holdout_keeps_a_fixed_fifth_of_each_active_users_ratings():
     pd.testing.assert_frame_equal(test, again_test)
     other_test = holdout_split(ratings, fraction=0.2, min_ratings=5, seed=7)[1]
     assert not test.equals(other_test)
+
+
+def timed(ratings: pd.DataFrame) -> pd.DataFrame:
+    """`ratings` with a timestamp per row, each user's ratings in a random order."""
+    shuffled = ratings.sample(frac=1.0, random_state=0).sort_values("user_id", kind="stable")
+    return shuffled.assign(timestamp=np.arange(len(shuffled)))
+
+
+def test_scores_read_as_the_chance_of_liking_on_a_holdout():
+    """Calibrated on earlier ratings, a score of s means that about s/10 of such
+    recommendations were liked on ratings the fit never saw."""
+    ratings = timed(planted_taste_groups(seed=8))
+    fitting, later = temporal_split(ratings)
+    model = fit_calibrated(fitting, lambda: [ItemSimilarityModel()])[0]
+    assert model.calibration.fitted
+    deciles = calibration_deciles(model, fitting, later, k=10)
+    assert len(deciles) == 10
+    for decile in deciles:
+        assert abs(decile["observed"] - decile["promised"]) <= 0.1, deciles
+    scores = [score for _, score in model.recommend({0: 5.0, 1: 5.0, 2: 4.5}, n=10)]
+    assert all(0 <= score <= 10 for score in scores)
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_popularity_scores_are_calibrated_too():
+    ratings = timed(planted_taste_groups(seed=8))
+    popularity = fit_calibrated(ratings, lambda: [PopularityModel()])[0]
+    assert popularity.calibration.fitted
+    # Everyone rates the ten popular movies middlingly: few are liked.
+    assert all(score < 5 for _, score in popularity.most_popular(10))
+
+
+def test_too_little_held_out_data_leaves_the_scores_uncalibrated():
+    calibration = ScoreCalibration.fit(np.array([0.1, 0.5, 2.0]), np.array([False, True, True]))
+    assert not calibration.fitted
+    assert calibration.scores(np.array([0.0, 100.0])).tolist() == [0.0, 10.0]
+
+
+def test_a_corpus_of_users_with_few_ratings_fits_uncalibrated():
+    """Nobody has the five ratings a holdout needs: nothing to calibrate on, still a model."""
+    ratings = timed(ratings_frame([(user, movie, 4.5) for user in range(10) for movie in range(3)]))
+    similarity, popularity = fit_calibrated(ratings, lambda: [ItemSimilarityModel(), PopularityModel()])
+    assert not similarity.calibration.fitted and not popularity.calibration.fitted
+    assert [movie for movie, _ in similarity.recommend({0: 5.0}, n=5)] in ([1, 2], [2, 1])
+
+
+def test_the_temporal_split_holds_out_each_users_latest_ratings():
+    rows = [(user, movie, 4.0, 100 - movie) for user in range(3) for movie in range(10)]
+    ratings = pd.DataFrame(rows, columns=["user_id", "movie_id", "rating", "timestamp"])
+    earlier, later = temporal_split(ratings)
+    assert sorted(later["movie_id"].unique().tolist()) == [0, 1]  # the latest two of ten
+    assert earlier.groupby("user_id")["timestamp"].apply(lambda t: t.is_monotonic_increasing).all()
 
 
 class _Oracle:

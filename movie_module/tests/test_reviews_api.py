@@ -9,7 +9,18 @@ from .factories import MovieFactory, ReviewFactory, WatchlistItemFactory
 pytestmark = pytest.mark.django_db
 
 REVIEWS = "/api/reviews/"
-REVIEW_FIELDS = {"id", "movie", "user", "rating", "body", "contains_spoilers", "created_at", "updated_at"}
+REVIEW_FIELDS = {
+    "id",
+    "movie",
+    "user",
+    "rating",
+    "body",
+    "contains_spoilers",
+    "created_at",
+    "updated_at",
+    "like_count",
+    "liked_by_me",
+}
 
 
 def review_url(review):

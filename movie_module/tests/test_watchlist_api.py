@@ -132,6 +132,16 @@ def test_marking_watched_at_a_given_time_keeps_it(auth_client, user):
     assert response.json()["watched_at"] == "2024-05-01T20:00:00Z"
 
 
+def test_marking_watched_again_keeps_the_first_watched_at(auth_client, user):
+    first = datetime.datetime(2023, 4, 5, 20, 0, tzinfo=datetime.UTC)
+    item = WatchlistItemFactory(user=user, watched=True, watched_at=first)
+    response = auth_client.patch(item_url(item), {"watched": True}, format="json")
+    assert response.status_code == 200
+    assert response.json()["watched_at"] == "2023-04-05T20:00:00Z"
+    item.refresh_from_db()
+    assert item.watched_at == first
+
+
 def test_marking_unwatched_clears_watched_at(auth_client, user):
     item = WatchlistItemFactory(user=user, watched=True, watched_at=timezone.now())
     response = auth_client.patch(item_url(item), {"watched": False})

@@ -3,6 +3,7 @@
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
@@ -10,12 +11,13 @@ from api.exceptions import error_responses
 from movie_module.catalogue.api import movie_for_input
 from movie_module.catalogue.selectors import prepare_summaries
 from movie_module.models import IMDB_ID_PATTERN, Review, WatchlistItem
-from scrapbook.response_cache import cached_response
+from scrapbook.response_cache import cached_response, cached_value, request_key
 
 from . import selectors, services
 from .filters import ReviewFilter, WatchlistFilter
 from .serializers import (
     ReviewCreateSerializer,
+    ReviewLikesSerializer,
     ReviewSerializer,
     ReviewUpdateSerializer,
     WatchlistAddSerializer,
@@ -119,11 +121,20 @@ class ReviewViewSet(
     filterset_class = ReviewFilter
 
     def get_queryset(self):
-        return selectors.review_list()
+        return selectors.review_list(viewer=self.request.user)
 
     def list(self, request):
-        uncached_list = super().list
-        return cached_response(request, "review-list", build=lambda: uncached_list(request).data)
+        # The list is the same for everyone but `liked_by_me`: cached as anonymous people see
+        # it, then the caller's likes of the page's reviews are written in (one query).
+        def build():
+            page = self.paginate_queryset(self.filter_queryset(selectors.review_list()))
+            return self.get_paginated_response(ReviewSerializer(page, many=True).data).data
+
+        if not request.user.is_authenticated:
+            return cached_response(request, "review-list", build=build)
+        answer = cached_value("review-list", build, key=request_key(request, "data"))
+        mark_liked_by(request.user, answer["results"])
+        return Response(answer)
 
     @extend_schema(
         request=ReviewCreateSerializer, responses={201: ReviewSerializer, **error_responses(400, 401)}
@@ -154,5 +165,32 @@ class ReviewViewSet(
     def perform_destroy(self, instance):
         services.review_delete(review=instance)
 
+    @extend_schema(
+        methods=["POST"],
+        request=None,
+        responses={200: ReviewLikesSerializer, 201: ReviewLikesSerializer, **error_responses(401, 404)},
+    )
+    @extend_schema(methods=["DELETE"], request=None, responses={204: None, **error_responses(401, 404)})
+    @action(detail=True, methods=["post", "delete"], permission_classes=[permissions.IsAuthenticated])
+    def like(self, request, pk=None):
+        """Like a review (201; 200 if liked already), or stop liking it (DELETE: 204)."""
+        review = self.get_object()
+        if request.method == "DELETE":
+            services.review_unlike(user=request.user, review=review)
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        created = services.review_like(user=request.user, review=review)
+        review = self.get_queryset().get(pk=review.pk)
+        return Response(
+            ReviewLikesSerializer(review).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
     def _reread(self, review: Review):
         return ReviewSerializer(self.get_queryset().get(pk=review.pk)).data
+
+
+def mark_liked_by(user, reviews: list[dict]) -> None:
+    """Set `liked_by_me` on shown reviews (dicts) as `user` sees them."""
+    liked = selectors.liked_review_ids(user=user, review_ids=[review["id"] for review in reviews])
+    for review in reviews:
+        review["liked_by_me"] = review["id"] in liked

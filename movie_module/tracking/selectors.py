@@ -3,12 +3,11 @@
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import (
-    QuerySet,
-)
+from django.db.models import BooleanField, Exists, OuterRef, QuerySet, Value
 
 from api.shapes import output_columns
-from movie_module.models import Movie, Review, WatchlistItem
+from movie_module.models import Movie, Review, ReviewLike, WatchlistItem
+from movie_module.subqueries import count_of
 
 from .serializers import ReviewSerializer, WatchlistItemSerializer
 
@@ -73,7 +72,9 @@ def movie_for_user(*, movie: Movie, user, relation: MovieRelation) -> MovieForUs
     watchlist_id, watched, review_id = relation
     review = None
     if review_id is not None:
-        review = Review.objects.get(pk=review_id)
+        review = Review.objects.annotate(**like_annotations(review=OuterRef("pk"), viewer=user)).get(
+            pk=review_id
+        )
         review.movie, review.user = movie, user
     return MovieForUser(
         in_watchlist=watchlist_id is not None, watched=watched, watchlist_id=watchlist_id, review=review
@@ -95,10 +96,31 @@ def user_watchlist(*, user) -> QuerySet:
     )
 
 
-def review_list() -> QuerySet:
-    """Reviews with their movie and author, newest first."""
+def review_list(*, viewer=None) -> QuerySet:
+    """Reviews with their movie, author and likes (`liked_by_me` as `viewer` sees them), newest first."""
     return (
         Review.objects.select_related("movie", "user")
         .only(*output_columns(ReviewSerializer))
+        .annotate(**like_annotations(review=OuterRef("pk"), viewer=viewer))
         .order_by("-created_at", "-id")
+    )
+
+
+def like_annotations(*, review, viewer) -> dict:
+    """`like_count` and `liked_by_me` of the review `review` (an OuterRef to its id) as
+    annotations computed in the reading query itself; `liked_by_me` is False for no viewer."""
+    if viewer is None or not viewer.is_authenticated:
+        mine = Value(False, output_field=BooleanField())
+    else:
+        mine = Exists(ReviewLike.objects.filter(review=review, user=viewer))
+    return {
+        "like_count": count_of(ReviewLike.objects.filter(review=review), per="review"),
+        "liked_by_me": mine,
+    }
+
+
+def liked_review_ids(*, user, review_ids) -> set[int]:
+    """Which of `review_ids` the user likes, in one query."""
+    return set(
+        ReviewLike.objects.filter(user=user, review_id__in=review_ids).values_list("review_id", flat=True)
     )

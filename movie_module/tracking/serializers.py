@@ -23,6 +23,9 @@ class ReviewSerializer(FastOutput, serializers.ModelSerializer):
     movie = MovieReferenceSerializer(read_only=True)
     user = UserReferenceSerializer(read_only=True)
     rating = StarRatingField()
+    # Annotations: selectors.with_likes sets them on every review it reads.
+    like_count = serializers.IntegerField(read_only=True)
+    liked_by_me = serializers.BooleanField(read_only=True)
 
     class Meta:
         model = Review
@@ -35,8 +38,16 @@ class ReviewSerializer(FastOutput, serializers.ModelSerializer):
             "contains_spoilers",
             "created_at",
             "updated_at",
+            "like_count",
+            "liked_by_me",
         ]
-        read_only_fields = ["id", "movie", "user", "created_at", "updated_at"]
+        read_only_fields = ["id", "movie", "user", "created_at", "updated_at", "like_count", "liked_by_me"]
+
+
+# A review's likes after the caller's like: the part of a Review that changed.
+class ReviewLikesSerializer(FastOutput, serializers.Serializer):
+    like_count = serializers.IntegerField()
+    liked_by_me = serializers.BooleanField()
 
 
 class ReviewCreateSerializer(serializers.Serializer):

@@ -5,7 +5,8 @@ import datetime
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from movie_module.models import Movie, Review, WatchlistItem
+from movie_module.models import Activity, Movie, Review, ReviewLike, WatchlistItem
+from movie_module.people.services import activity_record
 
 
 class AlreadyReviewed(Exception):
@@ -24,9 +25,16 @@ def watchlist_add(*, user, movie: Movie) -> tuple[WatchlistItem, bool]:
 def watchlist_item_set_watched(
     *, item: WatchlistItem, watched: bool, watched_at: datetime.datetime | None = None
 ) -> WatchlistItem:
-    """Mark an item watched (at `watched_at`, default now) or not watched."""
-    item.watched = watched
-    item.watched_at = (watched_at or timezone.now()) if watched else None
+    """Mark an item watched (at `watched_at`) or not watched.
+
+    Without `watched_at`, an item watched already keeps the time it was first watched,
+    and one watched now gets the current time.
+    """
+    if not watched:
+        watched_at = None
+    elif watched_at is None:
+        watched_at = item.watched_at if item.watched else timezone.now()
+    item.watched, item.watched_at = watched, watched_at
     item.save(update_fields=["watched", "watched_at"])
     return item
 
@@ -48,10 +56,16 @@ def review_create(*, user, movie: Movie, rating, body: str = "", contains_spoile
             )
     except IntegrityError as error:
         raise AlreadyReviewed from error
-    WatchlistItem.objects.filter(user=user, movie=movie, watched=False).update(
-        watched=True, watched_at=review.created_at
-    )
+    watchlist_mark_watched(user=user, movie=movie, watched_at=review.created_at)
+    activity_record(user=user, kind=Activity.Kind.REVIEW, review=review)
     return review
+
+
+def watchlist_mark_watched(*, user, movie: Movie, watched_at: datetime.datetime) -> None:
+    """The movie's watchlist item, if any, becomes watched; one watched already keeps its time."""
+    WatchlistItem.objects.filter(user=user, movie=movie, watched=False).update(
+        watched=True, watched_at=watched_at
+    )
 
 
 def review_update(*, review: Review, **changes) -> Review:
@@ -64,3 +78,17 @@ def review_update(*, review: Review, **changes) -> Review:
 def review_delete(*, review: Review) -> None:
     """Delete a review; the watchlist item stays as it is."""
     review.delete()
+
+
+def review_like(*, user, review: Review) -> bool:
+    """The user likes the review; returns whether the like is new (liking twice is no error)."""
+    try:
+        with transaction.atomic():
+            ReviewLike.objects.create(user=user, review=review)
+    except IntegrityError:
+        return False
+    return True
+
+
+def review_unlike(*, user, review: Review) -> None:
+    ReviewLike.objects.filter(user=user, review=review).delete()

@@ -6,7 +6,8 @@ from movie_module.catalogue.counters import recount_all_movies
 from movie_module.catalogue.genres import set_movie_genres
 from movie_module.models import CorpusRating, Movie
 
-DEMO_FIELDS = ["title", "year", "runtime_minutes", "directors", "cast"]
+# The genres are links, written apart (catalogue/genres.py).
+DEMO_FIELDS = ["title", "year", "runtime_minutes", "directors", "cast", "alternate_titles"]
 
 
 def demo_fields(film: dict) -> dict:

@@ -56,7 +56,7 @@ def count_reviews_and_popularity(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("movie_module", "0007_genre_table_and_movie_counters")]
+    dependencies = [("movie_module", "0009_genre_table_and_movie_counters")]
 
     operations = [
         migrations.RunPython(move_genres_to_the_table, move_genres_back),

@@ -1,6 +1,6 @@
 """Genres become a table (Genre, linked to movies by MovieGenre) beside the JSON list each
-movie held, renamed `legacy_genres` until 0008 moves it; movies get counters of their
-reviews, mean rating and popularity, which 0008 counts."""
+movie held, renamed `legacy_genres` until 0010 moves it; movies get counters of their
+reviews, mean rating and popularity, which 0010 counts."""
 
 import django.db.models.deletion
 import django.db.models.functions.text
@@ -9,7 +9,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("movie_module", "0006_watched_at_after_first_films"),
+        ("movie_module", "0008_diary_lists_follows_likes_activity"),
     ]
 
     operations = [
