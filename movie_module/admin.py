@@ -1,10 +1,14 @@
 from django.contrib import admin
+from django.db.models import Count
 
+from .catalogue.counters import recount_movies
 from .models import (
     Activity,
     CorpusRating,
     Follow,
+    Genre,
     Movie,
+    MovieGenre,
     MovieList,
     MovieListItem,
     Review,
@@ -15,13 +19,54 @@ from .models import (
 from .titles import folded_words
 
 
+class GenreListFilter(admin.SimpleListFilter):
+    """Movies of one genre, through the genre's index of links: no DISTINCT over the catalogue,
+    which filtering across the many-to-many would add."""
+
+    title = "genre"
+    parameter_name = "genre"
+
+    def lookups(self, request, model_admin):
+        return [(str(genre.pk), genre.name) for genre in Genre.objects.order_by("name")]
+
+    def queryset(self, request, queryset):
+        if self.value() is None:
+            return queryset
+        try:
+            genre_id = int(self.value())
+        except ValueError:
+            return queryset.none()
+        return queryset.filter(id__in=MovieGenre.objects.filter(genre_id=genre_id).values("movie_id"))
+
+
+class MovieGenreInline(admin.TabularInline):
+    model = MovieGenre
+    extra = 1
+    autocomplete_fields = ["genre"]
+    verbose_name = "genre"
+
+
+@admin.register(Genre)
+class GenreAdmin(admin.ModelAdmin):
+    list_display = ["name", "movie_count"]
+    search_fields = ["name"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(movie_count=Count("movie_links"))
+
+    @admin.display(ordering="movie_count")
+    def movie_count(self, genre):
+        return genre.movie_count
+
+
 @admin.register(Movie)
 class MovieAdmin(admin.ModelAdmin):
-    list_display = ["title", "year", "imdb_id", "imdb_rating", "source", "refreshed_at"]
-    list_filter = ["source", "year"]
+    list_display = ["title", "year", "imdb_id", "imdb_rating", "review_count", "source", "refreshed_at"]
+    list_filter = ["source", GenreListFilter, "year"]
     # search_names holds every name folded, alternate titles included: the term is folded too.
     search_fields = ["title", "imdb_id", "search_names"]
-    readonly_fields = ["created_at", "refreshed_at"]
+    readonly_fields = ["created_at", "refreshed_at", "review_count", "average_rating", "popularity"]
+    inlines = [MovieGenreInline]
     # Counting 100k rows on every page load is the slow part of a big changelist.
     show_full_result_count = False
     list_per_page = 50
@@ -60,6 +105,22 @@ class CorpusRatingAdmin(admin.ModelAdmin):
     list_select_related = ["movie"]
     raw_id_fields = ["movie"]
     show_full_result_count = False
+
+    # Corpus ratings are counted in their movies' popularity, but written in bulk elsewhere,
+    # with no signal (catalogue/counters.py): the admin recounts what it changes.
+    def save_model(self, request, obj, form, change):
+        previous_movie_id = form.initial.get("movie")
+        super().save_model(request, obj, form, change)
+        recount_movies([obj.movie_id, previous_movie_id])
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        recount_movies([obj.movie_id])
+
+    def delete_queryset(self, request, queryset):
+        movie_ids = set(queryset.values_list("movie_id", flat=True))
+        super().delete_queryset(request, queryset)
+        recount_movies(movie_ids)
 
 
 # Diary, lists and people (issue 17). These tables grow with every user's activity: foreign

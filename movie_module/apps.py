@@ -7,6 +7,8 @@ class MovieModuleConfig(AppConfig):
     verbose_name = "Movies"
 
     def ready(self):
+        from .catalogue.counters import connect_counters
         from .catalogue.search_index import ensure_title_search_triggers
 
         post_migrate.connect(ensure_title_search_triggers, sender=self)
+        connect_counters()

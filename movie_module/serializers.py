@@ -58,14 +58,14 @@ class MeanRatingField(serializers.FloatField):
         return round(float(value), 2)
 
 
-# `average_rating` and `review_count` are no columns: catalogue.selectors.attach_review_stats
-# sets them on the movies of a page, catalogue.selectors.movie_page annotates them.
+# `average_rating` and `review_count` are the movie's counters (catalogue/counters.py);
+# `genres` its genres' names, prefetched for a page by catalogue.selectors.prepare_summaries.
 class MovieSummarySerializer(FastOutput, serializers.ModelSerializer):
     poster_url = PosterUrlField(read_only=True)
     imdb_rating = serializers.FloatField(allow_null=True)
     average_rating = MeanRatingField(allow_null=True, read_only=True)
     review_count = serializers.IntegerField(read_only=True)
-    genres = serializers.ListField(child=serializers.CharField())
+    genres = serializers.ListField(child=serializers.CharField(), source="genre_names", read_only=True)
 
     class Meta:
         model = Movie

@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from .catalogue.api import MovieViewSet
+from .catalogue.api import GenreListView, MovieViewSet
 from .diary.api import DiaryViewSet
 from .lists.api import MovieListViewSet
 from .people.api import FeedView, UserViewSet
@@ -18,6 +18,7 @@ router.register("users", UserViewSet, basename="user")
 
 urlpatterns = [
     path("recommendations/", RecommendationsView.as_view(), name="recommendations"),
+    path("genres/", GenreListView.as_view(), name="genres"),
     path("feed/", FeedView.as_view(), name="feed"),
     *router.urls,
 ]

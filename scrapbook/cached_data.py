@@ -39,7 +39,9 @@ class Read:
 
 # Every cached read, by the name its call site passes to cached_value / cached_response.
 READS = {
-    "movie-list": Read(shared=(MOVIES, REVIEWS)),
+    # Watchlists too: the catalogue may be ordered by popularity, which counts them.
+    "movie-list": Read(shared=(MOVIES, REVIEWS, WATCHLISTS)),
+    "genre-list": Read(shared=(MOVIES,)),
     # The movie page but `me`, the same for everyone.
     "movie-page": Read(shared=(MOVIES, REVIEWS, WATCHLISTS)),
     "review-list": Read(shared=(REVIEWS, MOVIES, USERNAMES, LIKES)),
@@ -63,7 +65,13 @@ class Write:
 
 # Every table that cached answers show, by model label, with the data a write to it changes.
 WRITES = {
-    "movie_module.Movie": Write(shared=(MOVIES,), unseen=frozenset({"refreshed_at"})),
+    # The counters count reviews and watchlist items, whose writes announce their own change.
+    "movie_module.Movie": Write(
+        shared=(MOVIES,),
+        unseen=frozenset({"refreshed_at", "review_count", "average_rating", "popularity"}),
+    ),
+    "movie_module.Genre": Write(shared=(MOVIES,)),
+    "movie_module.MovieGenre": Write(shared=(MOVIES,)),
     "movie_module.Review": Write(shared=(REVIEWS,), own=(REVIEWS_BY,)),
     "movie_module.WatchlistItem": Write(shared=(WATCHLISTS,), own=(WATCHLIST,)),
     "movie_module.ReviewLike": Write(shared=(LIKES,)),

@@ -34,6 +34,7 @@ RULES_BEYOND_THE_SCHEMA = {
     "POST /api/watchlist/": "the IMDb id must name a movie in the catalogue",
     "PATCH /api/watchlist/{id}/": "`watched_at` only with `watched: true`, and not in the future",
     "POST /api/reviews/": "the IMDb id must name a movie; one review per movie per user",
+    "GET /api/movies/": "each `genre` must name a genre of the catalogue",
     # drf-spectacular documents no body for a DELETE (OpenAPI 3.0 gives it no meaning).
     "DELETE /api/auth/me/": "the body must hold the caller's password",
     "POST /api/auth/password/reset/confirm/": "the uid and token must come from a reset mail",

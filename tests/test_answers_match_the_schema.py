@@ -330,7 +330,15 @@ CASES: dict[str, Callable[[World], list[Call | Callable[[], None]]]] = {
         Call(world.anonymous, "get", "/api/movies/?page_size=2&page=2"),  # next and previous
         Call(world.anonymous, "get", "/api/movies/?search=matrix"),
         Call(world.anonymous, "get", "/api/movies/?search=nothing-like-it"),
+        Call(
+            world.anonymous,
+            "get",
+            "/api/movies/?genre=sci-fi&year_min=1990&year_max=2000&ordering=-popularity",
+        ),
+        Call(world.anonymous, "get", "/api/movies/?search=matrix&ordering=-average_rating"),
+        Call(world.anonymous, "get", "/api/movies/?ordering=-year&genre=Drama&genre=Action"),
     ],
+    "GET /api/genres/": lambda world: [Call(world.anonymous, "get", "/api/genres/")],
     "GET /api/movies/{imdb_id}/": lambda world: [
         Call(world.anonymous, "get", "/api/movies/tt0133093/"),  # everything filled in, `me` null
         Call(world.anonymous, "get", "/api/movies/tt0000010/"),  # nothing but a title

@@ -10,7 +10,14 @@ from django.apps import apps
 from django.core.cache import cache
 
 from authentication.tests.factories import UserFactory
-from movie_module.tests.factories import MovieFactory, ReviewFactory, ReviewLikeFactory, WatchlistItemFactory
+from movie_module.tests.factories import (
+    GenreFactory,
+    MovieFactory,
+    MovieGenreFactory,
+    ReviewFactory,
+    ReviewLikeFactory,
+    WatchlistItemFactory,
+)
 from scrapbook import cached_data
 from scrapbook.cached_data import READS, WRITES, changed_by_write
 from scrapbook.change_announcements import AnnouncingQuerySet
@@ -35,6 +42,8 @@ FACTORIES = {
     "movie_module.Movie": MovieFactory,
     "movie_module.Review": ReviewFactory,
     "movie_module.WatchlistItem": WatchlistItemFactory,
+    "movie_module.Genre": GenreFactory,
+    "movie_module.MovieGenre": MovieGenreFactory,
     "movie_module.ReviewLike": ReviewLikeFactory,
     "authentication.User": UserFactory,
 }
@@ -43,7 +52,9 @@ VISIBLE_CHANGE = {
     "movie_module.Movie": ("title", "Another Title"),
     "movie_module.Review": ("body", "Changed my mind."),
     "movie_module.WatchlistItem": ("watched", True),
-    "movie_module.ReviewLike": ("review", ReviewFactory),  # a callable: made at write time
+    "movie_module.Genre": ("name", "Film-Noir"),
+    "movie_module.MovieGenre": ("genre", GenreFactory),  # a callable: made at write time
+    "movie_module.ReviewLike": ("review", ReviewFactory),
     "authentication.User": ("email", "changed@example.com"),
 }
 

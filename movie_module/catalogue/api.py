@@ -9,6 +9,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from api.exceptions import error_responses
 from api.shapes import output_columns
@@ -23,7 +24,8 @@ from scrapbook.response_cache import cached_response, cached_value
 
 from . import selectors
 from . import services as imdb_sync
-from .serializers import MoviePageSerializer
+from .filters import MovieBrowseFilter
+from .serializers import GenreListSerializer, MoviePageSerializer
 
 IMDB_ID = re.compile(IMDB_ID_PATTERN)
 
@@ -58,7 +60,9 @@ def movie_for_input(imdb_id: str) -> Movie:
 @extend_schema_view(
     list=extend_schema(
         parameters=[
-            OpenApiParameter("search", {"type": "string", "maxLength": 200}, description="Words of the title")
+            OpenApiParameter(
+                "search", {"type": "string", "maxLength": 200}, description="Words of the title"
+            ),
         ],
         responses={200: MovieSummarySerializer(many=True), **error_responses(400, 401, 404)},
     )
@@ -70,7 +74,8 @@ class MovieViewSet(viewsets.ReadOnlyModelViewSet):
     permission_classes = [permissions.AllowAny]
     lookup_field = "imdb_id"
     lookup_value_regex = "[^/]+"
-    filter_backends = []
+    # The browse filters (genre, years, ordering) apply to whatever list the search gives.
+    filterset_class = MovieBrowseFilter
 
     def search_text(self) -> str:
         search = self.request.query_params.get("search", "").strip()
@@ -86,11 +91,14 @@ class MovieViewSet(viewsets.ReadOnlyModelViewSet):
 
     def _list_data(self) -> dict:
         search = self.search_text()
+        browse = MovieBrowseFilter(self.request.query_params, queryset=Movie.objects.none())
+        if not browse.is_valid():  # before asking the IMDb API anything
+            raise ValidationError(browse.errors)
         if search:
             # When the IMDb API is configured, the titles it finds join the catalogue first.
             imdb_sync.store_search_results(search)
-        page = self.paginate_queryset(selectors.movie_list(search=search))
-        selectors.attach_review_stats(page)
+        movies = browse.filter_queryset(selectors.movie_list(search=search))
+        page = selectors.prepare_summaries(self.paginate_queryset(movies))
         return self.get_paginated_response(MovieSummarySerializer(page, many=True).data).data
 
     @extend_schema(responses={200: MoviePageSerializer, **error_responses(401, 404)})
@@ -103,9 +111,14 @@ class MovieViewSet(viewsets.ReadOnlyModelViewSet):
         if page is None:  # not in the catalogue: the IMDb API's, when configured, or a 404
             movie_or_404(imdb_id)
             page = cached_value("movie-page", lambda: self._shared_page(imdb_id), key=imdb_id)
+        if page[2] is None and imdb_sync.fetch_missing_details(imdb_id=imdb_id):
+            # Details never fetched (a movie found by a search) are fetched before answering;
+            # storing them made the page without them stale.
+            page = cached_value("movie-page", lambda: self._shared_page(imdb_id), key=imdb_id)
         movie_id, movie_fields, refreshed_at, shared_json = page
-        # Details that are merely old are refreshed in the background; this page does not wait.
-        imdb_sync.refresh_if_stale(Movie(imdb_id=imdb_id, refreshed_at=refreshed_at))
+        if refreshed_at is not None:
+            # Details that are merely old are refreshed in the background; this page does not wait.
+            imdb_sync.refresh_if_stale(Movie(imdb_id=imdb_id, refreshed_at=refreshed_at))
         me = None
         if request.user.is_authenticated:
             relation = self._relation(movie_id, request.user)
@@ -140,7 +153,8 @@ class MovieViewSet(viewsets.ReadOnlyModelViewSet):
         in_reviews = {column: getattr(movie, column) for column in movie_columns_in_reviews()}
         return movie.id, in_reviews, movie.refreshed_at, shared_json
 
-    @extend_schema(responses={200: ReviewSerializer(many=True), **error_responses(401, 404)})
+    # The browse filters are the list's, not its reviews'.
+    @extend_schema(responses={200: ReviewSerializer(many=True), **error_responses(401, 404)}, filters=False)
     @action(detail=True, methods=["get"])
     def reviews(self, request, imdb_id=None):
         movie = movie_or_404(imdb_id)
@@ -159,3 +173,16 @@ class MovieViewSet(viewsets.ReadOnlyModelViewSet):
         recommended = recommendations.similar_titles(movie=movie, limit=query.validated_data["limit"])
         similar = {"results": recommended_movies(recommended)}
         return Response(SimilarMoviesSerializer(similar).data)
+
+
+class GenreListView(APIView):
+    """Every genre with its number of movies, by name."""
+
+    permission_classes = [permissions.AllowAny]
+
+    @extend_schema(responses={200: GenreListSerializer, **error_responses(401)})
+    def get(self, request):
+        return cached_response(request, "genre-list", build=self._data)
+
+    def _data(self) -> dict:
+        return GenreListSerializer({"results": selectors.genre_list()}).data

@@ -5,53 +5,31 @@ from collections.abc import Iterable
 from datetime import timedelta
 
 from django.db.models import (
-    Avg,
     Count,
     F,
-    IntegerField,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
     Value,
+    prefetch_related_objects,
 )
 from django.db.models.functions import Coalesce, Lower
 from django.utils import timezone
 
 from api.shapes import output_columns
 from movie_module.imdb.matching import wanted_title
-from movie_module.models import Movie, Review, WatchlistItem
+from movie_module.models import Genre, Movie, WatchlistItem
 from movie_module.serializers import MovieSummarySerializer
 
 from .search import search_movies
 
 
-def _review_stat(aggregate, output_field=None):
-    """A correlated subquery over the movie's reviews."""
-    reviews = Review.objects.filter(movie=OuterRef("pk")).order_by().values("movie").annotate(stat=aggregate)
-    return Subquery(reviews.values("stat")[:1], output_field=output_field)
-
-
-def attach_review_stats(movies: Iterable[Movie]) -> list[Movie]:
-    """Set `average_rating` and `review_count` on each movie from this site's reviews.
-
-    One grouped query for the whole page, whatever its size. (Subqueries in the list
-    query itself would be computed for every row before sorting, not just the page.)
-    """
+def prepare_summaries(movies: Iterable[Movie]) -> list[Movie]:
+    """The movies of a page, ready to be shown as summaries: their genres prefetched, in one
+    query for the whole page whatever its size."""
     movies = list(movies)
-    if not movies:
-        return movies
-    stats = {
-        row["movie_id"]: row
-        for row in Review.objects.filter(movie_id__in={movie.id for movie in movies})
-        .order_by()
-        .values("movie_id")
-        .annotate(average=Avg("rating"), count=Count("id"))
-    }
-    for movie in movies:
-        row = stats.get(movie.id)
-        movie.average_rating = row["average"] if row else None
-        movie.review_count = row["count"] if row else 0
+    prefetch_related_objects(movies, "genres")
     return movies
 
 
@@ -67,19 +45,21 @@ def movie_list(*, search: str = "") -> QuerySet:
 
 
 def movie_page(*, imdb_id: str) -> Movie | None:
-    """The movie with its review stats and watchlist count, or None."""
+    """The movie with its genres and watchlist count, or None."""
     watchlist_count = (
         WatchlistItem.objects.filter(movie=OuterRef("pk")).order_by().values("movie").annotate(n=Count("id"))
     )
     return (
         Movie.objects.filter(imdb_id=imdb_id)
-        .annotate(
-            average_rating=_review_stat(Avg("rating")),
-            review_count=Coalesce(_review_stat(Count("id"), IntegerField()), Value(0)),
-            watchlist_count=Coalesce(Subquery(watchlist_count.values("n")[:1]), Value(0)),
-        )
+        .annotate(watchlist_count=Coalesce(Subquery(watchlist_count.values("n")[:1]), Value(0)))
+        .prefetch_related("genres")
         .first()
     )
+
+
+def genre_list() -> QuerySet:
+    """Every genre with how many movies it has, by name."""
+    return Genre.objects.annotate(movie_count=Count("movie_links")).order_by("name")
 
 
 def stale_movies(*, older_than_days: int) -> QuerySet:

@@ -25,3 +25,12 @@ class MoviePageSerializer(MovieSummarySerializer):
             "me",
         ]
         read_only_fields = fields
+
+
+class GenreSerializer(serializers.Serializer):
+    name = serializers.CharField(read_only=True)
+    movie_count = serializers.IntegerField(read_only=True)
+
+
+class GenreListSerializer(serializers.Serializer):
+    results = GenreSerializer(many=True, read_only=True)

@@ -10,16 +10,18 @@ from enum import Enum
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import transaction
 from django.utils import timezone
 
 from movie_module.imdb.client import ImdbClient, ImdbConfig
 from movie_module.imdb.errors import ImdbCircuitOpen, ImdbError
-from movie_module.imdb.parsing import TitleDetails, title_id
+from movie_module.imdb.parsing import MAX_CAST, SearchResult, TitleDetails, title_id
 from movie_module.models import Movie
 from movie_module.titles import title_key
 from scrapbook.background import enqueue
 
 from . import selectors
+from .genres import set_movie_genres
 
 logger = logging.getLogger(__name__)
 
@@ -107,16 +109,18 @@ def store_search_results(text: str) -> None:
         _store_alternate_titles(
             {known[result.imdb_id]: result.title for result in results if result.imdb_id in known}
         )
+        # What the search gives is enough to show in a list; the movie's page fetches the rest.
         new_movies = [
             Movie(
                 imdb_id=result.imdb_id,
                 title=result.title,
                 year=result.year,
                 poster_url=result.poster_url or "",
+                cast=cast_of(result),
                 source=Movie.Source.IMDB,
             )
             for result in results
-            if result.imdb_id not in known
+            if result.imdb_id not in known and result.is_film
         ]
         # A concurrent request may store the same titles: the unique imdb_id settles it.
         if new_movies:
@@ -127,10 +131,17 @@ def store_search_results(text: str) -> None:
         logger.exception("IMDb search for %r failed, local results only", text[:100])
 
 
+def cast_of(result: SearchResult) -> list[str]:
+    """The main cast a search result names ("Keanu Reeves, Laurence Fishburne")."""
+    names = (name.strip() for name in (result.stars or "").split(","))
+    return [name for name in names if name][:MAX_CAST]
+
+
 def fetch_movie(imdb_id: str) -> Movie | None:
     """The movie with this id: the stored one, else fetched from the API and stored.
 
-    Returns None when the API does not know the id, is off, or is failing.
+    Returns None when the API does not know the id (or knows it as no film: a series, an
+    episode, a game), is off, or is failing.
     """
     movie = Movie.objects.filter(imdb_id=imdb_id).first()
     if movie is not None:
@@ -140,7 +151,7 @@ def fetch_movie(imdb_id: str) -> Movie | None:
         return None
     try:
         details = client.title_details(imdb_id)
-        if details is None:
+        if details is None or not details.is_film:
             return None
         return _store_details(details)
     except ImdbError as exc:
@@ -148,6 +159,28 @@ def fetch_movie(imdb_id: str) -> Movie | None:
     except Exception:
         logger.exception("IMDb details of %s could not be fetched", imdb_id)
     return None
+
+
+def fetch_missing_details(*, imdb_id: str) -> bool:
+    """Fetch and store the details of a stored movie whose details were never fetched (one
+    found by a search), within the client's call budget; returns whether they were stored.
+
+    False when the API is off, does not know the id, or cannot answer in time: the caller
+    shows what is stored. Never raises.
+    """
+    client = get_client()
+    if client is None:
+        return False
+    try:
+        movie = Movie.objects.filter(imdb_id=imdb_id, refreshed_at__isnull=True).first()
+        if movie is None:
+            return False  # fetched meanwhile
+        return refresh_movie(movie, client=client, fresh=False) is RefreshOutcome.REFRESHED
+    except ImdbError as exc:
+        _log_degraded(exc, "IMDb details of %s unavailable, the page shows what is stored", imdb_id)
+    except Exception:
+        logger.exception("IMDb details of %s could not be fetched", imdb_id)
+    return False
 
 
 def is_stale(movie: Movie) -> bool:
@@ -218,13 +251,14 @@ def refresh_queued_key(imdb_id: str) -> str:
     return f"imdb:v2:refresh-queued:{imdb_id}"
 
 
-def refresh_movie(movie: Movie, *, client: ImdbClient) -> RefreshOutcome:
-    """Fetch the movie's details anew and store them (stored values the API lacks are kept).
+def refresh_movie(movie: Movie, *, client: ImdbClient, fresh: bool = True) -> RefreshOutcome:
+    """Fetch the movie's details (anew unless `fresh` is False: a cached answer will do) and
+    store them (stored values the API lacks are kept).
 
     An id the API no longer knows is marked refreshed too, so it is not asked again at once.
     Raises `ImdbUnavailable` when the API cannot answer.
     """
-    details = client.title_details(movie.imdb_id, fresh=True)
+    details = client.title_details(movie.imdb_id, fresh=fresh)
     now = timezone.now()
     if details is None:
         Movie.objects.filter(pk=movie.pk).update(refreshed_at=now)
@@ -234,7 +268,10 @@ def refresh_movie(movie: Movie, *, client: ImdbClient) -> RefreshOutcome:
     alternate_titles = _with_alternate_title(movie, movie.title, new_title=details.title)
     if alternate_titles is not None:
         fields["alternate_titles"] = alternate_titles
-    Movie.objects.filter(pk=movie.pk).update(**fields, refreshed_at=now)
+    with transaction.atomic():
+        Movie.objects.filter(pk=movie.pk).update(**fields, refreshed_at=now)
+        if details.genres:
+            set_movie_genres({movie.pk: details.genres})
     return RefreshOutcome.REFRESHED
 
 
@@ -270,7 +307,6 @@ def _fields_of(details: TitleDetails) -> dict:
     fields = {
         "title": details.title,
         "year": details.year,
-        "genres": list(details.genres),
         "poster_url": details.poster_url,
         "plot": details.plot,
         "runtime_minutes": details.runtime_minutes,
@@ -305,10 +341,13 @@ def _store_alternate_titles(names_by_movie: dict[Movie, str]) -> None:
         Movie.objects.bulk_update(changed, ["alternate_titles"])
 
 
+@transaction.atomic
 def _store_details(details: TitleDetails) -> Movie:
     # get_or_create settles a race with another request storing the same id (IntegrityError → reread).
-    movie, _ = Movie.objects.get_or_create(
+    movie, created = Movie.objects.get_or_create(
         imdb_id=details.imdb_id,
         defaults={**_fields_of(details), "source": Movie.Source.IMDB, "refreshed_at": timezone.now()},
     )
+    if created and details.genres:
+        set_movie_genres({movie.pk: details.genres})
     return movie

@@ -157,12 +157,15 @@ class ImdbClient:
             return None
 
         def fetch():
-            status, overview = self._get_json(OVERVIEW_PATH, {"tconst": imdb_id, "currentCountry": "US"})
+            # The overview and the credits together take one call's budget: a page waits for them.
+            deadline = time.monotonic() + self.config.call_budget_seconds
+            overview_query = {"tconst": imdb_id, "currentCountry": "US"}
+            status, overview = self._get_json(OVERVIEW_PATH, overview_query, deadline=deadline)
             if overview is NOT_JSON:
                 return None, None
             if status != 200 or not has_title(overview):
                 return NOT_FOUND, self.config.not_found_cache_seconds
-            status, credits = self._get_json(CREDITS_PATH, {"tconst": imdb_id})
+            status, credits = self._get_json(CREDITS_PATH, {"tconst": imdb_id}, deadline=deadline)
             details = parse_details(overview, credits if status == 200 else None)
             if details is None:
                 return NOT_FOUND, self.config.not_found_cache_seconds
@@ -262,24 +265,25 @@ class ImdbClient:
         session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
         return session
 
-    def _get_json(self, path: str, params: dict) -> tuple[int, Any]:
-        """(status, decoded JSON or NOT_JSON) of a GET, retried and guarded by the breaker.
+    def _get_json(self, path: str, params: dict, *, deadline: float | None = None) -> tuple[int, Any]:
+        """(status, decoded JSON or NOT_JSON) of a GET, retried and guarded by the breaker,
+        within the call budget or by `deadline` (time.monotonic()), whichever comes first.
 
         A 200's body is decoded; other answers that are not retried (404, 400…) come back with
         their status and None. Raises `ImdbUnavailable` (or a subclass) when the call failed.
         """
         self.breaker.before_call()
         try:
-            answer = self._get_with_retries(path, params)
+            answer = self._get_with_retries(path, params, deadline)
         except ImdbUnavailable:
             self.breaker.record_failure()
             raise
         self.breaker.record_success()
         return answer
 
-    def _get_with_retries(self, path: str, params: dict) -> tuple[int, Any]:
+    def _get_with_retries(self, path: str, params: dict, deadline: float | None) -> tuple[int, Any]:
         config = self.config
-        deadline = time.monotonic() + config.call_budget_seconds
+        deadline = min(deadline or math.inf, time.monotonic() + config.call_budget_seconds)
         problem = "no attempt made"
         rate_limited = False
         retry_after = None

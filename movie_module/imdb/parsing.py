@@ -22,6 +22,12 @@ MAX_SMALL_INTEGER = 32767
 MAX_INTEGER = 2**31 - 1
 
 
+# The kinds of title the catalogue keeps: films. Series, episodes, video games (and people)
+# never become movies.
+FILM_KINDS = frozenset({"movie", "tvMovie", "video", "short", "tvShort", "tvSpecial"})
+FILM_KIND_LABELS = frozenset({"feature", "TV movie", "video", "short", "TV short", "TV special"})
+
+
 @dataclass(frozen=True)
 class SearchResult:
     """One title of an `/auto-complete` answer."""
@@ -38,6 +44,11 @@ class SearchResult:
     @property
     def is_feature(self) -> bool:
         return self.kind == "movie" or self.kind_label == "feature"
+
+    @property
+    def is_film(self) -> bool:
+        """A film by its kind; a result of no known kind is not taken for one."""
+        return self.kind in FILM_KINDS if self.kind else self.kind_label in FILM_KIND_LABELS
 
 
 @dataclass(frozen=True)
@@ -57,6 +68,11 @@ class TitleDetails:
     release_date: str | None = None
     directors: tuple[str, ...] = ()
     cast: tuple[str, ...] = ()
+
+    @property
+    def is_film(self) -> bool:
+        """Not a title of another kind (the id was asked for: a title of no kind is taken)."""
+        return self.kind is None or self.kind in FILM_KINDS
 
 
 def title_id(value: Any) -> str | None:

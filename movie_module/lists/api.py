@@ -9,7 +9,7 @@ from rest_framework.response import Response
 
 from api.exceptions import error_responses
 from movie_module.catalogue.api import movie_for_input
-from movie_module.catalogue.selectors import attach_review_stats
+from movie_module.catalogue.selectors import prepare_summaries
 from movie_module.models import MovieList
 
 from . import selectors, services
@@ -101,7 +101,7 @@ class MovieListViewSet(
             raise ValidationError({"imdb_id": ["This movie is in the list already."]}) from None
         except services.ListFull:
             raise ValidationError({"imdb_id": [f"A list holds at most {MAX_LIST_ITEMS} movies."]}) from None
-        attach_review_stats([item.movie])
+        prepare_summaries([item.movie])
         return Response(MovieListItemSerializer(item).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses={204: None, **error_responses(401, 403, 404)})
@@ -132,5 +132,5 @@ class MovieListViewSet(
         if reread:
             movie_list = selectors.visible_lists(viewer=self.request.user).get(pk=movie_list.pk)
         movie_list.shown_items = selectors.list_items(movie_list=movie_list)
-        attach_review_stats(item.movie for item in movie_list.shown_items)
+        prepare_summaries(item.movie for item in movie_list.shown_items)
         return Response(MovieListDetailSerializer(movie_list).data, status=status_code)

@@ -37,7 +37,7 @@ def visible_lists(*, viewer, owner_username: str | None = None) -> QuerySet:
 
 def list_items(*, movie_list: MovieList) -> list[MovieListItem]:
     """The list's items with their movies, by position. Pass the movies through
-    `attach_review_stats` before showing them."""
+    `prepare_summaries` before showing them."""
     return list(
         MovieListItem.objects.filter(movie_list=movie_list)
         .select_related("movie")

@@ -12,7 +12,9 @@ import numpy as np
 import pandas as pd
 from django.db import connection, transaction
 
-from movie_module.models import CorpusRating, Movie
+from movie_module.catalogue.counters import recount_all_movies
+from movie_module.catalogue.genres import set_movie_genres
+from movie_module.models import CorpusRating, Movie, MovieGenre
 
 from .parsing import (
     DEFAULT_BATCH_SIZE,
@@ -45,7 +47,6 @@ def save_linked_movies(
             imdb_id=imdb_id,
             title=movie.title,
             year=movie.year,
-            genres=movie.genres,
             alternate_titles=movie.alternate_titles_for(movie.title),
             source=Movie.Source.MOVIELENS,
         )
@@ -54,6 +55,8 @@ def save_linked_movies(
     ]
     with transaction.atomic():
         Movie.objects.bulk_create(new_movies, batch_size=batch_size, ignore_conflicts=True)
+        new_pks = pks_by_imdb_id([movie.imdb_id for movie in new_movies])
+        set_movie_genres({pk: first_by_imdb[imdb_id].genres for imdb_id, pk in new_pks.items()})
         fill_missing_details(
             {
                 existing_pks[imdb_id]: movie
@@ -111,22 +114,28 @@ def match_catalogue_movies(
 def fill_missing_details(movies_by_pk: dict[int, MovieLensMovie], *, batch_size: int, report: ImportReport):
     """Give catalogue movies an empty year or genres from MovieLens, and the names MovieLens
     knows them by that they lack (searchable as alternate titles); nothing else changes."""
-    changed, filled = [], 0
+    changed, given_genres, filled = [], {}, set()
     pks = list(movies_by_pk)
-    columns = ["year", "genres", "alternate_titles"]
+    columns = ["year", "alternate_titles"]
     for start in range(0, len(pks), LOOKUP_SLICE):
-        for movie in Movie.objects.filter(pk__in=pks[start : start + LOOKUP_SLICE]).only("title", *columns):
+        part = pks[start : start + LOOKUP_SLICE]
+        with_genres = set(MovieGenre.objects.filter(movie_id__in=part).values_list("movie_id", flat=True))
+        for movie in Movie.objects.filter(pk__in=part).only("title", *columns):
             source = movies_by_pk[movie.pk]
             alternate_titles = source.alternate_titles_for(movie.title, movie.alternate_titles or [])
-            fills = (movie.year is None and source.year) or (not movie.genres and source.genres)
-            if fills or alternate_titles != movie.alternate_titles:
+            if movie.pk not in with_genres and source.genres:
+                given_genres[movie.pk] = source.genres
+                filled.add(movie.pk)
+            gives_year = movie.year is None and source.year
+            if gives_year or alternate_titles != movie.alternate_titles:
                 movie.year = movie.year or source.year
-                movie.genres = movie.genres or source.genres
                 movie.alternate_titles = alternate_titles
                 changed.append(movie)
-                filled += bool(fills)
+                if gives_year:
+                    filled.add(movie.pk)
     Movie.objects.bulk_update(changed, columns, batch_size=batch_size)
-    report.movies_filled += filled
+    set_movie_genres(given_genres)
+    report.movies_filled += len(filled)
 
 
 def upsert_ratings_sql(row_count: int) -> str:
@@ -256,5 +265,6 @@ def import_movielens(
             on_progress=on_progress,
             report=report,
         )
+    recount_all_movies()  # their popularity counts the corpus
     report.ratings_in_source = CorpusRating.objects.filter(source=source).count()
     return report

@@ -6,7 +6,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.exceptions import error_responses
-from movie_module.catalogue.selectors import attach_review_stats
+from movie_module.catalogue.selectors import prepare_summaries
 from movie_module.catalogue.services import fetch_title
 
 from . import selectors, services
@@ -20,7 +20,7 @@ def recommended_movies(recommended) -> list[selectors.RecommendedMovie]:
     movies = [
         movie or fetch_title(pair.title, pair.year) for pair, movie in zip(recommended, movies, strict=True)
     ]
-    attach_review_stats(movie for movie in movies if movie is not None)
+    prepare_summaries(movie for movie in movies if movie is not None)
     return [
         selectors.RecommendedMovie(pair.title, pair.score, movie)
         for pair, movie in zip(recommended, movies, strict=True)

@@ -10,6 +10,7 @@ import logging
 import os
 import threading
 import time
+from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,7 +18,7 @@ import pandas as pd
 from django.conf import settings
 from django.db.models import Max
 
-from movie_module.models import CorpusRating, Movie, Review, Watch
+from movie_module.models import CorpusRating, Movie, MovieGenre, Review, Watch
 from movie_module.recommender import ItemSimilarityModel, ModelFileError, PopularityModel, fit_calibrated
 from movie_module.recommender.similar_movies import SimilarMoviesModel
 
@@ -114,11 +115,16 @@ def training_ratings() -> pd.DataFrame:
 
 def movie_facts() -> pd.DataFrame:
     """Every catalogue movie's facts, which "similar movies" compares (movie_id, title,
-    year, genres, directors, cast, plot)."""
-    columns = ["id", "title", "year", "genres", "directors", "cast", "plot"]
+    year, genres, directors, cast, plot); the genres' names in a second query, by name."""
+    columns = ["id", "title", "year", "directors", "cast", "plot"]
     facts = pd.DataFrame.from_records(
         Movie.objects.order_by().values_list(*columns).iterator(chunk_size=5000), columns=columns
     )
+    genres = defaultdict(list)
+    links = MovieGenre.objects.order_by("movie_id", "genre__name").values_list("movie_id", "genre__name")
+    for movie_id, name in links.iterator(chunk_size=5000):
+        genres[movie_id].append(name)
+    facts.insert(3, "genres", [genres.get(movie_id, []) for movie_id in facts["id"].tolist()])
     return facts.rename(columns={"id": "movie_id"})
 
 

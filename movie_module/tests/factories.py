@@ -3,21 +3,37 @@ import datetime
 import factory
 
 from authentication.tests.factories import UserFactory
-from movie_module.models import CorpusRating, Movie, Review, ReviewLike, Watch, WatchlistItem
+from movie_module.catalogue.genres import set_movie_genres
+from movie_module.models import (
+    CorpusRating,
+    Genre,
+    Movie,
+    MovieGenre,
+    Review,
+    ReviewLike,
+    Watch,
+    WatchlistItem,
+)
 
 
 class MovieFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Movie
+        skip_postgeneration_save = True  # the genres are links, not columns of the movie
 
     imdb_id = factory.Sequence(lambda number: f"tt{9000000 + number:07d}")
     title = factory.Sequence(lambda number: f"Movie {number}")
     year = 2000
-    genres = factory.LazyFunction(lambda: ["Drama"])
     directors = factory.LazyFunction(lambda: ["A Director"])
     cast = factory.LazyFunction(lambda: ["An Actor", "Another Actor"])
     runtime_minutes = 120
     source = Movie.Source.DEMO
+
+    @factory.post_generation
+    def genres(movie, create, names, **kwargs):
+        """`genres=["Crime", "Drama"]`: names, as the API shows them; Drama by default."""
+        if create:
+            set_movie_genres({movie.pk: ["Drama"] if names is None else names})
 
 
 class WatchlistItemFactory(factory.django.DjangoModelFactory):
@@ -46,6 +62,21 @@ class CorpusRatingFactory(factory.django.DjangoModelFactory):
     external_user_id = factory.Sequence(str)
     movie = factory.SubFactory(MovieFactory)
     rating = 4.0
+
+
+class GenreFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Genre
+
+    name = factory.Sequence(lambda number: f"Genre {number}")
+
+
+class MovieGenreFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = MovieGenre
+
+    movie = factory.SubFactory(MovieFactory, genres=[])
+    genre = factory.SubFactory(GenreFactory)
 
 
 class ReviewLikeFactory(factory.django.DjangoModelFactory):

@@ -75,7 +75,7 @@ def test_a_missing_movie_is_fetched_and_stored_with_its_details(fake_imdb):
     assert (movie.title, movie.year, movie.runtime_minutes, movie.source) == ("The Matrix", 1999, 136, "imdb")
     assert movie.directors == ["Lana Wachowski", "Lilly Wachowski"]
     assert movie.cast[0] == "Keanu Reeves"
-    assert movie.genres == ["Action", "Sci-Fi"]
+    assert movie.genre_names == ["Action", "Sci-Fi"]
     assert (movie.imdb_rating, movie.imdb_votes) == (Decimal("8.7"), 2100000)
     assert movie.plot == "A hacker learns what the Matrix really is."
     assert movie.refreshed_at is not None

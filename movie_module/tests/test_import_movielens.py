@@ -68,7 +68,7 @@ def test_ml_latest_small_download_becomes_catalogue_movies_and_corpus_ratings(tm
     output = import_movielens(csv_download(tmp_path))
 
     matrix = Movie.objects.get(imdb_id="tt0133093")
-    assert (matrix.title, matrix.year, matrix.genres, matrix.source) == (
+    assert (matrix.title, matrix.year, matrix.genre_names, matrix.source) == (
         "The Matrix",
         1999,
         ["Action", "Sci-Fi"],
@@ -78,7 +78,7 @@ def test_ml_latest_small_download_becomes_catalogue_movies_and_corpus_ratings(tm
     assert lost_children.title == "La Cité des enfants perdus (The City of Lost Children)"
     assert lost_children.year == 1995
     unreleased = Movie.objects.get(imdb_id="tt10872600")
-    assert unreleased.genres == []
+    assert unreleased.genre_names == []
     assert Movie.objects.get(imdb_id="tt0114709").title == "Toy Story"
     assert corpus() == {
         ("1", "tt0114709"): Decimal("4.0"),
@@ -219,14 +219,20 @@ def test_existing_catalogue_movie_is_not_overwritten_but_gets_its_missing_year_a
 
     matrix.refresh_from_db()
     toy_story.refresh_from_db()
-    assert (matrix.title, matrix.genres, matrix.source) == ("The Matrix (richer data)", ["Thriller"], "demo")
-    assert (toy_story.year, toy_story.genres, toy_story.plot) == (
+    assert (matrix.title, matrix.genre_names, matrix.source) == (
+        "The Matrix (richer data)",
+        ["Thriller"],
+        "demo",
+    )
+    assert (toy_story.year, toy_story.genre_names, toy_story.plot) == (
         1995,
         ["Adventure", "Animation", "Children", "Comedy", "Fantasy"],
         "Toys.",
     )
     assert "Movies: 2 created, 2 already in the catalogue (1 given a missing year or genres)" in output
     assert corpus()[("1", "tt0133093")] == Decimal("4.5")
+    # The imported ratings count in the movies' popularity.
+    assert matrix.popularity == sum(1 for _, imdb_id in corpus() if imdb_id == "tt0133093") > 0
 
 
 def test_ratings_of_other_sources_are_untouched(tmp_path):

@@ -97,7 +97,7 @@ def test_search_that_is_too_long_is_a_400(api_client):
 def test_movie_list_runs_the_same_queries_for_1_and_100_movies(api_client, django_assert_num_queries):
     MovieFactory.create_batch(100)
     ReviewFactory.create_batch(3)
-    # count, page, the page's review stats
+    # count, page, the page's genres
     with django_assert_num_queries(3):
         assert len(api_client.get(MOVIES, {"page_size": 1}).json()["results"]) == 1
     with django_assert_num_queries(3):
@@ -177,8 +177,9 @@ def test_movie_page_runs_a_constant_number_of_queries(auth_client, user, django_
     WatchlistItemFactory(user=user, movie=movie)
     ReviewFactory(user=user, movie=movie)
     ReviewFactory.create_batch(5, movie=movie)
-    # user (token), movie with stats, the caller's watchlist items and reviews, the review
-    with django_assert_num_queries(5):
+    # user (token), movie with its counters, its genres, the caller's watchlist items and
+    # reviews, the review
+    with django_assert_num_queries(6):
         assert auth_client.get(f"{MOVIES}{movie.imdb_id}/").status_code == 200
 
 

@@ -83,7 +83,7 @@ def list_pages(user) -> list:
     shown = []
     for movie_list in lists.visible_lists(viewer=user):
         movie_list.shown_items = lists.list_items(movie_list=movie_list)
-        catalogue.attach_review_stats(item.movie for item in movie_list.shown_items)
+        catalogue.prepare_summaries(item.movie for item in movie_list.shown_items)
         shown.append(movie_list)
     return shown
 
@@ -108,13 +108,13 @@ def me_blocks(user, movies) -> list:
 
 def watchlist_page(user):
     items = list(tracking.user_watchlist(user=user)[:20])
-    catalogue.attach_review_stats(item.movie for item in items)
+    catalogue.prepare_summaries(item.movie for item in items)
     return items
 
 
 # Each FastOutput shape -> the instances its endpoints show, read as they read them.
 INSTANCES = {
-    MovieSummarySerializer: lambda user, movies: catalogue.attach_review_stats(catalogue.movie_list()),
+    MovieSummarySerializer: lambda user, movies: catalogue.prepare_summaries(catalogue.movie_list()),
     MovieReferenceSerializer: lambda user, movies: [review.movie for review in tracking.review_list()],
     UserReferenceSerializer: lambda user, movies: [review.user for review in tracking.review_list()],
     ReviewSerializer: lambda user, movies: list(tracking.review_list()),
@@ -126,7 +126,7 @@ INSTANCES = {
         movie_page(movies["full"].imdb_id, me=me_blocks(user, [movies["full"]])[0]),
     ],
     RecommendedMovieSerializer: lambda user, movies: [
-        RecommendedMovie("Heat", 9.4, catalogue.attach_review_stats([movies["full"]])[0]),
+        RecommendedMovie("Heat", 9.4, catalogue.prepare_summaries([movies["full"]])[0]),
         RecommendedMovie("Gone", 7.25, None),
     ],
     SeedReviewSerializer: lambda user, movies: recommendations.recommend_for_user(user=user).based_on,
@@ -169,7 +169,7 @@ def test_a_fast_shape_shows_exactly_what_drf_would(shape, user, catalogue_in_use
 
 
 def test_a_mean_rating_shows_to_two_decimals(user, catalogue_in_use):
-    [heat] = catalogue.attach_review_stats(Movie.objects.filter(title="Heat"))
+    [heat] = catalogue.prepare_summaries(Movie.objects.filter(title="Heat"))
     assert MovieSummarySerializer(heat).data["average_rating"] == 3.88  # (5 + 3 + 3 + 4.5) / 4
 
 
@@ -180,11 +180,11 @@ def test_a_mean_rating_shows_to_two_decimals(user, catalogue_in_use):
 PAGES = {
     "movie list": (
         MovieSummarySerializer,
-        lambda user: catalogue.attach_review_stats(catalogue.movie_list()[:20]),
+        lambda user: catalogue.prepare_summaries(catalogue.movie_list()[:20]),
     ),
     "movie search": (
         MovieSummarySerializer,
-        lambda user: catalogue.attach_review_stats(catalogue.movie_list(search="movie")[:20]),
+        lambda user: catalogue.prepare_summaries(catalogue.movie_list(search="movie")[:20]),
     ),
     "watchlist": (WatchlistItemSerializer, watchlist_page),
     "reviews": (ReviewSerializer, lambda user: list(tracking.review_list()[:20])),
@@ -220,9 +220,10 @@ def test_the_columns_are_those_of_the_fields_shown_and_of_their_relations():
         "title",
         "year",
         "poster_url",
-        "genres",
         "imdb_rating",
-    )  # average_rating and review_count are no columns
+        "average_rating",
+        "review_count",
+    )  # genres are no column: prepare_summaries prefetches them
     assert output_columns(SeedReviewSerializer, model=Review) == ("movie__imdb_id", "movie__title", "rating")
     assert "movie__title" in output_columns(ReviewSerializer)
     assert "user__username" in output_columns(ReviewSerializer)

@@ -9,7 +9,7 @@ from rest_framework.response import Response
 
 from api.exceptions import error_responses
 from movie_module.catalogue.api import movie_for_input
-from movie_module.catalogue.selectors import attach_review_stats
+from movie_module.catalogue.selectors import prepare_summaries
 from movie_module.models import IMDB_ID_PATTERN, Review, WatchlistItem
 from scrapbook.response_cache import cached_response, cached_value, request_key
 
@@ -79,7 +79,7 @@ class WatchlistViewSet(
 
     def _list_data(self) -> dict:
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        attach_review_stats(item.movie for item in page)
+        prepare_summaries(item.movie for item in page)
         return self.get_paginated_response(WatchlistItemSerializer(page, many=True).data).data
 
     def retrieve(self, request, pk=None):
@@ -89,7 +89,7 @@ class WatchlistViewSet(
         services.watchlist_item_delete(item=instance)
 
     def _item_response(self, item, status_code):
-        attach_review_stats([item.movie])
+        prepare_summaries([item.movie])
         return Response(WatchlistItemSerializer(item).data, status=status_code)
 
 

@@ -84,7 +84,8 @@ def movie_for_user(*, movie: Movie, user, relation: MovieRelation) -> MovieForUs
 def user_watchlist(*, user) -> QuerySet:
     """The user's watchlist items with their movies, newest first.
 
-    Pass a page of them through `attach_review_stats` before showing movie summaries.
+    Pass a page of their movies through `catalogue.selectors.prepare_summaries` before
+    showing movie summaries.
     """
     return (
         WatchlistItem.objects.filter(user=user)

@@ -1,0 +1,90 @@
+"""The movies' counters (Movie.review_count, average_rating, popularity), kept exact by every
+write of the rows they count, so that the catalogue is ordered by them through an index
+instead of aggregating every review of a large catalogue for each page.
+
+Recounted, never incremented: a recount is right however often it runs. Concurrent writers
+lock the movie's row before recounting it, so the second one's UPDATE, a new statement,
+sees the first one's committed rows (PostgreSQL takes a snapshot per statement).
+
+Every write path is covered: saves and deletes (the API, the admin, cascades) through the
+signals connected here, bulk writes of reviews and watchlist items through
+models.CountedQuerySet. Corpus ratings are written in bulk only (MovieLens, the demo corpus):
+those imports call `recount_all_movies` once they are done, and the admin recounts what it
+changes (a signal per row would turn the demo corpus' 56,000-row delete into as many updates).
+"""
+
+from collections.abc import Iterable
+
+from django.db import transaction
+from django.db.models import Avg, Count, FloatField, IntegerField, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.db.models.signals import post_delete, post_save
+
+from movie_module.models import CorpusRating, Movie, Review, WatchlistItem
+from scrapbook.change_announcements import announce_write
+
+# A write of one of these fields of a counted row changes its movie's counters.
+COUNTED_FIELDS = frozenset({"movie", "movie_id", "rating"})
+COUNTER_FIELDS = ("review_count", "average_rating", "popularity")
+RECOUNT_CHUNK = 500
+
+
+def _per_movie(model, aggregate, output_field):
+    rows = model.objects.filter(movie=OuterRef("pk")).order_by().values("movie").annotate(value=aggregate)
+    return Subquery(rows.values("value")[:1], output_field=output_field)
+
+
+def _counter_values() -> dict:
+    """Each counter as an expression over the movie's rows, for an UPDATE of the movies."""
+    review_count = Coalesce(_per_movie(Review, Count("id"), IntegerField()), Value(0))
+    watchlist_count = Coalesce(_per_movie(WatchlistItem, Count("id"), IntegerField()), Value(0))
+    corpus_count = Coalesce(_per_movie(CorpusRating, Count("id"), IntegerField()), Value(0))
+    return {
+        "review_count": review_count,
+        "average_rating": _per_movie(Review, Avg("rating", output_field=FloatField()), FloatField()),
+        "popularity": review_count + watchlist_count + corpus_count,
+    }
+
+
+def movie_ids_in(changes: dict) -> set[int]:
+    """The movie an `update(**changes)` moves rows to, if it names one."""
+    movie = changes.get("movie_id", changes.get("movie"))
+    return {getattr(movie, "pk", movie)} if movie is not None else set()
+
+
+def recount_movies(movie_ids: Iterable[int | None]) -> None:
+    """Recount the counters of these movies from their rows (ids of deleted movies are skipped)."""
+    ids = sorted({movie_id for movie_id in movie_ids if movie_id is not None})
+    for start in range(0, len(ids), RECOUNT_CHUNK):
+        chunk = ids[start : start + RECOUNT_CHUNK]
+        with transaction.atomic():
+            # In id order, so that two recounts never wait for each other's rows crosswise;
+            # FOR NO KEY UPDATE, which the key-share lock of a review being inserted lets pass.
+            locked = Movie.objects.select_for_update(no_key=True).filter(id__in=chunk).order_by("id")
+            list(locked.values_list("id", flat=True))
+            Movie.objects.filter(id__in=chunk).update(**_counter_values())
+
+
+def recount_all_movies() -> None:
+    """Recount every movie, after a bulk import of ratings; the cached answers that order
+    the catalogue by popularity are made stale."""
+    with transaction.atomic():
+        Movie.objects.update(**_counter_values())
+        announce_write(Movie)
+
+
+def recount_saved_row(sender, instance, update_fields=None, **kwargs):
+    if update_fields is None or COUNTED_FIELDS & set(update_fields):
+        recount_movies([instance.movie_id])
+
+
+def recount_deleted_row(sender, instance, **kwargs):
+    recount_movies([instance.movie_id])
+
+
+def connect_counters() -> None:
+    """Recount a movie whenever one of its counted rows is saved or deleted, on every path."""
+    for model in (Review, WatchlistItem):
+        uid = f"counters-{model._meta.label}"
+        post_save.connect(recount_saved_row, sender=model, dispatch_uid=f"{uid}-save")
+        post_delete.connect(recount_deleted_row, sender=model, dispatch_uid=f"{uid}-delete")
