@@ -74,5 +74,7 @@ def test_a_weak_new_password_is_refused_and_the_link_still_works(api_client):
 
 
 def test_reset_requests_are_throttled_like_logins(api_client):
-    statuses = [api_client.post(RESET, {"email": "x@example.com"}, format="json").status_code for _ in range(11)]
+    statuses = [
+        api_client.post(RESET, {"email": "x@example.com"}, format="json").status_code for _ in range(11)
+    ]
     assert statuses == [204] * 10 + [429]  # AUTH_THROTTLE_RATE: 10 a minute
