@@ -8,6 +8,7 @@ import gc
 import os
 
 import django
+import django.urls
 
 from .handlers import django_asgi_handler
 from .log_filters import install_credential_redaction
@@ -16,6 +17,10 @@ from .request_body import BufferedRequestBody
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "scrapbook.settings")
 django.setup(set_prefix=False)  # as get_asgi_application() does, before the imports below
 django_application = django_asgi_handler()
+# Import every view now, not on this process's first request: with several workers, the
+# first request each one serves would otherwise wait seconds for the URLconf's imports
+# (pandas, scipy, scikit-learn behind the recommender's views).
+django.urls.get_resolver().url_patterns  # noqa: B018
 
 from chat.socket_server import socketio_app  # noqa: E402
 
