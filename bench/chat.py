@@ -1,6 +1,7 @@
 """Benchmark the chat's Socket.IO server against a bare Node socket.io broadcast server.
 
     .venv/bin/python bench/chat.py [--scenarios 100:50,500:5,500:20] [--duration 10] [--warmup 3]
+    .venv/bin/python bench/chat.py --saturate 500 [--rates 20:300:10] [--stop-p99-ms 100]
 
 A scenario `N:R` is N websocket clients (socket.io-client, all in one Node process, see
 bench/chat_load.mjs) in one room, sending R messages per second in all, round-robin, so
@@ -10,6 +11,13 @@ Scrapbook (one uvicorn process on a scratch SQLite database, with real JWTs, sto
 rate limit and presence), then for bench/chat_bare_server.mjs under the same load, and
 the ratio of the two. Each client is its own user: the rate limit of 10 messages in
 10 seconds per user then holds as long as R < N.
+
+Saturation mode (--saturate N): N clients stay connected while the message rate climbs
+step by step (--rates start:stop:step, messages/s); the ramp stops at the first step whose
+p99 passes --stop-p99-ms or that loses or refuses a message. It reports every step and the
+highest sustained deliveries/s of each server, and their ratio: a capacity, where the
+scenarios only say whether both kept up with one offered load. The load generator's CPU is
+reported too: on a small machine it competes with the server it measures.
 
 Needs `make js-install` (socket.io and socket.io-client in tests/js/node_modules).
 """
@@ -87,43 +95,63 @@ def cpu_seconds(pid: int) -> float:
     return own + sum(cpu_seconds(int(child)) for child in children)
 
 
-def run_load(
-    node: str, url: str, tokens_file: Path, clients: int, rate: float, args, server_pid: int
-) -> dict:
-    """One load run; adds the server's CPU time within the measured window to the result."""
+def run_load(node: str, url: str, tokens_file: Path, rates: list[float], args, server_pid: int) -> list[dict]:
+    """One connected load, a step per rate (the ramp stops at the first step over
+    `args.stop_p99_ms` or losing messages); adds to each step's result the CPU time the
+    server and the load generator used in its measured window."""
     options = {
         "url": url,
         "tokens_file": str(tokens_file),
         "room": ROOM,
-        "rate": rate,
+        "rates": rates,
         "warmup": args.warmup,
         "duration": args.duration,
     }
+    if args.stop_p99_ms is not None:
+        options["stop_p99_ms"] = args.stop_p99_ms
     load = subprocess.Popen(
         [node, str(REPOSITORY / "bench" / "chat_load.mjs"), json.dumps(options)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
-    window_cpu, load_average = {}, {}
+    windows, start = [], None
     for line in load.stderr:
-        if line.strip() in {"window start", "window end"}:
-            window_cpu[line.strip()] = cpu_seconds(server_pid)
-            load_average[line.strip()] = os.getloadavg()[0]
+        mark = line.strip()
+        if mark in {"window start", "window end"}:
+            reading = (cpu_seconds(server_pid), cpu_seconds(load.pid), os.getloadavg()[0])
+            if mark == "window start":
+                start = reading
+            else:
+                windows.append((start, reading))
         else:
             sys.stderr.write(line)
     stdout, _ = load.communicate(timeout=120)
     if load.returncode != 0:
         raise RuntimeError(f"chat_load.mjs failed with code {load.returncode}")
-    result = json.loads(stdout)
-    window_cpu_seconds = window_cpu["window end"] - window_cpu["window start"]
-    result["server_cpu_share"] = round(window_cpu_seconds / args.duration, 2)
-    deliveries = result["deliveries_per_second"] * args.duration
-    result["server_cpu_us_per_delivery"] = (
-        round(window_cpu_seconds / deliveries * 1e6, 1) if deliveries else None
+    results = [json.loads(line) for line in stdout.splitlines() if line.strip()]
+    for result, (start, end) in zip(results, windows, strict=False):
+        server_seconds = end[0] - start[0]
+        result["server_cpu_share"] = round(server_seconds / args.duration, 2)
+        result["load_generator_cpu_share"] = round((end[1] - start[1]) / args.duration, 2)
+        deliveries = result["deliveries_per_second"] * args.duration
+        result["server_cpu_us_per_delivery"] = (
+            round(server_seconds / deliveries * 1e6, 1) if deliveries else None
+        )
+        result["load_average"] = round(max(start[2], end[2]), 1)
+    return results
+
+
+def sustained(result: dict, args) -> bool:
+    """Whether a step kept up: nothing lost or refused, and p99 within the limit."""
+    limit = args.stop_p99_ms if args.stop_p99_ms is not None else float("inf")
+    return (
+        result["lost"] == 0
+        and not result["refusals"]
+        and not result["ack_errors"]
+        and result["p99_ms"] is not None
+        and result["p99_ms"] <= limit
     )
-    result["load_average"] = round(max(load_average.values()), 1)
-    return result
 
 
 def table(rows: list[tuple[str, dict, dict]]) -> str:
@@ -148,6 +176,50 @@ def table(rows: list[tuple[str, dict, dict]]) -> str:
     return "\n".join(lines)
 
 
+def ramp_table(ramps: list[tuple[str, list[dict]]], args) -> str:
+    lines = [
+        "| server | messages/s | deliveries/s | p50 ms | p99 ms | lost | refused | server CPU "
+        "| µs per delivery | load generator CPU | machine load | sustained |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for label, steps in ramps:
+        for result in steps:
+            cells = [
+                label, f"{result['rate']:g}", result["deliveries_per_second"], result["p50_ms"],
+                result["p99_ms"], result["lost"], sum(result["refusals"].values()) + result["ack_errors"],
+                result["server_cpu_share"], result["server_cpu_us_per_delivery"],
+                result["load_generator_cpu_share"], result["load_average"],
+                "yes" if sustained(result, args) else "**no**",
+            ]  # fmt: skip
+            lines.append("| " + " | ".join(str(cell) for cell in cells) + " |")
+    return "\n".join(lines)
+
+
+def capacity_table(ramps: list[tuple[str, list[dict]]], args, clients: int) -> str:
+    best = {
+        label: max(
+            (step for step in steps if sustained(step, args)),
+            key=lambda step: step["deliveries_per_second"],
+            default=None,
+        )
+        for label, steps in ramps
+    }
+    bare = best[ramps[-1][0]]
+    lines = [
+        f"| server ({clients} clients) | highest sustained messages/s | deliveries/s "
+        "| p99 ms there | vs bare |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for label, step in best.items():
+        if step is None:
+            lines.append(f"| {label} | none | 0 | | 0 |")
+            continue
+        ratio = step["deliveries_per_second"] / bare["deliveries_per_second"] if bare else float("nan")
+        cells = [label, f"{step['rate']:g}", step["deliveries_per_second"], step["p99_ms"], f"{ratio:.2f}"]
+        lines.append("| " + " | ".join(str(cell) for cell in cells) + " |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--scenarios", default="100:50,500:5,500:20", help="clients:messages-per-second, ...")
@@ -161,6 +233,16 @@ def main() -> None:
     )
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/15")
     parser.add_argument(
+        "--saturate", type=int, metavar="CLIENTS", help="ramp the rate with this many clients"
+    )
+    parser.add_argument("--rates", default="20:300:10", help="saturation ramp, start:stop:step messages/s")
+    parser.add_argument(
+        "--stop-p99-ms",
+        type=float,
+        default=None,
+        help="a step above this p99 ends the ramp (saturation: 100)",
+    )
+    parser.add_argument(
         "--uvicorn-args",
         default="--ws-per-message-deflate false",
         help="extra options of Scrapbook's uvicorn (default: as `make serve` runs it)",
@@ -168,6 +250,12 @@ def main() -> None:
     args = parser.parse_args()
     scenarios = [tuple(float(part) for part in item.split(":")) for item in args.scenarios.split(",")]
     scenarios = [(int(clients), rate) for clients, rate in scenarios]
+    if args.saturate:
+        scenarios = [(args.saturate, 0.0)]
+        if args.stop_p99_ms is None:
+            args.stop_p99_ms = 100.0
+        start, stop, step = (float(part) for part in args.rates.split(":"))
+        ramp = [start + step * index for index in range(int((stop - start) / step) + 1)]
 
     node = shutil.which("node")
     if node is None or not (REPOSITORY / "tests/js/node_modules/socket.io").is_dir():
@@ -206,8 +294,15 @@ def main() -> None:
             for clients, rate in scenarios:
                 tokens_file = data_dir / f"tokens-{clients}.json"
                 tokens_file.write_text(json.dumps(tokens[:clients]))
-                ours = run_load(node, ours_url, tokens_file, clients, rate, args, ours_server.pid)
-                bare = run_load(node, bare_url, tokens_file, clients, rate, args, bare_server.pid)
+                if args.saturate:
+                    ours = run_load(node, ours_url, tokens_file, ramp, args, ours_server.pid)
+                    bare = run_load(node, bare_url, tokens_file, ramp, args, bare_server.pid)
+                    print(json.dumps({"scrapbook": ours, "bare": bare}), file=sys.stderr)
+                    ramps = [(label, ours), ("bare Node socket.io", bare)]
+                    print(ramp_table(ramps, args) + "\n\n" + capacity_table(ramps, args, clients))
+                    return
+                [ours] = run_load(node, ours_url, tokens_file, [rate], args, ours_server.pid)
+                [bare] = run_load(node, bare_url, tokens_file, [rate], args, bare_server.pid)
                 print(json.dumps({"scrapbook": ours, "bare": bare}), file=sys.stderr)
                 rows.append((label, ours, bare))
     print(table(rows))

@@ -4,10 +4,14 @@
 //
 //   node bench/chat_load.mjs '<json options>'
 //   options: {url, tokens_file (a JSON list of N access tokens), room, rate (messages/s),
-//             warmup (s), duration (s), drain (s)}
+//             warmup (s), duration (s), drain (s),
+//             rates (optional: a list of rates, one step each on the same connections),
+//             stop_p99_ms (optional: the ramp stops after a step above it or losing messages)}
 //
-// Prints one JSON object: deliveries per second in the measured window, latency
-// percentiles of the messages sent in it, and what went wrong (refusals, losses).
+// Prints one JSON object per step, one per line: deliveries per second in the measured
+// window, latency percentiles of the messages sent in it, and what went wrong (refusals,
+// losses). A step is `warmup` seconds of load, then `duration` measured seconds, then at
+// most `drain` seconds waiting for the measured messages.
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { performance } from "node:perf_hooks";
@@ -16,7 +20,7 @@ const require = createRequire(new URL("../tests/js/package.json", import.meta.ur
 const { io } = require("socket.io-client");
 
 const options = JSON.parse(process.argv[2]);
-const { url, room, rate, warmup, duration, drain = 5 } = options;
+const { url, room, warmup, duration, drain = 5 } = options;
 const tokens = JSON.parse(readFileSync(options.tokens_file, "utf8"));
 const CONNECT_BATCH = 25;
 const TICK_MS = 5;
@@ -40,13 +44,13 @@ async function connect(token) {
   return socket;
 }
 
-// Measurement state: messages are "bench <seq> <sent at>"; those with seq >= firstMeasured
-// and < endMeasured are the measured ones.
+// Measurement state of the current step: messages are "bench <seq> <sent at>"; those with
+// seq >= firstMeasured and < endMeasured are the measured ones.
 let firstMeasured = Infinity;
 let endMeasured = Infinity;
 let windowStart = Infinity;
 let windowEnd = Infinity;
-const latencies = [];
+let latencies = [];
 let deliveredInWindow = 0;
 let measuredDeliveries = 0;
 
@@ -70,7 +74,7 @@ const connectSeconds = (performance.now() - started) / 1000;
 for (const socket of sockets) socket.on("message", onMessage);
 
 let seq = 0;
-const refusals = {};
+let refusals = {};
 let ackErrors = 0;
 let acked = 0;
 function send() {
@@ -90,7 +94,7 @@ function send() {
 }
 
 // Send at a steady rate: each tick sends what the schedule says is due by now.
-async function sendFor(seconds) {
+async function sendFor(seconds, rate) {
   const begin = performance.now();
   const sentBefore = seq;
   while (performance.now() - begin < seconds * 1000) {
@@ -100,39 +104,58 @@ async function sendFor(seconds) {
   }
 }
 
-// bench/chat.py reads these two lines to measure the server's CPU time in the window.
-await sendFor(warmup);
-firstMeasured = seq;
-windowStart = performance.now();
-windowEnd = windowStart + duration * 1000;
-process.stderr.write("window start\n");
-await sendFor(duration);
-endMeasured = seq;
-process.stderr.write("window end\n");
-const expected = (endMeasured - firstMeasured) * sockets.length;
-const drainUntil = performance.now() + drain * 1000;
-while (measuredDeliveries < expected && performance.now() < drainUntil) await sleep(20);
-
-latencies.sort((a, b) => a - b);
-const percentile = (p) =>
-  latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] : null;
 const round = (value) => (value === null ? null : Math.round(value * 10) / 10);
-const result = {
-  clients: sockets.length,
-  rate,
-  connect_seconds: round(connectSeconds),
-  messages_measured: endMeasured - firstMeasured,
-  deliveries_per_second: Math.round(deliveredInWindow / duration),
-  expected_deliveries: expected,
-  measured_deliveries: measuredDeliveries,
-  lost: expected - measuredDeliveries,
-  p50_ms: round(percentile(50)),
-  p99_ms: round(percentile(99)),
-  max_ms: round(latencies.length ? latencies[latencies.length - 1] : null),
-  acked,
-  refusals,
-  ack_errors: ackErrors,
-};
+
+async function step(rate) {
+  latencies = [];
+  deliveredInWindow = 0;
+  measuredDeliveries = 0;
+  refusals = {};
+  ackErrors = 0;
+  acked = 0;
+  firstMeasured = endMeasured = windowStart = windowEnd = Infinity;
+  await sendFor(warmup, rate);
+  firstMeasured = seq;
+  windowStart = performance.now();
+  windowEnd = windowStart + duration * 1000;
+  // bench/chat.py reads these two lines to measure the server's CPU time in the window.
+  process.stderr.write("window start\n");
+  await sendFor(duration, rate);
+  endMeasured = seq;
+  process.stderr.write("window end\n");
+  const expected = (endMeasured - firstMeasured) * sockets.length;
+  const drainUntil = performance.now() + drain * 1000;
+  while (measuredDeliveries < expected && performance.now() < drainUntil) await sleep(20);
+
+  latencies.sort((a, b) => a - b);
+  const percentile = (p) =>
+    latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] : null;
+  return {
+    clients: sockets.length,
+    rate,
+    connect_seconds: round(connectSeconds),
+    messages_measured: endMeasured - firstMeasured,
+    deliveries_per_second: Math.round(deliveredInWindow / duration),
+    expected_deliveries: expected,
+    measured_deliveries: measuredDeliveries,
+    lost: expected - measuredDeliveries,
+    p50_ms: round(percentile(50)),
+    p99_ms: round(percentile(99)),
+    max_ms: round(latencies.length ? latencies[latencies.length - 1] : null),
+    acked,
+    refusals,
+    ack_errors: ackErrors,
+  };
+}
+
+const stopP99 = options.stop_p99_ms ?? Infinity;
+for (const rate of options.rates ?? [options.rate]) {
+  const result = await step(rate);
+  process.stdout.write(JSON.stringify(result) + "\n");
+  const refused = Object.keys(result.refusals).length > 0 || result.ack_errors > 0;
+  if (result.lost > 0 || refused || !(result.p99_ms <= stopP99)) break;
+  // Let a backlog of the step before drain, so that each step starts from an idle server.
+  await sleep(1000);
+}
 for (const socket of sockets) socket.disconnect();
-process.stdout.write(JSON.stringify(result) + "\n");
 process.exit(0);

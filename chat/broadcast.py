@@ -6,7 +6,9 @@ restarts, for broadcasts that a resend may repeat (chat.socket_server).
 
 With SOCKETIO_FAST_BROADCAST on (the default), a broadcast reaches this process's clients
 without an asyncio task per recipient (chat/internals/socketio_broadcast.py); at 0,
-python-socketio's own `AsyncManager` and `AsyncRedisManager` deliver it.
+python-socketio's own `AsyncManager` and `AsyncRedisManager` deliver it. With
+SOCKETIO_PREFRAMED_BROADCAST on (the default) too, the broadcast is framed once and written
+straight to each idle websocket (chat/internals/websocket_frames.py).
 """
 
 import logging
@@ -15,6 +17,7 @@ import redis.asyncio
 import socketio
 from django.conf import settings
 
+from .internals import websocket_frames
 from .internals.socketio_broadcast import TaskFreeBroadcastManager, pubsub_emit_publication
 
 logger = logging.getLogger(__name__)
@@ -82,3 +85,12 @@ def client_manager_make() -> socketio.AsyncManager:
         manager_class = TaskFreeRedisManager if fast else RedisManager
         return manager_class(settings.REDIS_URL, channel=settings.SOCKETIO_CHANNEL)
     return TaskFreeBroadcastManager() if fast else socketio.AsyncManager()
+
+
+def install_preframed_broadcast(server: socketio.AsyncServer) -> bool:
+    """With SOCKETIO_PREFRAMED_BROADCAST, serve `server`'s websockets so that its manager
+    writes a broadcast's frame to them directly; whether it could."""
+    if not settings.SOCKETIO_PREFRAMED_BROADCAST or not websocket_frames.install(server.eio):
+        return False
+    server.manager.preframed = True
+    return True

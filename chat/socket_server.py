@@ -94,7 +94,7 @@ from django.utils import timezone
 from movie_module.catalogue.services import fetch_movie
 
 from . import announce, selectors, services
-from .broadcast import RedisManager, client_manager_make
+from .broadcast import RedisManager, client_manager_make, install_preframed_broadcast
 from .closed_accounts import ClosedAccounts
 from .connection_user import database_sync_to_async, token_from, user_for_access_token
 from .packets import ChatPacket, ChatServer, EngineIOFrameGuard, PacketJson
@@ -131,6 +131,7 @@ sio = ChatServer(
     logger=False,
     engineio_logger=False,
 )
+install_preframed_broadcast(sio)
 presence = make_presence()
 announcer = PresenceAnnouncer(
     presence=presence,

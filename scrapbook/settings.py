@@ -229,6 +229,9 @@ REDIS_SHARED_CLIENT = env_bool("REDIS_SHARED_CLIENT", True)
 # Chat broadcasts handed to each recipient's engine.io socket in a loop, not one asyncio task
 # each (python-socketio's manager interface). 0: python-socketio's own managers' emit.
 SOCKETIO_FAST_BROADCAST = env_bool("SOCKETIO_FAST_BROADCAST", True)
+# A broadcast framed once and written straight to each idle websocket, and python-engineio's
+# writer waiting without a task per packet (chat/internals/websocket_frames.py). 0: as shipped.
+SOCKETIO_PREFRAMED_BROADCAST = env_bool("SOCKETIO_PREFRAMED_BROADCAST", True)
 # ------------------------------------------------------------------------------------------
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -28,10 +28,13 @@ from django.core.handlers.asgi import ASGIHandler
 from django.core.handlers.base import BaseHandler
 from drf_spectacular.generators import SchemaGenerator
 from engineio import packet as engineio_packet
+from engineio.async_drivers import asgi as engineio_asgi
 from engineio.async_socket import AsyncSocket
 from socketio.async_pubsub_manager import AsyncPubSubManager
+from websockets import protocol as websockets_protocol
+from websockets import server as websockets_server
 
-from chat.internals import socketio_broadcast
+from chat.internals import socketio_broadcast, websocket_frames
 from chat.tests.clients import connected, unique_room
 from conftest import access_token_for
 from movie_module.tests.factories import MovieFactory
@@ -40,7 +43,7 @@ from tests.servers import uvicorn_server
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-BOUNDARIES = [django_asgi_handler, django_redis_cache, socketio_broadcast]
+BOUNDARIES = [django_asgi_handler, django_redis_cache, socketio_broadcast, websocket_frames]
 
 # Each private name, and the one module allowed to name it (tests aside).
 PRIVATE_NAMES = {
@@ -53,6 +56,13 @@ PRIVATE_NAMES = {
     r"\.packet_class\b": "chat/internals/socketio_broadcast.py",
     r"\.host_id\b": "chat/internals/socketio_broadcast.py",
     r"\"skip_sid\": None": "chat/internals/socketio_broadcast.py",  # the hand-built pub/sub message
+    r"\._async\b": "chat/internals/websocket_frames.py",
+    r"\.sockets\.get\(": "chat/internals/websocket_frames.py",
+    r"\.handshake_complete\b": "chat/internals/websocket_frames.py",
+    r"\.close_sent\b": "chat/internals/websocket_frames.py",
+    r"\.expect_continuation_frame\b": "chat/internals/websocket_frames.py",
+    r"\.writable\.is_set\b": "chat/internals/websocket_frames.py",
+    r"\.last_ping\b": "chat/internals/websocket_frames.py",
     # Not a speed-up: refusing malformed packets (python-socketio 5.18; pinned below too).
     r"\._handle_eio_message\b": "chat/packets.py",
     # Replaced by supported APIs; no module may come back to them.
@@ -286,6 +296,85 @@ def test_python_socketio_hands_each_engineio_message_to_handle_eio_message():
     ]  # fmt: skip
 
 
+# --- python-engineio, uvicorn and websockets (chat/internals/websocket_frames.py) -----------
+
+
+def test_engineio_serves_a_websocket_with_its_asgi_drivers_class_called_with_the_sockets_handler():
+    server = engineio.AsyncServer(async_mode="asgi")
+    assert server._async["websocket"] is engineio_asgi.WebSocket
+    upgrade = inspect.getsource(AsyncSocket._upgrade_websocket)
+    assert (
+        "self.server._async['websocket'](" in upgrade and "self._websocket_handler, self.server)" in upgrade
+    )
+    call = inspect.getsource(engineio_asgi.WebSocket.__call__)
+    assert "self.asgi_send = environ['asgi.send']" in call
+    assert "await self.asgi_send({'type': 'websocket.send'" in inspect.getsource(engineio_asgi.WebSocket.send)
+    # The writer takes what poll() returns and sends each packet with ws.send, nothing between.
+    handler = inspect.getsource(AsyncSocket._websocket_handler)
+    assert "packets = await self.poll()" in handler
+    assert "for pkt in packets:\n                        await ws.send(pkt.encode())" in handler
+    socket = AsyncSocket(server, "eio-1")
+    assert isinstance(socket.queue, asyncio.Queue) and socket.queue.maxsize == 0
+    assert (socket.upgraded, socket.upgrading, socket.closing, socket.closed) == (False, False, False, False)
+    assert isinstance(socket.last_ping, float)  # when the last ping was sent (time.time())
+
+
+async def polled(poll, queued: list, *, timeout: float = 0.05):
+    """What `poll` returns, or the exception it raises, for a socket holding `queued`."""
+    engine = engineio.AsyncServer(async_mode="asgi", ping_interval=timeout, ping_timeout=0)
+    engine.ping_interval, engine.ping_timeout = timeout, 0
+    socket = AsyncSocket(engine, "eio-1")
+    for item in queued:
+        socket.queue.put_nowait(item)
+    try:
+        packets = await poll(socket)
+    except engineio.exceptions.QueueEmpty:
+        return "QueueEmpty", socket.queue.qsize()
+    return [packet if packet is None else packet.data for packet in packets], socket.queue.qsize()
+
+
+@pytest.mark.parametrize(
+    "queued",
+    [["a"], ["a", "b", "c"], [None], ["a", None, "b"], ["a", "b", None], []],
+    ids=["one", "several", "stop", "stop-between", "stop-last", "empty-times-out"],
+)
+def test_the_writers_poll_in_its_own_task_returns_what_engineios_poll_returns(queued):
+    packets = [
+        item if item is None else engineio_packet.Packet(engineio_packet.MESSAGE, item) for item in queued
+    ]
+    stock = asyncio.run(polled(AsyncSocket.poll, packets))
+    ours = asyncio.run(polled(websocket_frames.poll_in_own_task, packets))
+    assert ours == stock
+
+
+@pytest.mark.parametrize("size", [5, 125, 126, 65535, 65536], ids=lambda size: f"{size}-bytes")
+def test_the_broadcast_frame_is_what_websockets_writes_for_the_text(size):
+    text = ("4" + "☃" * size)[:size] if size > 3 else "4hi"
+    connection = websockets_server.ServerProtocol()
+    connection.state = websockets_protocol.State.OPEN
+    connection.send_text(text.encode())
+    assert connection.data_to_send() == [websocket_frames.broadcast_frame(text)]
+    assert connection.extensions == [] and connection.expect_continuation_frame is False
+
+
+def test_uvicorns_default_websocket_protocol_writes_each_send_at_once_under_flow_control():
+    from uvicorn.protocols.websockets.auto import AutoWebSocketsProtocol
+    from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+
+    assert AutoWebSocketsProtocol is WebSocketsSansIOProtocol is websocket_frames.WebSocketsSansIOProtocol
+    send = inspect.getsource(WebSocketsSansIOProtocol.send)
+    assert send.index("await self.writable.wait()") < send.index("self.conn.send_text(text_data.encode())")
+    assert "output = self.conn.data_to_send()\n                    self.transport.write(" in send
+    init = inspect.getsource(WebSocketsSansIOProtocol.__init__)
+    for attribute in (
+        "self.disconnected = False",
+        "self.close_sent = False",
+        "self.writable = asyncio.Event()",
+    ):
+        assert attribute in init
+    assert "self.handshake_complete = True" in send
+
+
 # --- drf-spectacular: no private names; the outcome they were once used for ----------------
 
 
@@ -302,7 +391,12 @@ def test_the_watchlist_patch_body_requires_watched_in_the_schema():
 
 # --- The behaviour with every speed-up on and off, on a real server --------------------------
 
-STOCK = {"FAST_REQUEST_THREADS": "0", "REDIS_SHARED_CLIENT": "0", "SOCKETIO_FAST_BROADCAST": "0"}
+STOCK = {
+    "FAST_REQUEST_THREADS": "0",
+    "REDIS_SHARED_CLIENT": "0",
+    "SOCKETIO_FAST_BROADCAST": "0",
+    "SOCKETIO_PREFRAMED_BROADCAST": "0",
+}
 
 
 @pytest.mark.slow

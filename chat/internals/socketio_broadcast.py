@@ -50,6 +50,8 @@ from engineio import packet as engineio_packet
 from socketio import packet as socketio_packet
 from socketio.async_pubsub_manager import AsyncPubSubManager
 
+from . import websocket_frames
+
 logger = logging.getLogger(__name__)
 
 # Distribution name -> the version this module was written against and checked with.
@@ -57,7 +59,13 @@ WRITTEN_AGAINST = {"python-socketio": "5.18.1", "python-engineio": "4.15.1"}
 
 
 class TaskFreeBroadcastManager(socketio.AsyncManager):
-    """python-socketio's client manager, delivering a broadcast without a task per recipient."""
+    """python-socketio's client manager, delivering a broadcast without a task per recipient.
+
+    `preframed`: whether the server's websockets are served by websocket_frames (set by
+    whoever installs it), so that a broadcast's frame can be written to them directly.
+    """
+
+    preframed = False
 
     async def emit(
         self,
@@ -90,11 +98,17 @@ class TaskFreeBroadcastManager(socketio.AsyncManager):
             return await super().emit(event, data, namespace, room=room, skip_sid=skip_sid)
         message = engineio_packet.Packet(engineio_packet.MESSAGE, encoded)
         skipped = set(skip_sid) if isinstance(skip_sid, list) else {skip_sid}
-        send_packet = self.server.eio.send_packet
+        eio = self.server.eio
+        send_packet = eio.send_packet
+        # Written once and straight to each idle websocket where websocket_frames is
+        # installed (SOCKETIO_PREFRAMED_BROADCAST); queued by python-engineio otherwise.
+        frame = websocket_frames.broadcast_frame(message.encode()) if self.preframed else None
         for sid, eio_sid in self.get_participants(namespace, room):
             if sid in skipped:
                 continue
             try:
+                if frame is not None and websocket_frames.write_frame(eio, eio_sid, frame):
+                    continue
                 await send_packet(eio_sid, message)
             except Exception:  # one recipient's failure is not the others'
                 logger.exception("Chat: cannot send %s to %s", event, sid)
