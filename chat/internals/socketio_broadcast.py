@@ -43,6 +43,7 @@ alternative: publishing at most once is not something python-socketio offers.
 """
 
 import logging
+from functools import cached_property
 from typing import NamedTuple
 
 import socketio
@@ -66,6 +67,10 @@ class TaskFreeBroadcastManager(socketio.AsyncManager):
     """
 
     preframed = False
+
+    @cached_property
+    def frame_writes(self) -> websocket_frames.FrameWrites:
+        return websocket_frames.FrameWrites()
 
     async def emit(
         self,
@@ -107,7 +112,7 @@ class TaskFreeBroadcastManager(socketio.AsyncManager):
             if sid in skipped:
                 continue
             try:
-                if frame is not None and websocket_frames.write_frame(eio, eio_sid, frame):
+                if frame is not None and self.frame_writes.add(eio, eio_sid, frame):
                     continue
                 await send_packet(eio_sid, message)
             except Exception:  # one recipient's failure is not the others'
