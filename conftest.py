@@ -1,5 +1,10 @@
+import glob
+
 import pytest
-from django.core.cache import cache
+import redis
+from django.conf import settings as django_settings
+from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
 from django.test import override_settings
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
@@ -40,12 +45,36 @@ def background_tasks_in_process():
         background.wait_for_tasks(timeout=10)
 
 
+_redis_clients: dict[str, redis.Redis] = {}
+
+
+def clear_cache() -> None:
+    """Empty the cache of this test run. On Redis, only the keys under its KEY_PREFIX (Celery's
+    and the chat's included): cache.clear() would FLUSHDB, the keys of other test runs and of
+    the other pytest-xdist workers (tests/worker_namespaces.py) sharing the database too."""
+    cache = caches["default"]
+    if not isinstance(cache, RedisCache):
+        cache.clear()
+        return
+    location = django_settings.CACHES["default"]["LOCATION"]
+    client = _redis_clients.get(location)
+    if client is None:
+        client = _redis_clients[location] = redis.Redis.from_url(location, socket_timeout=2)
+    pattern = glob.escape(django_settings.CACHES["default"]["KEY_PREFIX"]) + ":*"
+    try:
+        keys = list(client.scan_iter(match=pattern, count=1000))
+        if keys:
+            client.delete(*keys)
+    except (redis.ConnectionError, redis.TimeoutError):
+        pass  # as the resilient cache's clear() while Redis is down
+
+
 @pytest.fixture(autouse=True)
 def empty_cache():
     """Throttles, rate limits and cached IMDb answers never leak from one test to the next."""
-    cache.clear()
+    clear_cache()
     yield
-    cache.clear()
+    clear_cache()
 
 
 @pytest.fixture
