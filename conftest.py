@@ -5,6 +5,7 @@ import redis
 from django.conf import settings as django_settings
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
+from django.db import connections
 from django.test import override_settings
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
@@ -14,6 +15,23 @@ from movie_module.catalogue import services as imdb_sync
 from scrapbook import background
 from tests.fake_imdb import SERVER_ERROR, FakeImdb, slow, too_many_requests
 from tests.servers import free_port, uvicorn_server
+
+STOCK_POSTGRESQL_BACKEND = "django.db.backends.postgresql"
+FAST_FLUSH_POSTGRESQL_BACKEND = "tests.postgresql_fast_flush"
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """pytest-django's hook before it creates the test databases (the suffix per xdist worker
+    kept): on PostgreSQL, the test process's connections empty the tables between
+    transactional tests with DELETE (tests/postgresql_fast_flush)."""
+    database = django_settings.DATABASES["default"]
+    if database["ENGINE"] == STOCK_POSTGRESQL_BACKEND:
+        database["ENGINE"] = FAST_FLUSH_POSTGRESQL_BACKEND
+        # Defining the models made this process's connection, unconnected, with the stock
+        # backend; the next use makes another with this one.
+        connections["default"].close()
+        del connections["default"]
 
 
 @pytest.fixture(autouse=True)
