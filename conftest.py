@@ -66,25 +66,39 @@ def background_tasks_in_process():
 _redis_clients: dict[str, redis.Redis] = {}
 
 
-def clear_cache() -> None:
-    """Empty the cache of this test run. On Redis, only the keys under its KEY_PREFIX (Celery's
-    and the chat's included): cache.clear() would FLUSHDB, the keys of other test runs and of
-    the other pytest-xdist workers (tests/worker_namespaces.py) sharing the database too."""
-    cache = caches["default"]
-    if not isinstance(cache, RedisCache):
-        cache.clear()
-        return
-    location = django_settings.CACHES["default"]["LOCATION"]
-    client = _redis_clients.get(location)
+def delete_redis_keys(url: str, prefixes: set[str]) -> None:
+    """Delete the keys `prefix:...` of each prefix from the Redis at `url`, if it answers."""
+    client = _redis_clients.get(url)
     if client is None:
-        client = _redis_clients[location] = redis.Redis.from_url(location, socket_timeout=2)
-    pattern = glob.escape(django_settings.CACHES["default"]["KEY_PREFIX"]) + ":*"
+        client = _redis_clients[url] = redis.Redis.from_url(url, socket_timeout=2)
     try:
-        keys = list(client.scan_iter(match=pattern, count=1000))
-        if keys:
-            client.delete(*keys)
+        for prefix in prefixes:
+            keys = list(client.scan_iter(match=glob.escape(prefix) + ":*", count=1000))
+            if keys:
+                client.delete(*keys)
     except (redis.ConnectionError, redis.TimeoutError):
         pass  # as the resilient cache's clear() while Redis is down
+
+
+def clear_cache() -> None:
+    """Empty the cache, and with REDIS_URL what this run keeps in Redis: the chat's marks of
+    messages already broadcast (under SOCKETIO_CHANNEL; a new run numbers its messages from 1
+    again) and Celery's queue. Only this run's keys, under its names: cache.clear() would
+    FLUSHDB, the keys of other runs and of the other pytest-xdist workers
+    (tests/worker_namespaces.py) sharing the database too."""
+    cache = caches["default"]
+    prefixes_by_url: dict[str, set[str]] = {}
+    if isinstance(cache, RedisCache):
+        cache_settings = django_settings.CACHES["default"]
+        prefixes_by_url[cache_settings["LOCATION"]] = {cache_settings["KEY_PREFIX"]}
+    else:
+        cache.clear()
+    if django_settings.REDIS_URL:
+        prefixes_by_url.setdefault(django_settings.REDIS_URL, set()).update(
+            {django_settings.SOCKETIO_CHANNEL, django_settings.CELERY_TASK_DEFAULT_QUEUE}
+        )
+    for url, prefixes in prefixes_by_url.items():
+        delete_redis_keys(url, prefixes)
 
 
 @pytest.fixture(autouse=True)

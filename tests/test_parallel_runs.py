@@ -64,20 +64,26 @@ def test_this_worker_loaded_its_namespace_before_the_settings(settings):
     assert settings.CELERY_TASK_DEFAULT_QUEUE.endswith(f"-{worker}")
 
 
-def test_clearing_the_cache_keeps_the_keys_of_other_runs_on_the_same_redis(settings, redis_url):  # noqa: F811
-    prefix = f"scrapbook-test-{uuid.uuid4().hex[:10]}"
+def test_between_tests_this_runs_redis_keys_go_and_other_runs_keys_stay(settings, redis_url):  # noqa: F811
+    run = f"scrapbook-test-{uuid.uuid4().hex[:10]}"
+    settings.REDIS_URL = redis_url
+    settings.SOCKETIO_CHANNEL = f"{run}-chat"
+    settings.CELERY_TASK_DEFAULT_QUEUE = f"{run}-tasks"
     backend = "scrapbook.cache.ResilientRedisCache"
-    settings.CACHES = {"default": {"BACKEND": backend, "LOCATION": redis_url, "KEY_PREFIX": prefix}}
-    others = f"{prefix}-other:1:throttle"
+    settings.CACHES = {"default": {"BACKEND": backend, "LOCATION": redis_url, "KEY_PREFIX": run}}
+    mine = [f"{run}-chat:emitted:message:1", f"{run}-tasks:celery:{run}-tasks"]
+    others = [f"{run}-other:1:throttle", f"{run}-other-chat:emitted:message:1"]
     with redis.Redis.from_url(redis_url) as client:
-        client.set(others, "kept", ex=60)
+        for key in mine + others:
+            client.set(key, "1", ex=60)
         try:
             cache.set("throttle", "mine", 60)
             clear_cache()
             assert cache.get("throttle") is None
-            assert client.get(others) == b"kept"
+            assert [client.exists(key) for key in mine] == [0, 0]
+            assert [client.exists(key) for key in others] == [1, 1]
         finally:
-            client.delete(others)
+            client.delete(*mine, *others)
 
 
 @pytest.mark.django_db(transaction=True)
