@@ -6,6 +6,9 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 1
 PYTEST_ARGS ?=
+# `make test` runs the suite on this many processes (pytest-xdist; 0: in this one). Many tests
+# wait on servers, Celery workers and timeouts: 4 keep the 2 cores busy.
+TEST_WORKERS ?= 4
 
 .PHONY: run serve worker install install-dev js-install browser test bench-chat lint check-deploy demo clean
 
@@ -75,8 +78,10 @@ browser:
 		|| echo "browser: installing chromium with apt-get failed: the browser test will skip"; \
 	fi
 
+# --dist worksteal: each process starts with a quarter of the tests in order, so a module's
+# tests, which may share servers started once per module, mostly run in the same process.
 test: install-dev js-install browser
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 bench-chat: install-dev js-install
 	$(BIN)/python bench/chat.py

@@ -1,5 +1,11 @@
+import glob
+
 import pytest
-from django.core.cache import cache
+import redis
+from django.conf import settings as django_settings
+from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
+from django.db import connections
 from django.test import override_settings
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
@@ -9,6 +15,23 @@ from movie_module.catalogue import services as imdb_sync
 from scrapbook import background
 from tests.fake_imdb import SERVER_ERROR, FakeImdb, slow, too_many_requests
 from tests.servers import free_port, uvicorn_server
+
+STOCK_POSTGRESQL_BACKEND = "django.db.backends.postgresql"
+FAST_FLUSH_POSTGRESQL_BACKEND = "tests.postgresql_fast_flush"
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """pytest-django's hook before it creates the test databases (the suffix per xdist worker
+    kept): on PostgreSQL, the test process's connections empty the tables between
+    transactional tests with DELETE (tests/postgresql_fast_flush)."""
+    database = django_settings.DATABASES["default"]
+    if database["ENGINE"] == STOCK_POSTGRESQL_BACKEND:
+        database["ENGINE"] = FAST_FLUSH_POSTGRESQL_BACKEND
+        # Defining the models made this process's connection, unconnected, with the stock
+        # backend; the next use makes another with this one.
+        connections["default"].close()
+        del connections["default"]
 
 
 @pytest.fixture(autouse=True)
@@ -40,12 +63,50 @@ def background_tasks_in_process():
         background.wait_for_tasks(timeout=10)
 
 
+_redis_clients: dict[str, redis.Redis] = {}
+
+
+def delete_redis_keys(url: str, prefixes: set[str]) -> None:
+    """Delete the keys `prefix:...` of each prefix from the Redis at `url`, if it answers."""
+    client = _redis_clients.get(url)
+    if client is None:
+        client = _redis_clients[url] = redis.Redis.from_url(url, socket_timeout=2)
+    try:
+        for prefix in prefixes:
+            keys = list(client.scan_iter(match=glob.escape(prefix) + ":*", count=1000))
+            if keys:
+                client.delete(*keys)
+    except (redis.ConnectionError, redis.TimeoutError):
+        pass  # as the resilient cache's clear() while Redis is down
+
+
+def clear_cache() -> None:
+    """Empty the cache, and with REDIS_URL what this run keeps in Redis: the chat's marks of
+    messages already broadcast (under SOCKETIO_CHANNEL; a new run numbers its messages from 1
+    again) and Celery's queue. Only this run's keys, under its names: cache.clear() would
+    FLUSHDB, the keys of other runs and of the other pytest-xdist workers
+    (tests/worker_namespaces.py) sharing the database too."""
+    cache = caches["default"]
+    prefixes_by_url: dict[str, set[str]] = {}
+    if isinstance(cache, RedisCache):
+        cache_settings = django_settings.CACHES["default"]
+        prefixes_by_url[cache_settings["LOCATION"]] = {cache_settings["KEY_PREFIX"]}
+    else:
+        cache.clear()
+    if django_settings.REDIS_URL:
+        prefixes_by_url.setdefault(django_settings.REDIS_URL, set()).update(
+            {django_settings.SOCKETIO_CHANNEL, django_settings.CELERY_TASK_DEFAULT_QUEUE}
+        )
+    for url, prefixes in prefixes_by_url.items():
+        delete_redis_keys(url, prefixes)
+
+
 @pytest.fixture(autouse=True)
 def empty_cache():
     """Throttles, rate limits and cached IMDb answers never leak from one test to the next."""
-    cache.clear()
+    clear_cache()
     yield
-    cache.clear()
+    clear_cache()
 
 
 @pytest.fixture

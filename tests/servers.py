@@ -92,18 +92,21 @@ def uvicorn_process(
     """Run `uvicorn scrapbook.asgi:application` on `port`; yield its subprocess.Popen, which
     is the server itself with one worker (a test may kill it). `quiet` as uvicorn_command's;
     `popen` goes to Popen."""
-    env = {
-        **os.environ,
-        **test_database_environment(),
-        "AUTH_THROTTLE_RATE": "10000/minute",
-        "RECOMMENDER_AUTO_REFIT": "0",
-        "RECOMMENDER_MODEL_DIR": str(Path(tempfile.gettempdir()) / f"scrapbook-test-model-{port}"),
-        "PYTHONUNBUFFERED": "1",
-        **(extra_env or {}),
-    }
-    command = uvicorn_command(port=port, workers=workers, quiet=quiet)
-    with serving(command, env=env, url=f"http://127.0.0.1:{port}", **popen) as process:
-        yield process
+    # A model folder of its own: a folder named after the port alone could hold what an
+    # earlier server on that port, in this run or another, left there.
+    with tempfile.TemporaryDirectory(prefix=f"scrapbook-test-model-{port}-") as model_dir:
+        env = {
+            **os.environ,
+            **test_database_environment(),
+            "AUTH_THROTTLE_RATE": "10000/minute",
+            "RECOMMENDER_AUTO_REFIT": "0",
+            "RECOMMENDER_MODEL_DIR": model_dir,
+            "PYTHONUNBUFFERED": "1",
+            **(extra_env or {}),
+        }
+        command = uvicorn_command(port=port, workers=workers, quiet=quiet)
+        with serving(command, env=env, url=f"http://127.0.0.1:{port}", **popen) as process:
+            yield process
 
 
 class CeleryWorker:

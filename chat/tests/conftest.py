@@ -59,9 +59,10 @@ def redis_server_env(redis_url):
         yield env
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def redis_servers(django_db_setup, django_db_blocker, redis_url):
-    """Two uvicorn processes on different ports that share one Redis, as two workers do."""
+    """Two uvicorn processes on different ports that share one Redis, as two workers do;
+    started once, as live_server_url (each test uses rooms and users of its own)."""
     with (
         redis_namespace(redis_url) as env,
         uvicorn_server(extra_env=env) as first,
@@ -70,10 +71,10 @@ def redis_servers(django_db_setup, django_db_blocker, redis_url):
         yield first, second
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def one_process_server(django_db_setup, django_db_blocker):
     """A uvicorn process without Redis, whatever the environment says: one worker, the
-    in-memory Socket.IO manager."""
+    in-memory Socket.IO manager; started once, as live_server_url."""
     with uvicorn_server(extra_env={"REDIS_URL": ""}) as url:
         yield url
 
