@@ -7,8 +7,9 @@ PORT ?= 8000
 WORKERS ?= 1
 PYTEST_ARGS ?=
 # `make test` runs the suite on this many processes (pytest-xdist; 0: in this one). Many tests
-# wait on servers, Celery workers and timeouts: 4 keep the 2 cores busy.
-TEST_WORKERS ?= 4
+# wait on servers, Celery workers and timeouts, so 3 keep 2 cores busy; each more costs 20 s
+# of CPU (collection, its test database, its servers) and slows the tests that time answers.
+TEST_WORKERS ?= 3
 
 .PHONY: run serve worker install install-dev js-install browser test bench-chat lint check-deploy demo clean
 
@@ -78,7 +79,7 @@ browser:
 		|| echo "browser: installing chromium with apt-get failed: the browser test will skip"; \
 	fi
 
-# --dist worksteal: each process starts with a quarter of the tests in order, so a module's
+# --dist worksteal: each process starts with an equal share of the tests in order, so a module's
 # tests, which may share servers started once per module, mostly run in the same process.
 test: install-dev js-install browser
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
