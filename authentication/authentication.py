@@ -30,6 +30,22 @@ def forget_verified_tokens(setting, **kwargs):
         verified_token.cache_clear()
 
 
+def token_user_id(request) -> int | None:
+    """The id of the user whose unexpired access token `request` carries, from the token
+    alone: nothing is queried or cached. None when there is no valid token."""
+    authentication = CachedUserJWTAuthentication()
+    header = authentication.get_header(request)
+    try:
+        raw_token = None if header is None else authentication.get_raw_token(header)
+        if raw_token is None:
+            return None
+        token = verified_token(raw_token)
+        token.check_exp(current_time=aware_utcnow())
+    except (AuthenticationFailed, TokenError):  # InvalidToken is an AuthenticationFailed
+        return None
+    return token.get(api_settings.USER_ID_CLAIM)
+
+
 class CachedUserJWTAuthentication(JWTAuthentication):
     """JWTAuthentication that remembers verified tokens, and their users until they change.
 

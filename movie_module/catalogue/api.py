@@ -11,6 +11,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api.cached_reads import CachedReadsTogether
 from api.exceptions import error_responses
 from api.shapes import output_columns
 from movie_module.models import IMDB_ID_PATTERN, Movie
@@ -19,8 +20,9 @@ from movie_module.recommendations.api import recommended_movies
 from movie_module.recommendations.serializers import RecommendationQuerySerializer, SimilarMoviesSerializer
 from movie_module.serializers import MovieSummarySerializer
 from movie_module.tracking import selectors as tracking_selectors
+from movie_module.tracking.selectors import MovieForUser
 from movie_module.tracking.serializers import MeSerializer, ReviewSerializer
-from scrapbook.response_cache import cached_response, cached_value
+from scrapbook.response_cache import CachedRead, cached_response, cached_value
 
 from . import selectors
 from . import services as imdb_sync
@@ -31,6 +33,7 @@ IMDB_ID = re.compile(IMDB_ID_PATTERN)
 
 
 NO_ME = b'"me":null}'  # how the movie page's JSON ends before `me` is written in
+NO_REVIEW = b'"review":null}'  # how `me` ends before the caller's review is written in
 
 
 def movie_columns_in_reviews() -> list[str]:
@@ -67,7 +70,7 @@ def movie_for_input(imdb_id: str) -> Movie:
         responses={200: MovieSummarySerializer(many=True), **error_responses(400, 401, 404)},
     )
 )
-class MovieViewSet(viewsets.ReadOnlyModelViewSet):
+class MovieViewSet(CachedReadsTogether, viewsets.ReadOnlyModelViewSet):
     """The catalogue and the movie page."""
 
     serializer_class = MovieSummarySerializer
@@ -101,12 +104,24 @@ class MovieViewSet(viewsets.ReadOnlyModelViewSet):
         page = selectors.prepare_summaries(self.paginate_queryset(movies))
         return self.get_paginated_response(MovieSummarySerializer(page, many=True).data).data
 
+    def cached_reads(self, request, *, user_id, imdb_id=None, **url_kwargs):
+        if self.action != "retrieve" or not imdb_id:
+            return []
+        reads = [CachedRead("movie-page", key=imdb_id)]
+        if user_id is not None:
+            reads += [
+                CachedRead("movie-relations", user_id=user_id),
+                CachedRead("own-review", key=imdb_id, user_id=user_id),
+            ]
+        return reads
+
     @extend_schema(responses={200: MoviePageSerializer, **error_responses(401, 404)})
     def retrieve(self, request, imdb_id=None):
         if not IMDB_ID.match(imdb_id):
             raise Http404(f"No movie has the IMDb id {imdb_id!r}.")
         # The page but `me` is the same for everyone: cached, rendered, until the movie, a
-        # review or a watchlist changes. `me` is the caller's own, written into it.
+        # review or a watchlist changes. `me` is the caller's own, written into it. Every
+        # cached part came in the one round trip of `cached_reads`.
         page = cached_value("movie-page", lambda: self._shared_page(imdb_id), key=imdb_id)
         if page is None:  # not in the catalogue: the IMDb API's, when configured, or a 404
             movie_or_404(imdb_id)
@@ -119,15 +134,30 @@ class MovieViewSet(viewsets.ReadOnlyModelViewSet):
         if refreshed_at is not None:
             # Details that are merely old are refreshed in the background; this page does not wait.
             imdb_sync.refresh_if_stale(Movie(imdb_id=imdb_id, refreshed_at=refreshed_at))
-        me = None
         if request.user.is_authenticated:
-            relation = self._relation(movie_id, request.user)
             movie = Movie(id=movie_id, **movie_fields)
-            me = tracking_selectors.movie_for_user(movie=movie, user=request.user, relation=relation)
-            me = MeSerializer(me).data
-        if me is not None:
-            shared_json = shared_json[: -len(NO_ME)] + b'"me":' + JSONRenderer().render(me) + b"}"
+            me = self._me_json(movie, request.user)
+            shared_json = shared_json[: -len(NO_ME)] + b'"me":' + me + b"}"
         return HttpResponse(shared_json, content_type="application/json")
+
+    def _me_json(self, movie: Movie, user) -> bytes:
+        """The caller's `me` block as JSON: their watchlist item from the cached map of all
+        their movies, their review of this movie as cached on its own."""
+        watchlist_id, watched, review_id = self._relation(movie.id, user)
+        me = MovieForUser(
+            in_watchlist=watchlist_id is not None, watched=watched, watchlist_id=watchlist_id, review=None
+        )
+        me_json = JSONRenderer().render(MeSerializer(me).data)
+        assert me_json.endswith(NO_REVIEW)  # `review` is the block's last field
+        if review_id is None:
+            return me_json
+
+        def review_json():
+            review = tracking_selectors.own_review(review_id=review_id, movie=movie, user=user)
+            return None if review is None else JSONRenderer().render(ReviewSerializer(review).data)
+
+        review = cached_value("own-review", review_json, key=movie.imdb_id, user_id=user.pk)
+        return me_json if review is None else me_json[: -len(NO_REVIEW)] + b'"review":' + review + b"}"
 
     def _relation(self, movie_id: int, user) -> tracking_selectors.MovieRelation:
         """The caller's relation to the movie, from a cached map of all of theirs when it fits."""

@@ -70,15 +70,22 @@ class MovieForUser:
 def movie_for_user(*, movie: Movie, user, relation: MovieRelation) -> MovieForUser:
     """The caller's `relation` to the movie, with their review."""
     watchlist_id, watched, review_id = relation
-    review = None
-    if review_id is not None:
-        review = Review.objects.annotate(**like_annotations(review=OuterRef("pk"), viewer=user)).get(
-            pk=review_id
-        )
-        review.movie, review.user = movie, user
+    review = None if review_id is None else own_review(review_id=review_id, movie=movie, user=user)
     return MovieForUser(
         in_watchlist=watchlist_id is not None, watched=watched, watchlist_id=watchlist_id, review=review
     )
+
+
+def own_review(*, review_id: int, movie: Movie, user) -> Review | None:
+    """The user's review `review_id` of `movie`, with its likes, in one query; None if gone."""
+    review = (
+        Review.objects.filter(pk=review_id, user=user)
+        .annotate(**like_annotations(review=OuterRef("pk"), viewer=user))
+        .first()
+    )
+    if review is not None:
+        review.movie, review.user = movie, user
+    return review
 
 
 def user_watchlist(*, user) -> QuerySet:
