@@ -229,6 +229,9 @@ REDIS_SHARED_CLIENT = env_bool("REDIS_SHARED_CLIENT", True)
 # Chat broadcasts handed to each recipient's engine.io socket in a loop, not one asyncio task
 # each (python-socketio's manager interface). 0: python-socketio's own managers' emit.
 SOCKETIO_FAST_BROADCAST = env_bool("SOCKETIO_FAST_BROADCAST", True)
+# The feed's and the profile's queries compiled to SQL once per process, then run with each
+# request's values (Django's SQLCompiler internals). 0: Django builds and compiles them anew.
+COMPILED_QUERIES = env_bool("COMPILED_QUERIES", True)
 # ------------------------------------------------------------------------------------------
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -1,0 +1,201 @@
+"""Read queries whose SQL Django compiles once per process, then runs with each call's values.
+
+Django builds a queryset's SQL anew on every evaluation: resolving its filters, joins and
+subqueries cost more CPU than running them for the feed (seven joins, four correlated
+subqueries: about 3 ms of a 7 ms request) and the profile (docs/PERFORMANCE.md, "The feed
+and the profile"). A `CompiledQuery` builds its queryset once per database connection and
+shape, with placeholder values for its parameters, keeps the SQL and where each parameter
+goes in it, and from then on runs that SQL with the call's values, converting each column
+as Django would (`QuerySet.values()` rows, dicts by the same names).
+
+Django's internals used here, and nowhere else (tests/test_library_internals.py pins them):
+
+- `Query.get_compiler(using)`, `SQLCompiler.as_sql()`: the SQL and its parameters, as
+  `QuerySet.__iter__` gets them (through `SQLCompiler.execute_sql`);
+- `SQLCompiler.select` and `SQLCompiler.col_count`, set by `as_sql()`: the selected
+  expressions, whose converters (`DatabaseOperations.get_db_converters(expression)` and
+  `Expression.get_db_converters(connection)`) are applied to each value as
+  `SQLCompiler.get_converters` / `apply_converters` do;
+- `Query.selected`, or `Query.extra_select`, `values_select` and `annotation_select`: the
+  names of a row's columns, as `ValuesIterable` reads them;
+- on PostgreSQL, `django.db.backends.postgresql.base.ServerBindingCursor` (the cursor class
+  of the `server_side_binding` option), set as the psycopg connection's `cursor_factory` for
+  the one cursor that runs the query, with the psycopg connection's `prepare_threshold` at
+  0 meanwhile (Django leaves it None: never prepare), through `DatabaseWrapper.connection`:
+  psycopg then prepares the query on its first run on the connection, so that PostgreSQL
+  plans it once per connection (after five custom plans, a generic one when it costs no more).
+
+Parameters are found by placeholder: the queryset is built once with a distinct integer or
+string for each, and each must come back among the compiled SQL's parameters, unchanged and
+not written into the SQL itself; otherwise compiling raises TypeError (a lookup that
+transforms its value, such as `__contains`, cannot be a parameter here: make it part of the
+shape).
+
+Written against Django 5.2.19 (`WRITTEN_AGAINST`). The stock behaviour, with
+COMPILED_QUERIES=0: the queryset is built with the call's values and evaluated by Django.
+"""
+
+import threading
+import weakref
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import EmptyResultSet
+from django.db import connections
+from django.db.backends.postgresql.psycopg_any import is_psycopg3
+from django.db.models import QuerySet
+
+# Distribution name -> the version this module was written against and checked with.
+WRITTEN_AGAINST = {"Django": "5.2.19"}
+
+# Far from any id or count a query compares with, and within a 32-bit integer column's range
+# (Django drops a comparison with a value out of its column's range).
+_INTEGER_PLACEHOLDERS = 1_987_654_321
+
+
+def _placeholder(position: int, value):
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise TypeError(
+            f"A compiled query's parameter is an int or a str, not {value!r}: make it part of the shape."
+        )
+    if isinstance(value, int):
+        return _INTEGER_PLACEHOLDERS - position
+    return f"\ue000compiled-parameter-{position}\ue000"
+
+
+@dataclass(frozen=True)
+class _CompiledSql:
+    sql: str
+    slots: tuple  # per SQL parameter: ("value", name) or ("constant", value)
+    names: tuple[str, ...]  # a row's keys
+    expressions: tuple  # a row's expressions, whose converters apply to its values
+
+    def run(self, connection, values: dict, converters: list) -> list[dict]:
+        params = [values[slot] if kind == "value" else slot for kind, slot in self.slots]
+        with _cursor(connection) as cursor:
+            cursor.execute(self.sql, params)
+            rows = cursor.fetchall()
+        names = self.names
+        if not converters:
+            return [dict(zip(names, row, strict=True)) for row in rows]
+        shown = []
+        for row in rows:
+            row = list(row)
+            for position, functions, expression in converters:
+                value = row[position]
+                for convert in functions:
+                    value = convert(value, expression, connection)
+                row[position] = value
+            shown.append(dict(zip(names, row, strict=True)))
+        return shown
+
+
+@contextmanager
+def _cursor(connection):
+    """A cursor of `connection`. On PostgreSQL, one that sends its parameters apart from the
+    SQL and has psycopg prepare the query on the connection, so that PostgreSQL plans it
+    once, not on every run (the feed's joins took 10 ms to plan, 1 to run)."""
+    if connection.vendor != "postgresql" or not is_psycopg3:
+        with connection.cursor() as cursor:
+            yield cursor
+        return
+    from django.db.backends.postgresql.base import ServerBindingCursor
+
+    connection.ensure_connection()
+    raw = connection.connection
+    usual = raw.cursor_factory, raw.prepare_threshold
+    raw.cursor_factory, raw.prepare_threshold = ServerBindingCursor, 0  # prepared on first use
+    try:
+        with connection.cursor() as cursor:  # Django's own wrapping and time zone, this class
+            yield cursor
+    finally:
+        raw.cursor_factory, raw.prepare_threshold = usual
+
+
+def _compile(queryset: QuerySet, placeholders: dict, connection) -> _CompiledSql | None:
+    """The queryset's SQL with its placeholders located; None when it can have no rows."""
+    query = queryset.query
+    compiler = query.get_compiler(connection=connection)
+    try:
+        sql, params = compiler.as_sql()
+    except EmptyResultSet:
+        return None
+    by_placeholder = {placeholder: name for name, placeholder in placeholders.items()}
+    slots, seen = [], set()
+    for param in params:
+        name = (
+            by_placeholder.get(param)
+            if isinstance(param, int | str) and not isinstance(param, bool)
+            else None
+        )
+        if name is not None and type(param) is type(placeholders[name]):
+            slots.append(("value", name))
+            seen.add(name)
+        else:
+            slots.append(("constant", param))
+    written_in = [name for name, placeholder in placeholders.items() if str(placeholder) in sql]
+    if seen != set(placeholders) or written_in:
+        raise TypeError(
+            f"Parameters {sorted(set(placeholders) - seen | set(written_in))} of a compiled query "
+            "do not reach its SQL as parameters: make them part of the shape."
+        )
+    if query.selected:
+        names = tuple(query.selected)
+    else:
+        names = (*query.extra_select, *query.values_select, *query.annotation_select)
+    expressions = tuple(selected[0] for selected in compiler.select[: compiler.col_count])
+    if len(names) != len(expressions):
+        raise TypeError("A compiled query must be a values() query.")
+    return _CompiledSql(sql, tuple(slots), names, expressions)
+
+
+class CompiledQuery:
+    """A `values()` read whose SQL is compiled once per database connection and shape.
+
+    `build(**values, **shape)` returns the queryset. `values` are the parameters that change
+    from call to call (ints and strs that filters compare with as they are); `shape` is what
+    changes the SQL itself (a page size, whether an optional filter applies), and keys the
+    compiled SQL together with the parameters' names.
+    """
+
+    def __init__(self, build: Callable[..., QuerySet]):
+        self.build = build
+        # Per connection (one per thread): the connection's own converters apply to the rows.
+        self._compiled = weakref.WeakKeyDictionary()
+        self._lock = threading.Lock()
+
+    def rows(self, *, values: dict, shape: dict | None = None, using: str = "default") -> list[dict]:
+        """The rows for `values`, as `list(build(**values, **shape))` gives them."""
+        shape = shape or {}
+        if not settings.COMPILED_QUERIES:
+            return list(self.build(**values, **shape))
+        connection = connections[using]
+        key = (tuple(sorted(shape.items())), tuple(sorted(values)))
+        compiled_here = self._compiled.get(connection)
+        if compiled_here is None:
+            with self._lock:
+                compiled_here = self._compiled.setdefault(connection, {})
+        entry = compiled_here.get(key)
+        if entry is None:
+            placeholders = {
+                name: _placeholder(position, value) for position, (name, value) in enumerate(values.items())
+            }
+            compiled = _compile(self.build(**placeholders, **shape), placeholders, connection)
+            converters = [] if compiled is None else _converters(compiled.expressions, connection)
+            entry = compiled_here[key] = (compiled, converters)
+        compiled, converters = entry
+        if compiled is None:
+            return []
+        return compiled.run(connection, values, converters)
+
+
+def _converters(expressions, connection) -> list:
+    """(position, converter functions, expression) of each column that has converters."""
+    converters = []
+    for position, expression in enumerate(expressions):
+        functions = connection.ops.get_db_converters(expression) + expression.get_db_converters(connection)
+        if functions:
+            converters.append((position, functions, expression))
+    return converters
