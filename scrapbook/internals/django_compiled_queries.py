@@ -58,22 +58,47 @@ _INTEGER_PLACEHOLDERS = 1_987_654_321
 def _placeholder(position: int, value):
     if isinstance(value, bool) or not isinstance(value, int | str):
         raise TypeError(
-            f"A compiled query's parameter is an int or a str, not {value!r}: make it part of the shape."
+            f"A compiled query's parameter is an int, a str or a list of them, not {value!r}: "
+            "make it part of the shape."
         )
     if isinstance(value, int):
         return _INTEGER_PLACEHOLDERS - position
     return f"\ue000compiled-parameter-{position}\ue000"
 
 
+def _placeholders(values: dict) -> dict:
+    """A distinct placeholder for each parameter; a list of them for a list (`id__in`)."""
+    placeholders, position = {}, 0
+    for name, value in values.items():
+        if isinstance(value, list):
+            placeholders[name] = [_placeholder(position + index, item) for index, item in enumerate(value)]
+            position += len(value)
+        else:
+            placeholders[name] = _placeholder(position, value)
+            position += 1
+    return placeholders
+
+
+def _values_shape(values: dict) -> tuple:
+    """What of `values` the SQL depends on: their names, and the length of each list."""
+    return tuple(
+        sorted((name, len(value) if isinstance(value, list) else None) for name, value in values.items())
+    )
+
+
 @dataclass(frozen=True)
 class _CompiledSql:
     sql: str
-    slots: tuple  # per SQL parameter: ("value", name) or ("constant", value)
+    # Per SQL parameter: ("value", (name, index in its list or None)), or ("constant", value).
+    slots: tuple
     names: tuple[str, ...]  # a row's keys
     expressions: tuple  # a row's expressions, whose converters apply to its values
 
     def run(self, connection, values: dict, converters: list) -> list[dict]:
-        params = [values[slot] if kind == "value" else slot for kind, slot in self.slots]
+        params = [
+            slot if kind == "constant" else values[slot[0]] if slot[1] is None else values[slot[0]][slot[1]]
+            for kind, slot in self.slots
+        ]
         with _cursor(connection) as cursor:
             cursor.execute(self.sql, params)
             rows = cursor.fetchall()
@@ -122,24 +147,27 @@ def _compile(queryset: QuerySet, placeholders: dict, connection) -> _CompiledSql
         sql, params = compiler.as_sql()
     except EmptyResultSet:
         return None
-    by_placeholder = {placeholder: name for name, placeholder in placeholders.items()}
-    slots, seen = [], set()
+    where = {}  # placeholder -> (name, index in its list or None)
+    for name, placeholder in placeholders.items():
+        if isinstance(placeholder, list):
+            where.update({item: (name, index) for index, item in enumerate(placeholder)})
+        else:
+            where[placeholder] = (name, None)
+    slots, reached = [], set()
     for param in params:
-        name = (
-            by_placeholder.get(param)
-            if isinstance(param, int | str) and not isinstance(param, bool)
-            else None
-        )
-        if name is not None and type(param) is type(placeholders[name]):
-            slots.append(("value", name))
-            seen.add(name)
+        # bool is an int, and 1 == True: only an int or a str of the placeholder's own type.
+        found = where.get(param) if type(param) in (int, str) else None
+        if found is not None:
+            slots.append(("value", found))
+            reached.add(param)
         else:
             slots.append(("constant", param))
-    written_in = [name for name, placeholder in placeholders.items() if str(placeholder) in sql]
-    if seen != set(placeholders) or written_in:
+    lost = {name for placeholder, (name, _) in where.items() if placeholder not in reached}
+    lost |= {name for placeholder, (name, _) in where.items() if str(placeholder) in sql}
+    if lost:
         raise TypeError(
-            f"Parameters {sorted(set(placeholders) - seen | set(written_in))} of a compiled query "
-            "do not reach its SQL as parameters: make them part of the shape."
+            f"Parameters {sorted(lost)} of a compiled query do not reach its SQL as parameters: "
+            "make them part of the shape."
         )
     if query.selected:
         names = tuple(query.selected)
@@ -155,9 +183,9 @@ class CompiledQuery:
     """A `values()` read whose SQL is compiled once per database connection and shape.
 
     `build(**values, **shape)` returns the queryset. `values` are the parameters that change
-    from call to call (ints and strs that filters compare with as they are); `shape` is what
-    changes the SQL itself (a page size, whether an optional filter applies), and keys the
-    compiled SQL together with the parameters' names.
+    from call to call (ints and strs that filters compare with as they are, or lists of them
+    for `__in`); `shape` is what changes the SQL itself (a page size, whether an optional
+    filter applies), and keys the compiled SQL with the parameters' names and list lengths.
     """
 
     def __init__(self, build: Callable[..., QuerySet]):
@@ -172,16 +200,14 @@ class CompiledQuery:
         if not settings.COMPILED_QUERIES:
             return list(self.build(**values, **shape))
         connection = connections[using]
-        key = (tuple(sorted(shape.items())), tuple(sorted(values)))
+        key = (tuple(sorted(shape.items())), _values_shape(values))
         compiled_here = self._compiled.get(connection)
         if compiled_here is None:
             with self._lock:
                 compiled_here = self._compiled.setdefault(connection, {})
         entry = compiled_here.get(key)
         if entry is None:
-            placeholders = {
-                name: _placeholder(position, value) for position, (name, value) in enumerate(values.items())
-            }
+            placeholders = _placeholders(values)
             compiled = _compile(self.build(**placeholders, **shape), placeholders, connection)
             converters = [] if compiled is None else _converters(compiled.expressions, connection)
             entry = compiled_here[key] = (compiled, converters)
