@@ -104,15 +104,20 @@ def compiled_row_output(
     the row's column named by its source under `prefix` (`review__movie__title`), a nested
     serializer the columns under its own prefix (the related row must be there).
     `annotations`, pairs (field name, row key), name the keys of fields that are no columns
-    (`("like_count", "review_like_count")`), or the prefix of a nested serializer's columns
-    when they are elsewhere in the row (`("user", "user__")`)."""
+    (`("like_count", "review_like_count")`), or for a nested serializer either the prefix of
+    its columns when they are elsewhere in the row (`("user", "user__")`) or the key of a
+    value shown as it is (`("me", "me")`)."""
     renamed = dict(annotations)
     converters, entries = {}, []
     for name, field in _readable_fields(serializer_class):
         path = "__".join(_source_path(field))
-        if isinstance(field, serializers.BaseSerializer) and not isinstance(
+        nested_shape = isinstance(field, serializers.BaseSerializer) and not isinstance(
             field, serializers.ListSerializer
-        ):
+        )
+        if nested_shape and name in renamed and not renamed[name].endswith("__"):
+            entries.append(f"{name!r}: row[{renamed[name]!r}]")
+            continue
+        if nested_shape:
             nested = compiled_row_output(type(field), renamed.get(name, f"{prefix}{path}__"))
             converter = converters[nested] = f"convert_{len(converters)}"
             entries.append(f"{name!r}: {converter}(row)")

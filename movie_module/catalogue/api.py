@@ -2,6 +2,7 @@
 
 import re
 
+from django.conf import settings
 from django.http import Http404, HttpResponse
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import permissions, viewsets
@@ -13,7 +14,7 @@ from rest_framework.views import APIView
 
 from api.cached_reads import CachedReadsTogether
 from api.exceptions import error_responses
-from api.shapes import output_columns
+from api.shapes import compiled_row_output, output_columns
 from movie_module.models import IMDB_ID_PATTERN, Movie
 from movie_module.recommendations import services as recommendations
 from movie_module.recommendations.api import recommended_movies
@@ -34,6 +35,8 @@ IMDB_ID = re.compile(IMDB_ID_PATTERN)
 
 NO_ME = b'"me":null}'  # how the movie page's JSON ends before `me` is written in
 NO_REVIEW = b'"review":null}'  # how `me` ends before the caller's review is written in
+# The movie page's field that is no column of selectors.movie_page_row, and its key for it.
+PAGE_FIELDS_IN_ROW = (("me", "me"),)
 
 
 def movie_columns_in_reviews() -> list[str]:
@@ -94,15 +97,22 @@ class MovieViewSet(CachedReadsTogether, viewsets.ReadOnlyModelViewSet):
 
     def _list_data(self) -> dict:
         search = self.search_text()
-        browse = MovieBrowseFilter(self.request.query_params, queryset=Movie.objects.none())
-        if not browse.is_valid():  # before asking the IMDb API anything
+        # Filters given no value change nothing: a list that names none skips building them.
+        browsing = any(name in self.request.query_params for name in MovieBrowseFilter.base_filters)
+        browse = (
+            MovieBrowseFilter(self.request.query_params, queryset=Movie.objects.none()) if browsing else None
+        )
+        if browse is not None and not browse.is_valid():  # before asking the IMDb API anything
             raise ValidationError(browse.errors)
         if search:
             # When the IMDb API is configured, the titles it finds join the catalogue first.
             imdb_sync.store_search_results(search)
-        movies = browse.filter_queryset(selectors.movie_list(search=search))
-        page = selectors.prepare_summaries(self.paginate_queryset(movies))
-        return self.get_paginated_response(MovieSummarySerializer(page, many=True).data).data
+        movies = selectors.movie_list(search=search)
+        if browse is not None:
+            movies = browse.filter_queryset(movies)
+        page = self.paginate_queryset(selectors.summary_rows(movies))
+        shown = compiled_row_output(MovieSummarySerializer)
+        return self.get_paginated_response([shown(row) for row in selectors.with_genre_names(page)]).data
 
     def cached_reads(self, request, *, user_id, imdb_id=None, **url_kwargs):
         if self.action != "retrieve" or not imdb_id:
@@ -166,6 +176,8 @@ class MovieViewSet(CachedReadsTogether, viewsets.ReadOnlyModelViewSet):
             relations = tracking_selectors.user_movie_relations(user=user)
             return False if relations is None else relations  # False: too many, and cached so
 
+        if settings.API_CACHE_SECONDS <= 0:  # nothing kept: this movie's relation alone is cheaper
+            return tracking_selectors.movie_relation(movie_id=movie_id, user=user)
         relations = cached_value("movie-relations", all_relations, user_id=user.pk)
         if relations is False:
             return tracking_selectors.movie_relation(movie_id=movie_id, user=user)
@@ -174,14 +186,15 @@ class MovieViewSet(CachedReadsTogether, viewsets.ReadOnlyModelViewSet):
     def _shared_page(self, imdb_id: str):
         """The movie's id, the fields a review shows of it, when its details were fetched, and
         the page as JSON with `me` null; None when the catalogue has no such movie."""
-        movie = selectors.movie_page(imdb_id=imdb_id)
-        if movie is None:
+        row = selectors.movie_page_row(imdb_id=imdb_id)
+        if row is None:
             return None
-        movie.me = None  # nobody's: each caller's is written in
-        shared_json = JSONRenderer().render(MoviePageSerializer(movie).data)
+        row["me"] = None  # nobody's: each caller's is written in
+        page = compiled_row_output(MoviePageSerializer, "", PAGE_FIELDS_IN_ROW)(row)
+        shared_json = JSONRenderer().render(page)
         assert shared_json.endswith(NO_ME)  # `me` is the page's last field
-        in_reviews = {column: getattr(movie, column) for column in movie_columns_in_reviews()}
-        return movie.id, in_reviews, movie.refreshed_at, shared_json
+        in_reviews = {column: row[column] for column in movie_columns_in_reviews()}
+        return row["id"], in_reviews, row["refreshed_at"], shared_json
 
     # The browse filters are the list's, not its reviews'.
     @extend_schema(responses={200: ReviewSerializer(many=True), **error_responses(401, 404)}, filters=False)

@@ -8,8 +8,9 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from api.exceptions import error_responses
+from api.shapes import compiled_row_output
 from movie_module.catalogue.api import movie_for_input
-from movie_module.catalogue.selectors import prepare_summaries
+from movie_module.catalogue.selectors import prepare_summaries, with_genre_names
 from movie_module.models import IMDB_ID_PATTERN, Review, WatchlistItem
 from scrapbook.response_cache import cached_response, cached_value, request_key
 
@@ -78,9 +79,10 @@ class WatchlistViewSet(
         return cached_response(request, "watchlist", build=self._list_data, user_id=request.user.pk)
 
     def _list_data(self) -> dict:
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        prepare_summaries(item.movie for item in page)
-        return self.get_paginated_response(WatchlistItemSerializer(page, many=True).data).data
+        page = self.paginate_queryset(selectors.watchlist_rows(self.filter_queryset(self.get_queryset())))
+        with_genre_names(page, prefix="movie__")
+        shown = compiled_row_output(WatchlistItemSerializer)
+        return self.get_paginated_response([shown(row) for row in page]).data
 
     def retrieve(self, request, pk=None):
         return self._item_response(self.get_object(), status.HTTP_200_OK)
@@ -127,8 +129,13 @@ class ReviewViewSet(
         # The list is the same for everyone but `liked_by_me`: cached as anonymous people see
         # it, then the caller's likes of the page's reviews are written in (one query).
         def build():
-            page = self.paginate_queryset(self.filter_queryset(selectors.review_list()))
-            return self.get_paginated_response(ReviewSerializer(page, many=True).data).data
+            page_ids = self.paginate_queryset(
+                self.filter_queryset(selectors.review_order()).values_list("id", flat=True)
+            )
+            shown = compiled_row_output(ReviewSerializer)
+            return self.get_paginated_response(
+                [shown(row) for row in selectors.review_rows(ids=page_ids)]
+            ).data
 
         if not request.user.is_authenticated:
             return cached_response(request, "review-list", build=build)

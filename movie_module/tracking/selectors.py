@@ -5,9 +5,11 @@ from dataclasses import dataclass
 from django.db import connection
 from django.db.models import BooleanField, Exists, OuterRef, QuerySet, Value
 
+from api.pagination import rows_in_order
 from api.shapes import output_columns
 from movie_module.models import Movie, Review, ReviewLike, WatchlistItem
 from movie_module.subqueries import count_of
+from scrapbook.internals.django_compiled_queries import CompiledQuery
 
 from .serializers import ReviewSerializer, WatchlistItemSerializer
 
@@ -111,6 +113,33 @@ def review_list(*, viewer=None) -> QuerySet:
         .annotate(**like_annotations(review=OuterRef("pk"), viewer=viewer))
         .order_by("-created_at", "-id")
     )
+
+
+def review_order() -> QuerySet:
+    """Reviews newest first, with nothing else: a page's ids are read from it."""
+    return Review.objects.order_by("-created_at", "-id")
+
+
+def _reviews_with_ids(*, ids: list[int]) -> QuerySet:
+    likes = like_annotations(review=OuterRef("pk"), viewer=None)
+    return Review.objects.filter(id__in=ids).values(*output_columns(ReviewSerializer), **likes)
+
+
+REVIEWS_WITH_IDS = CompiledQuery(_reviews_with_ids)
+
+
+def review_rows(*, ids: list[int]) -> list[dict]:
+    """The reviews `ids`, in that order, as rows of what a review shows (its movie, author
+    and like count; `liked_by_me` false, as nobody in particular sees it): one compiled
+    query whatever the page's ordering, which chose `ids` (PostgreSQL sorted every review,
+    their like counts with them, to skip to a late page)."""
+    return rows_in_order(ids, REVIEWS_WITH_IDS.rows(values={"ids": list(ids)}))
+
+
+def watchlist_rows(items: QuerySet) -> QuerySet:
+    """Watchlist items as rows of what an item shows, its movie's id (`movie__id`) included:
+    pass a page of them to catalogue.selectors.with_genre_names(prefix="movie__")."""
+    return items.values(*output_columns(WatchlistItemSerializer), "movie__id")
 
 
 def like_annotations(*, review, viewer) -> dict:
