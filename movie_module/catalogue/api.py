@@ -23,7 +23,7 @@ from movie_module.serializers import MovieSummarySerializer
 from movie_module.tracking import selectors as tracking_selectors
 from movie_module.tracking.selectors import MovieForUser
 from movie_module.tracking.serializers import MeSerializer, ReviewSerializer
-from scrapbook.response_cache import CachedRead, cached_response, cached_value
+from scrapbook.response_cache import CachedRead, cached_response, cached_value, request_key
 
 from . import selectors
 from . import services as imdb_sync
@@ -115,6 +115,8 @@ class MovieViewSet(CachedReadsTogether, viewsets.ReadOnlyModelViewSet):
         return self.get_paginated_response([shown(row) for row in selectors.with_genre_names(page)]).data
 
     def cached_reads(self, request, *, user_id, imdb_id=None, **url_kwargs):
+        if self.action == "list":
+            return [CachedRead("movie-list", key=request_key(request))]
         if self.action != "retrieve" or not imdb_id:
             return []
         reads = [CachedRead("movie-page", key=imdb_id)]

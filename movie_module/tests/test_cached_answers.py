@@ -2,11 +2,14 @@
 write shows in the very next read, whoever or whatever made it."""
 
 import datetime
+import threading
 import time
 
 import pytest
 from django.core.cache import cache
+from django.core.cache.backends.locmem import LocMemCache
 from django.db import connection
+from django.test import override_settings
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken
 
@@ -260,3 +263,62 @@ def test_a_generation_that_left_the_cache_makes_its_answers_miss_not_go_stale(ap
     assert movie_in_list(api_client, movie.imdb_id)["title"] == "Before"
     cache.delete(f"{GENERATION_PREFIX}{cached_data.MOVIES}")  # expired, or evicted under memory pressure
     assert movie_in_list(api_client, movie.imdb_id)["title"] == "After"
+
+
+# Round trips to the cache: a warm read makes one, whatever it is made of.
+
+
+class RoundTripCountingCache(LocMemCache):
+    """The local-memory cache, noting each call a Redis cache would make one round trip for."""
+
+    round_trips: list[str] = []
+    _inside = threading.local()
+
+    def _noted(name):
+        def call(self, *args, **kwargs):
+            outermost = not getattr(self._inside, "depth", 0)
+            if outermost:
+                self.round_trips.append(name)
+            self._inside.depth = getattr(self._inside, "depth", 0) + 1
+            try:
+                return getattr(LocMemCache, name)(self, *args, **kwargs)
+            finally:
+                self._inside.depth -= 1
+
+        return call
+
+    get, get_many, set, set_many, add = map(_noted, ["get", "get_many", "set", "set_many", "add"])
+    delete, delete_many, incr, touch = map(_noted, ["delete", "delete_many", "incr", "touch"])
+
+
+@pytest.fixture
+def round_trips():
+    counting = {"BACKEND": f"{__name__}.RoundTripCountingCache", "LOCATION": "round-trips"}
+    with override_settings(CACHES={"default": counting}):
+        cache.clear()  # nothing left from another test's users
+        yield RoundTripCountingCache.round_trips
+        cache.clear()
+    RoundTripCountingCache.round_trips.clear()
+
+
+def test_a_warm_movie_page_is_one_round_trip_to_the_cache(user, round_trips):
+    listed, reviewed = MovieFactory(), MovieFactory()
+    WatchlistItemFactory(user=user, movie=listed)
+    ReviewFactory(user=user, movie=reviewed)
+    client = client_of(user)
+    for movie in (listed, reviewed):
+        client.get(f"{MOVIES}{movie.imdb_id}/")  # built: the account, the page, the caller's movies, review
+    for movie in (listed, reviewed):
+        round_trips.clear()
+        me = client.get(f"{MOVIES}{movie.imdb_id}/").json()["me"]
+        assert round_trips == ["get_many"]
+    assert me["review"]["user"]["username"] == user.username
+
+
+@pytest.mark.parametrize("url", [WATCHLIST, "/api/feed/", AUTH_ME, MOVIES, REVIEWS])
+def test_a_warm_authenticated_read_is_one_round_trip_to_the_cache(user, round_trips, url):
+    client = client_of(user)
+    client.get(url)
+    round_trips.clear()
+    assert client.get(url).status_code == 200
+    assert round_trips == ["get_many"]

@@ -7,12 +7,13 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from api.cached_reads import CachedReadsTogether
 from api.exceptions import error_responses
 from api.shapes import compiled_row_output
 from movie_module.catalogue.api import movie_for_input
 from movie_module.catalogue.selectors import prepare_summaries, with_genre_names
 from movie_module.models import IMDB_ID_PATTERN, Review, WatchlistItem
-from scrapbook.response_cache import cached_response, cached_value, request_key
+from scrapbook.response_cache import CachedRead, cached_response, cached_value, request_key
 
 from . import selectors, services
 from .filters import ReviewFilter, WatchlistFilter
@@ -37,6 +38,7 @@ from .serializers import (
     destroy=extend_schema(responses={204: None, **error_responses(401, 404)}),
 )
 class WatchlistViewSet(
+    CachedReadsTogether,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.DestroyModelMixin,
@@ -52,6 +54,11 @@ class WatchlistViewSet(
         if getattr(self, "swagger_fake_view", False):  # schema generation has no user
             return WatchlistItem.objects.none()
         return selectors.user_watchlist(user=self.request.user)
+
+    def cached_reads(self, request, *, user_id, **url_kwargs):
+        if self.action != "list" or user_id is None:
+            return []
+        return [CachedRead("watchlist", key=request_key(request), user_id=user_id)]
 
     @extend_schema(
         request=WatchlistAddSerializer,
@@ -111,6 +118,7 @@ class IsAuthorOrReadOnly(permissions.BasePermission):
     destroy=extend_schema(responses={204: None, **error_responses(401, 403, 404)}),
 )
 class ReviewViewSet(
+    CachedReadsTogether,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.DestroyModelMixin,
@@ -124,6 +132,12 @@ class ReviewViewSet(
 
     def get_queryset(self):
         return selectors.review_list(viewer=self.request.user)
+
+    def cached_reads(self, request, *, user_id, **url_kwargs):
+        if self.action != "list":
+            return []
+        key = request_key(request) if user_id is None else request_key(request, "data")
+        return [CachedRead("review-list", key=key)]
 
     def list(self, request):
         # The list is the same for everyone but `liked_by_me`: cached as anonymous people see
