@@ -4,8 +4,9 @@ A cached read names the data it was built from; a write to a table announces the
 changed (scrapbook/change_announcements.py does it for every write path: saves, deletes,
 cascades, `update()`, `bulk_create()`, `bulk_update()`). scrapbook/response_cache.py keeps
 a generation per data name, replaced by each announcement, and serves an answer only while
-the generations it was built under are current. Data names come in two kinds: shared ones
-("movies") and one per user ("watchlist:42"), for answers that show one user's data. A
+the generations it was built under are current. Data names come in three kinds: shared ones
+("movies"), one per user ("watchlist:42") for answers that show one user's data, and one per
+movie ("reviews-of:7") for a movie's page, which a review of another movie leaves alone. A
 write to a row shown in feeds (a review, a watch) changes the FEED of every follower of its
 author: the announcement looks the followers up, so that a feed depends on one name.
 
@@ -23,6 +24,9 @@ REVIEWS = "reviews"  # every review, hence every movie's average rating and revi
 WATCHLISTS = "watchlists"  # every watchlist item, hence every movie's watchlist count
 USERNAMES = "usernames"  # shown beside every review and activity
 LIKES = "likes"  # every like of a review, hence every review's like count
+# One movie's: "<name>:<movie id>".
+REVIEWS_OF = "reviews-of"  # the movie's reviews: its review count and average rating
+WATCHLISTED = "watchlisted"  # the movie's watchlist items: its watchlist count
 # One user's own data: "<name>:<user id>".
 USER = "user"  # the account: behind a token, and on the profile
 WATCHLIST = "watchlist"  # the user's watchlist items
@@ -44,6 +48,7 @@ def own(name: str, user_id) -> str:
 class Read:
     shared: tuple[str, ...] = ()
     own: tuple[str, ...] = ()  # one user's own data (the caller's, a profile's): it needs their id
+    of_movie: tuple[str, ...] = ()  # one movie's data: it needs the movie's id
 
 
 # Every cached read, by the name its call site passes to cached_value / cached_response.
@@ -51,8 +56,8 @@ READS = {
     # Watchlists too: the catalogue may be ordered by popularity, which counts them.
     "movie-list": Read(shared=(MOVIES, REVIEWS, WATCHLISTS)),
     "genre-list": Read(shared=(MOVIES,)),
-    # The movie page but `me`, the same for everyone.
-    "movie-page": Read(shared=(MOVIES, REVIEWS, WATCHLISTS)),
+    # The movie page but `me`, the same for everyone: a review of another movie leaves it be.
+    "movie-page": Read(shared=(MOVIES,), of_movie=(REVIEWS_OF, WATCHLISTED)),
     "review-list": Read(shared=(REVIEWS, MOVIES, USERNAMES, LIKES)),
     "watchlist": Read(shared=(MOVIES, REVIEWS), own=(WATCHLIST,)),
     # The movies the caller has listed or reviewed, for the movie page's `me`.
@@ -72,8 +77,8 @@ READS = {
 @dataclass(frozen=True)
 class Write:
     shared: tuple[str, ...] = ()
-    # The own data a write changes, of each user the row names: the field naming them
-    # ("user_id"; across a relation, "movie_list__owner_id") → data names.
+    # The data of one user or one movie a write changes, by the field naming them
+    # ("user_id", "movie_id"; across a relation, "movie_list__owner_id") → data names.
     own: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # The field naming the user whose followers' feeds show the row: a write changes their FEED.
     in_followers_feeds: str = ""
@@ -83,7 +88,7 @@ class Write:
     unseen: frozenset[str] = frozenset()
 
     def user_fields(self) -> list[str]:
-        """The fields whose users a write must know to announce it."""
+        """The fields whose users (or movies) a write must know to announce it."""
         return list(
             dict.fromkeys([*self.own, *([self.in_followers_feeds] if self.in_followers_feeds else [])])
         )
@@ -99,9 +104,13 @@ WRITES = {
     "movie_module.Genre": Write(shared=(MOVIES,)),
     "movie_module.MovieGenre": Write(shared=(MOVIES,)),
     "movie_module.Review": Write(
-        shared=(REVIEWS,), own={"user_id": (REVIEWS_BY,)}, in_followers_feeds="user_id"
+        shared=(REVIEWS,),
+        own={"user_id": (REVIEWS_BY,), "movie_id": (REVIEWS_OF,)},
+        in_followers_feeds="user_id",
     ),
-    "movie_module.WatchlistItem": Write(shared=(WATCHLISTS,), own={"user_id": (WATCHLIST,)}),
+    "movie_module.WatchlistItem": Write(
+        shared=(WATCHLISTS,), own={"user_id": (WATCHLIST,), "movie_id": (WATCHLISTED,)}
+    ),
     "movie_module.ReviewLike": Write(shared=(LIKES,)),
     "movie_module.Watch": Write(own={"user_id": (DIARY,)}, in_followers_feeds="user_id"),
     "movie_module.MovieList": Write(in_followers_feeds="owner_id"),
@@ -117,13 +126,19 @@ WRITES = {
 }
 
 
-def read_depends_on(read: str, *, user_id=None) -> list[str]:
+def read_depends_on(read: str, *, user_id=None, movie_id=None) -> list[str]:
     """The data names the cached read `read` is built from. Raises KeyError for an
-    undeclared read, ValueError when a read of a user's own data has no user."""
+    undeclared read, ValueError when a read of a user's or a movie's data has no id."""
     declared = READS[read]
     if declared.own and user_id is None:
         raise ValueError(f"The cached read {read!r} is a user's own: it needs a user id.")
-    return [*declared.shared, *(own(name, user_id) for name in declared.own)]
+    if declared.of_movie and movie_id is None:
+        raise ValueError(f"The cached read {read!r} is a movie's: it needs a movie id.")
+    return [
+        *declared.shared,
+        *(own(name, user_id) for name in declared.own),
+        *(own(name, movie_id) for name in declared.of_movie),
+    ]
 
 
 def changed_by_write(model_label: str, *, users=None, follower_ids=(), fields=None) -> list[str]:

@@ -98,9 +98,11 @@ class CachedRead:
     read: str
     key: str = ""
     user_id: int | None = None
+    movie_id: int | None = None
 
     def generation_keys(self) -> list[str]:
-        return [GENERATION_PREFIX + name for name in read_depends_on(self.read, user_id=self.user_id)]
+        names = read_depends_on(self.read, user_id=self.user_id, movie_id=self.movie_id)
+        return [GENERATION_PREFIX + name for name in names]
 
     def answer_key(self) -> str:
         return f"{ANSWER_PREFIX}{self.read}:{self.user_id or ''}:{self.key}"
@@ -137,16 +139,16 @@ def _cache_get_many(keys: list[str]) -> dict:
     return cache.get_many(keys)
 
 
-def cached_value(read: str, build: Callable[[], object], *, key: str = "", user_id=None):
+def cached_value(read: str, build: Callable[[], object], *, key: str = "", user_id=None, movie_id=None):
     """`build()`, or its earlier result while none of the data the declared read `read`
     depends on (cached_data.READS) has been written since. `key` tells apart the answers of
-    one read (a movie's id); `user_id` is the user whose own data the read shows (the caller,
-    for their watchlist).
+    one read (a movie's IMDb id); `user_id` is the user whose own data the read shows (the
+    caller, for their watchlist), `movie_id` the movie whose data it shows.
 
     Results of None are not cached. With API_CACHE_SECONDS=0, always `build()`.
     """
     timeout = settings.API_CACHE_SECONDS
-    wanted = CachedRead(read, key, user_id)
+    wanted = CachedRead(read, key, user_id, movie_id)
     generation_keys = wanted.generation_keys()
     if timeout <= 0:
         return build()

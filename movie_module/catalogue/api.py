@@ -32,6 +32,12 @@ from .serializers import GenreListSerializer, MoviePageSerializer
 
 IMDB_ID = re.compile(IMDB_ID_PATTERN)
 
+# IMDb id -> the movie's id, for the page's cached read, which depends on that movie's
+# reviews and watchlist items, to be fetched with the caller's: a hint only, since each
+# page says which movie it shows.
+_movie_ids: dict[str, int] = {}
+MOVIE_IDS_KEPT = 100_000
+
 
 NO_ME = b'"me":null}'  # how the movie page's JSON ends before `me` is written in
 NO_REVIEW = b'"review":null}'  # how `me` ends before the caller's review is written in
@@ -119,7 +125,8 @@ class MovieViewSet(CachedReadsTogether, viewsets.ReadOnlyModelViewSet):
             return [CachedRead("movie-list", key=request_key(request))]
         if self.action != "retrieve" or not imdb_id:
             return []
-        reads = [CachedRead("movie-page", key=imdb_id)]
+        movie_id = _movie_ids.get(imdb_id)
+        reads = [] if movie_id is None else [CachedRead("movie-page", key=imdb_id, movie_id=movie_id)]
         if user_id is not None:
             reads += [
                 CachedRead("movie-relations", user_id=user_id),
@@ -131,17 +138,17 @@ class MovieViewSet(CachedReadsTogether, viewsets.ReadOnlyModelViewSet):
     def retrieve(self, request, imdb_id=None):
         if not IMDB_ID.match(imdb_id):
             raise Http404(f"No movie has the IMDb id {imdb_id!r}.")
-        # The page but `me` is the same for everyone: cached, rendered, until the movie, a
-        # review or a watchlist changes. `me` is the caller's own, written into it. Every
-        # cached part came in the one round trip of `cached_reads`.
-        page = cached_value("movie-page", lambda: self._shared_page(imdb_id), key=imdb_id)
+        # The page but `me` is the same for everyone: cached, rendered, until the movie, one
+        # of its reviews or watchlist items changes. `me` is the caller's own, written into
+        # it. Every cached part came in the one round trip of `cached_reads`.
+        page = self._page(imdb_id)
         if page is None:  # not in the catalogue: the IMDb API's, when configured, or a 404
             movie_or_404(imdb_id)
-            page = cached_value("movie-page", lambda: self._shared_page(imdb_id), key=imdb_id)
+            page = self._page(imdb_id)
         if page[2] is None and imdb_sync.fetch_missing_details(imdb_id=imdb_id):
             # Details never fetched (a movie found by a search) are fetched before answering;
             # storing them made the page without them stale.
-            page = cached_value("movie-page", lambda: self._shared_page(imdb_id), key=imdb_id)
+            page = self._page(imdb_id)
         movie_id, movie_fields, refreshed_at, shared_json = page
         if refreshed_at is not None:
             # Details that are merely old are refreshed in the background; this page does not wait.
@@ -184,6 +191,25 @@ class MovieViewSet(CachedReadsTogether, viewsets.ReadOnlyModelViewSet):
         if relations is False:
             return tracking_selectors.movie_relation(movie_id=movie_id, user=user)
         return relations.get(movie_id, tracking_selectors.NO_RELATION)
+
+    def _page(self, imdb_id: str):
+        """The cached shared page of `imdb_id` (see `_shared_page`); None when no such movie."""
+        movie_id = _movie_ids.get(imdb_id)
+        if movie_id is not None:
+            page = cached_value(
+                "movie-page", lambda: self._shared_page(imdb_id), key=imdb_id, movie_id=movie_id
+            )
+            if page is not None and page[0] == movie_id:
+                return page
+        # Not seen yet, or the IMDb id names another row since (deleted, stored again).
+        movie_id = selectors.movie_id_with_imdb_id(imdb_id=imdb_id)
+        if movie_id is None:
+            return None
+        if len(_movie_ids) >= MOVIE_IDS_KEPT:
+            _movie_ids.clear()
+        _movie_ids[imdb_id] = movie_id
+        page = cached_value("movie-page", lambda: self._shared_page(imdb_id), key=imdb_id, movie_id=movie_id)
+        return page if page is not None and page[0] == movie_id else None
 
     def _shared_page(self, imdb_id: str):
         """The movie's id, the fields a review shows of it, when its details were fetched, and

@@ -105,6 +105,12 @@ def _movie_page_row(*, imdb_id: str) -> QuerySet:
 
 
 MOVIE_PAGE_ROW = CompiledQuery(_movie_page_row)
+MOVIE_ID = CompiledQuery(lambda *, imdb_id: Movie.objects.filter(imdb_id=imdb_id).values("id"))
+
+
+def movie_id_with_imdb_id(*, imdb_id: str) -> int | None:
+    found = MOVIE_ID.rows(values={"imdb_id": imdb_id})
+    return found[0]["id"] if found else None
 
 
 def movie_page_row(*, imdb_id: str) -> dict | None:

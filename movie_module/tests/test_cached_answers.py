@@ -65,6 +65,20 @@ def test_a_repeated_movie_page_runs_no_query_whatever_the_caller_has_of_it(
         assert auth_client.get(f"{MOVIES}{reviewed.imdb_id}/").json()["me"]["review"]["id"] == review.id
 
 
+def test_a_review_or_a_watchlist_item_of_one_movie_leaves_another_movies_page_cached(
+    api_client, auth_client, django_assert_num_queries
+):
+    reviewed, other = MovieFactory(), MovieFactory()
+    for movie in (reviewed, other):
+        api_client.get(f"{MOVIES}{movie.imdb_id}/")
+    auth_client.post(REVIEWS, {"imdb_id": reviewed.imdb_id, "rating": 4}, format="json")
+    auth_client.post(WATCHLIST, {"imdb_id": reviewed.imdb_id}, format="json")
+    with django_assert_num_queries(0):
+        assert api_client.get(f"{MOVIES}{other.imdb_id}/").json()["review_count"] == 0
+    page = api_client.get(f"{MOVIES}{reviewed.imdb_id}/").json()
+    assert (page["review_count"], page["watchlist_count"]) == (1, 1)
+
+
 def test_a_user_with_very_many_movies_gets_their_me_block_movie_by_movie(
     auth_client, user, monkeypatch, django_assert_num_queries
 ):

@@ -169,7 +169,8 @@ class ReviewViewSet(
             review = services.review_create(user=request.user, movie=movie, **fields)
         except services.AlreadyReviewed:
             raise ValidationError({"imdb_id": ["You have already reviewed this movie."]}) from None
-        return Response(self._reread(review), status=status.HTTP_201_CREATED)
+        review.like_count, review.liked_by_me = 0, False  # nobody can have liked it yet
+        return Response(ReviewSerializer(review).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
         request=ReviewUpdateSerializer,
