@@ -22,6 +22,7 @@ from django.db.models.signals import post_delete, post_save
 
 from movie_module.models import CorpusRating, Movie, Review, WatchlistItem
 from scrapbook.change_announcements import announce_write
+from scrapbook.internals.django_compiled_queries import CompiledQuery
 
 # A write of one of these fields of a counted row changes its movie's counters.
 COUNTED_FIELDS = frozenset({"movie", "movie_id", "rating"})
@@ -52,17 +53,38 @@ def movie_ids_in(changes: dict) -> set[int]:
     return {getattr(movie, "pk", movie)} if movie is not None else set()
 
 
+def _locked_movies(*, ids: list[int]):
+    # In id order, so that two recounts never wait for each other's rows crosswise; FOR NO
+    # KEY UPDATE, which the key-share lock of a review being inserted lets pass.
+    return Movie.objects.select_for_update(no_key=True).filter(id__in=ids).order_by("id").values("id")
+
+
+def _counted(*, ids: list[int]):
+    counted = {f"counted_{name}": value for name, value in _counter_values().items()}
+    return Movie.objects.filter(id__in=ids).order_by().values("id", **counted)
+
+
+# Compiled once per process (scrapbook/internals/django_compiled_queries.py): a review or
+# watchlist item written recounts its movie, and building this SQL cost more than the rest
+# of the write.
+LOCKED_MOVIES = CompiledQuery(_locked_movies)
+COUNTED = CompiledQuery(_counted)
+
+
 def recount_movies(movie_ids: Iterable[int | None]) -> None:
     """Recount the counters of these movies from their rows (ids of deleted movies are skipped)."""
     ids = sorted({movie_id for movie_id in movie_ids if movie_id is not None})
     for start in range(0, len(ids), RECOUNT_CHUNK):
         chunk = ids[start : start + RECOUNT_CHUNK]
         with transaction.atomic():
-            # In id order, so that two recounts never wait for each other's rows crosswise;
-            # FOR NO KEY UPDATE, which the key-share lock of a review being inserted lets pass.
-            locked = Movie.objects.select_for_update(no_key=True).filter(id__in=chunk).order_by("id")
-            list(locked.values_list("id", flat=True))
-            Movie.objects.filter(id__in=chunk).update(**_counter_values())
+            LOCKED_MOVIES.rows(values={"ids": chunk})
+            # Counted after the lock, in a statement of its own: it sees what a concurrent
+            # writer, who held the lock first, committed.
+            counted = [
+                Movie(id=row["id"], **{name: row[f"counted_{name}"] for name in COUNTER_FIELDS})
+                for row in COUNTED.rows(values={"ids": chunk})
+            ]
+            Movie.objects.bulk_update(counted, COUNTER_FIELDS)
 
 
 def recount_all_movies() -> None:
