@@ -55,7 +55,10 @@ def movie_or_404(imdb_id: str) -> Movie:
     """A movie of the catalogue, fetched from the IMDb API when missing and configured."""
     if not IMDB_ID.match(imdb_id):
         raise Http404(f"No movie has the IMDb id {imdb_id!r}.")
-    movie = Movie.objects.filter(imdb_id=imdb_id).first() or imdb_sync.fetch_movie(imdb_id)
+    # What writes and their answers show of it (a summary): not the JSON of its cast,
+    # directors and alternate titles, whose decoding cost more than the query.
+    shown = Movie.objects.only("id", "refreshed_at", *output_columns(MovieSummarySerializer))
+    movie = shown.filter(imdb_id=imdb_id).first() or imdb_sync.fetch_movie(imdb_id)
     if movie is None:
         raise Http404(f"No movie has the IMDb id {imdb_id!r}.")
     return movie

@@ -31,16 +31,28 @@ def user_movie_relations(*, user) -> dict[int, MovieRelation] | None:
     `movie_relation` reads one movie's.
     """
     limit = RELATIONS_IN_ONE_READ
-    items = WatchlistItem.objects.filter(user=user).values_list("movie_id", "id", "watched")
-    items = list(items[: limit + 1])
-    reviews = list(Review.objects.filter(user=user).values_list("movie_id", "id")[: limit + 1])
+    items = USER_ITEMS.rows(values={"user_id": user.pk}, shape={"limit": limit + 1})
+    reviews = USER_REVIEWS.rows(values={"user_id": user.pk}, shape={"limit": limit + 1})
     if len(items) > limit or len(reviews) > limit:
         return None
-    relations = {movie_id: (item_id, watched, None) for movie_id, item_id, watched in items}
-    for movie_id, review_id in reviews:
-        item_id, watched, _ = relations.get(movie_id, NO_RELATION)
-        relations[movie_id] = (item_id, watched, review_id)
+    relations = {item["movie_id"]: (item["id"], item["watched"], None) for item in items}
+    for review in reviews:
+        item_id, watched, _ = relations.get(review["movie_id"], NO_RELATION)
+        relations[review["movie_id"]] = (item_id, watched, review["id"])
     return relations
+
+
+# Compiled once per process: the map is read again after each of the user's own writes.
+USER_ITEMS = CompiledQuery(
+    lambda *, user_id, limit: (
+        WatchlistItem.objects.filter(user_id=user_id).order_by().values("movie_id", "id", "watched")[:limit]
+    )
+)
+USER_REVIEWS = CompiledQuery(
+    lambda *, user_id, limit: (
+        Review.objects.filter(user_id=user_id).order_by().values("movie_id", "id")[:limit]
+    )
+)
 
 
 def movie_relation(*, movie_id: int, user) -> MovieRelation:
