@@ -27,6 +27,7 @@ from .serializers import (
 )
 
 NOT_FOLLOWING = b'"is_following":false'
+FEED_PAGE_SIZE = FeedQuerySerializer().fields["limit"].default
 
 
 class UserViewSet(CachedReadsTogether, viewsets.GenericViewSet):
@@ -135,9 +136,11 @@ class FeedView(CachedReadsTogether, APIView):
         parameters=[FeedQuerySerializer], responses={200: FeedSerializer, **error_responses(400, 401)}
     )
     def get(self, request):
-        query = FeedQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        limit, before = query.validated_data["limit"], query.validated_data.get("before")
+        limit, before = FEED_PAGE_SIZE, None  # the first page, as asked most of the time
+        if request.query_params:
+            query = FeedQuerySerializer(data=request.query_params)
+            query.is_valid(raise_exception=True)
+            limit, before = query.validated_data["limit"], query.validated_data.get("before")
 
         def build():
             # One more than shown tells whether there is a next page.
