@@ -126,7 +126,7 @@ class MovieViewSet(CachedReadsTogether, viewsets.ReadOnlyModelViewSet):
     def cached_reads(self, request, *, user_id, imdb_id=None, **url_kwargs):
         if self.action == "list":
             return [CachedRead("movie-list", key=request_key(request))]
-        if self.action != "retrieve" or not imdb_id:
+        if self.action != "retrieve" or not imdb_id or not IMDB_ID.match(imdb_id):
             return []
         movie_id = _movie_ids.get(imdb_id)
         reads = [] if movie_id is None else [CachedRead("movie-page", key=imdb_id, movie_id=movie_id)]
