@@ -157,15 +157,15 @@ class MovieViewSet(CachedReadsTogether, viewsets.ReadOnlyModelViewSet):
             # Details that are merely old are refreshed in the background; this page does not wait.
             imdb_sync.refresh_if_stale(Movie(imdb_id=imdb_id, refreshed_at=refreshed_at))
         if request.user.is_authenticated:
-            movie = Movie(id=movie_id, **movie_fields)
-            me = self._me_json(movie, request.user)
+            me = self._me_json(movie_id, movie_fields, request.user)
             shared_json = shared_json[: -len(NO_ME)] + b'"me":' + me + b"}"
         return HttpResponse(shared_json, content_type="application/json")
 
-    def _me_json(self, movie: Movie, user) -> bytes:
+    def _me_json(self, movie_id: int, movie_fields: dict, user) -> bytes:
         """The caller's `me` block as JSON: their watchlist item from the cached map of all
-        their movies, their review of this movie as cached on its own."""
-        watchlist_id, watched, review_id = self._relation(movie.id, user)
+        their movies, their review of this movie (`movie_fields`: what it shows of the
+        movie) as cached on its own."""
+        watchlist_id, watched, review_id = self._relation(movie_id, user)
         me = MovieForUser(
             in_watchlist=watchlist_id is not None, watched=watched, watchlist_id=watchlist_id, review=None
         )
@@ -175,10 +175,11 @@ class MovieViewSet(CachedReadsTogether, viewsets.ReadOnlyModelViewSet):
             return me_json
 
         def review_json():
+            movie = Movie(id=movie_id, **movie_fields)
             review = tracking_selectors.own_review(review_id=review_id, movie=movie, user=user)
             return None if review is None else JSONRenderer().render(ReviewSerializer(review).data)
 
-        review = cached_value("own-review", review_json, key=movie.imdb_id, user_id=user.pk)
+        review = cached_value("own-review", review_json, key=movie_fields["imdb_id"], user_id=user.pk)
         return me_json if review is None else me_json[: -len(NO_REVIEW)] + b'"review":' + review + b"}"
 
     def _relation(self, movie_id: int, user) -> tracking_selectors.MovieRelation:
