@@ -11,8 +11,11 @@ class FilterBackend(DjangoFilterBackend):
 
     def filter_queryset(self, request, queryset, view):
         filterset_class = self.get_filterset_class(view, queryset)
-        if filterset_class is not None and not any(
-            name in request.query_params for name in filterset_class.base_filters
-        ):
+        if filterset_class is not None and not names_a_filter(request, filterset_class):
             return queryset
         return super().filter_queryset(request, queryset, view)
+
+
+def names_a_filter(request, filterset_class) -> bool:
+    """Whether the request's query names one of the FilterSet's filters."""
+    return any(name in request.query_params for name in filterset_class.base_filters)

@@ -256,6 +256,11 @@ def test_compiled_queries_read_the_rows_django_reads(settings, compiled):
         ]
         ids = list(Movie.objects.values_list("id", flat=True))
         assert catalogue.genre_names_of(ids) == {movie_id: ["Crime", "Drama"] for movie_id in ids}
+        every = list(catalogue.summary_rows(catalogue.movie_list()))
+        catalogue_pages = catalogue.whole_catalogue()
+        assert catalogue_pages.count() == len(every) == 3
+        for start, stop in [(0, 2), (1, 3), (2, 3), (0, 3)]:  # pages of one SQL, the window as parameters
+            assert catalogue_pages[start:stop] == every[start:stop]
         assert catalogue.genre_names_of(ids[:1]) == {ids[0]: ["Crime", "Drama"]}
 
 

@@ -116,10 +116,13 @@ class MovieViewSet(CachedReadsTogether, viewsets.ReadOnlyModelViewSet):
         if search:
             # When the IMDb API is configured, the titles it finds join the catalogue first.
             imdb_sync.store_search_results(search)
-        movies = selectors.movie_list(search=search)
-        if browse is not None:
-            movies = browse.filter_queryset(movies)
-        page = self.paginate_queryset(selectors.summary_rows(movies))
+        if search or browse is not None:
+            movies = selectors.movie_list(search=search)
+            if browse is not None:
+                movies = browse.filter_queryset(movies)
+            page = self.paginate_queryset(selectors.summary_rows(movies))
+        else:  # the whole catalogue by title: compiled queries
+            page = self.paginate_queryset(selectors.whole_catalogue())
         shown = compiled_row_output(MovieSummarySerializer)
         return self.get_paginated_response([shown(row) for row in selectors.with_genre_names(page)]).data
 

@@ -16,6 +16,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Lower
 from django.utils import timezone
 
+from api.pagination import CompiledList, counted
 from api.shapes import output_columns
 from movie_module.imdb.matching import wanted_title
 from movie_module.models import Genre, Movie, MovieGenre, WatchlistItem
@@ -73,6 +74,16 @@ def summary_rows(movies: QuerySet) -> QuerySet:
     """The movies as rows of what a summary shows (pass a page of them to `with_genre_names`):
     no model instances to build, for a page that is rendered at once."""
     return movies.values("id", *output_columns(MovieSummarySerializer))
+
+
+WHOLE_CATALOGUE = CompiledQuery(lambda: summary_rows(movie_list()))
+CATALOGUE_SIZE = CompiledQuery(lambda: counted(Movie.objects.all()))
+
+
+def whole_catalogue() -> CompiledList:
+    """The catalogue by title as `summary_rows`, for a page of it to be read with compiled
+    queries: the list most asked for, with no search and no filter."""
+    return CompiledList(WHOLE_CATALOGUE, CATALOGUE_SIZE, {})
 
 
 def with_genre_names(rows: list[dict], *, prefix: str = "") -> list[dict]:

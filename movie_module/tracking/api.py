@@ -9,6 +9,7 @@ from rest_framework.response import Response
 
 from api.cached_reads import CachedReadsTogether
 from api.exceptions import error_responses
+from api.filters import names_a_filter
 from api.shapes import compiled_row_output
 from movie_module.catalogue.api import movie_for_input
 from movie_module.catalogue.selectors import prepare_summaries, with_genre_names
@@ -86,7 +87,10 @@ class WatchlistViewSet(
         return cached_response(request, "watchlist", build=self._list_data, user_id=request.user.pk)
 
     def _list_data(self) -> dict:
-        page = self.paginate_queryset(selectors.watchlist_rows(self.filter_queryset(self.get_queryset())))
+        if names_a_filter(self.request, WatchlistFilter):
+            page = self.paginate_queryset(selectors.watchlist_rows(self.filter_queryset(self.get_queryset())))
+        else:  # the whole watchlist, newest first: compiled queries
+            page = self.paginate_queryset(selectors.whole_watchlist(user=self.request.user))
         with_genre_names(page, prefix="movie__")
         shown = compiled_row_output(WatchlistItemSerializer)
         return self.get_paginated_response([shown(row) for row in page]).data
@@ -143,9 +147,11 @@ class ReviewViewSet(
         # The list is the same for everyone but `liked_by_me`: cached as anonymous people see
         # it, then the caller's likes of the page's reviews are written in (one query).
         def build():
-            page_ids = self.paginate_queryset(
-                self.filter_queryset(selectors.review_order()).values_list("id", flat=True)
-            )
+            if names_a_filter(request, ReviewFilter):
+                reviews = self.filter_queryset(selectors.review_order()).values_list("id", flat=True)
+                page_ids = self.paginate_queryset(reviews)
+            else:  # every review, newest first: compiled queries
+                page_ids = [row["id"] for row in self.paginate_queryset(selectors.all_review_ids())]
             shown = compiled_row_output(ReviewSerializer)
             return self.get_paginated_response(
                 [shown(row) for row in selectors.review_rows(ids=page_ids)]

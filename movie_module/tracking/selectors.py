@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from django.db import connection
 from django.db.models import BooleanField, Exists, OuterRef, QuerySet, Value
 
-from api.pagination import rows_in_order
+from api.pagination import CompiledList, counted, rows_in_order
 from api.shapes import output_columns
 from movie_module.models import Movie, Review, ReviewLike, WatchlistItem
 from movie_module.subqueries import count_of
@@ -132,6 +132,16 @@ def review_order() -> QuerySet:
     return Review.objects.order_by("-created_at", "-id")
 
 
+ALL_REVIEW_IDS = CompiledQuery(lambda: review_order().values("id"))
+REVIEW_COUNT = CompiledQuery(lambda: counted(Review.objects.all()))
+
+
+def all_review_ids() -> CompiledList:
+    """The ids of every review, newest first, for a page of them to be read with compiled
+    queries (then `review_rows`): the review list most asked for, with no filter."""
+    return CompiledList(ALL_REVIEW_IDS, REVIEW_COUNT, {})
+
+
 def _reviews_with_ids(*, ids: list[int]) -> QuerySet:
     likes = like_annotations(review=OuterRef("pk"), viewer=None)
     return Review.objects.filter(id__in=ids).values(*output_columns(ReviewSerializer), **likes)
@@ -152,6 +162,16 @@ def watchlist_rows(items: QuerySet) -> QuerySet:
     """Watchlist items as rows of what an item shows, its movie's id (`movie__id`) included:
     pass a page of them to catalogue.selectors.with_genre_names(prefix="movie__")."""
     return items.values(*output_columns(WatchlistItemSerializer), "movie__id")
+
+
+WHOLE_WATCHLIST = CompiledQuery(lambda *, user_id: watchlist_rows(user_watchlist(user=user_id)))
+WATCHLIST_LENGTH = CompiledQuery(lambda *, user_id: counted(WatchlistItem.objects.filter(user_id=user_id)))
+
+
+def whole_watchlist(*, user) -> CompiledList:
+    """The user's watchlist as `watchlist_rows`, newest first, for a page of it to be read
+    with compiled queries: the list most asked for, with no filter."""
+    return CompiledList(WHOLE_WATCHLIST, WATCHLIST_LENGTH, {"user_id": user.pk})
 
 
 def like_annotations(*, review, viewer) -> dict:

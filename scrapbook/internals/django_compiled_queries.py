@@ -29,7 +29,9 @@ Parameters are found by placeholder: the queryset is built once with a distinct 
 string for each, and each must come back among the compiled SQL's parameters, unchanged and
 not written into the SQL itself; otherwise compiling raises TypeError (a lookup that
 transforms its value, such as `__contains`, cannot be a parameter here: make it part of the
-shape).
+shape). A window (a page: OFFSET and LIMIT) is sent as the SQL's last two parameters, in
+place of the numbers Django writes at its end for a slice (checked, or TypeError), so that
+every page of a list runs one SQL.
 
 Written against Django 5.2.19 (`WRITTEN_AGAINST`). The stock behaviour, with
 COMPILED_QUERIES=0: the queryset is built with the call's values and evaluated by Django.
@@ -53,6 +55,9 @@ WRITTEN_AGAINST = {"Django": "5.2.19"}
 # Far from any id or count a query compares with, and within a 32-bit integer column's range
 # (Django drops a comparison with a value out of its column's range).
 _INTEGER_PLACEHOLDERS = 1_987_654_321
+# A window's placeholders, found in the SQL where Django writes a slice.
+_OFFSET_PLACEHOLDER = 1_876_543_210
+_LIMIT_PLACEHOLDER = 1_765_432
 
 
 def _placeholder(position: int, value):
@@ -94,11 +99,14 @@ class _CompiledSql:
     names: tuple[str, ...]  # a row's keys
     expressions: tuple  # a row's expressions, whose converters apply to its values
 
-    def run(self, connection, values: dict, converters: list) -> list[dict]:
+    def run(self, connection, values: dict, converters: list, window: tuple | None = None) -> list[dict]:
         params = [
             slot if kind == "constant" else values[slot[0]] if slot[1] is None else values[slot[0]][slot[1]]
             for kind, slot in self.slots
         ]
+        if window is not None:
+            offset, limit = window
+            params += [limit, offset]
         with _cursor(connection) as cursor:
             cursor.execute(self.sql, params)
             rows = cursor.fetchall()
@@ -141,14 +149,23 @@ def _cursor(connection):
         raw.cursor_factory, raw.prepare_threshold = usual
 
 
-def _compile(queryset: QuerySet, placeholders: dict, connection) -> _CompiledSql | None:
-    """The queryset's SQL with its placeholders located; None when it can have no rows."""
+def _compile(queryset: QuerySet, placeholders: dict, connection, *, windowed: bool) -> _CompiledSql | None:
+    """The queryset's SQL with its placeholders located; None when it can have no rows.
+    `windowed`: its LIMIT and OFFSET become the last two parameters."""
+    if windowed:
+        queryset = queryset[_OFFSET_PLACEHOLDER : _OFFSET_PLACEHOLDER + _LIMIT_PLACEHOLDER]
     query = queryset.query
     compiler = query.get_compiler(connection=connection)
     try:
         sql, params = compiler.as_sql()
     except EmptyResultSet:
         return None
+    if windowed:
+        # Django writes a slice into the SQL: at its end, as these numbers.
+        written = f" LIMIT {_LIMIT_PLACEHOLDER} OFFSET {_OFFSET_PLACEHOLDER}"
+        if not sql.endswith(written):
+            raise TypeError("A compiled query's window must be its SQL's last LIMIT and OFFSET.")
+        sql = sql[: -len(written)] + " LIMIT %s OFFSET %s"
     where = {}  # placeholder -> (name, index in its list or None)
     for name, placeholder in placeholders.items():
         if isinstance(placeholder, list):
@@ -166,6 +183,8 @@ def _compile(queryset: QuerySet, placeholders: dict, connection) -> _CompiledSql
             slots.append(("constant", param))
     lost = {name for placeholder, (name, _) in where.items() if placeholder not in reached}
     lost |= {name for placeholder, (name, _) in where.items() if str(placeholder) in sql}
+    if windowed and any(str(number) in sql for number in (_OFFSET_PLACEHOLDER, _LIMIT_PLACEHOLDER)):
+        raise TypeError("A compiled query's window is written in its SQL more than once.")
     if lost:
         raise TypeError(
             f"Parameters {sorted(lost)} of a compiled query do not reach its SQL as parameters: "
@@ -196,13 +215,20 @@ class CompiledQuery:
         self._compiled = weakref.WeakKeyDictionary()
         self._lock = threading.Lock()
 
-    def rows(self, *, values: dict, shape: dict | None = None, using: str = "default") -> list[dict]:
-        """The rows for `values`, as `list(build(**values, **shape))` gives them."""
+    def rows(
+        self, *, values: dict, shape: dict | None = None, window: tuple | None = None, using: str = "default"
+    ) -> list[dict]:
+        """The rows for `values`, as `list(build(**values, **shape))` gives them; with
+        `window`, (offset, limit), that slice of them, sent as parameters: every page of a
+        list runs the same SQL."""
         shape = shape or {}
         if not settings.COMPILED_QUERIES:
-            return list(self.build(**values, **shape))
+            rows = self.build(**values, **shape)
+            return list(rows if window is None else rows[window[0] : window[0] + window[1]])
+        if window is not None and window[1] <= 0:
+            return []
         connection = connections[using]
-        key = (tuple(sorted(shape.items())), _values_shape(values))
+        key = (tuple(sorted(shape.items())), _values_shape(values), window is not None)
         compiled_here = self._compiled.get(connection)
         if compiled_here is None:
             with self._lock:
@@ -210,13 +236,14 @@ class CompiledQuery:
         entry = compiled_here.get(key)
         if entry is None:
             placeholders = _placeholders(values)
-            compiled = _compile(self.build(**placeholders, **shape), placeholders, connection)
+            queryset = self.build(**placeholders, **shape)
+            compiled = _compile(queryset, placeholders, connection, windowed=window is not None)
             converters = [] if compiled is None else _converters(compiled.expressions, connection)
             entry = compiled_here[key] = (compiled, converters)
         compiled, converters = entry
         if compiled is None:
             return []
-        return compiled.run(connection, values, converters)
+        return compiled.run(connection, values, converters, window)
 
 
 def _converters(expressions, connection) -> list:
