@@ -91,8 +91,11 @@ def watched_movie_ids(*, user_id: int) -> QuerySet:
 
 
 def _profile_user(*, user_id: int) -> QuerySet:
-    """The user with their follow counts, review count and mean rating."""
+    """The user with their follow counts, review count and mean rating, and films watched."""
     reviews = Review.objects.filter(user=OuterRef("pk")).order_by().values("user")
+    # Two levels down: the diary, watchlist and reviews inside the movies' count.
+    watched = Movie.objects.filter(id__in=watched_movie_ids(user_id=OuterRef(OuterRef("pk")))).order_by()
+    watched = watched.annotate(number=Func(F("id"), function="COUNT", output_field=IntegerField()))
     return User.objects.filter(pk=user_id).values(
         "id",
         "username",
@@ -104,31 +107,22 @@ def _profile_user(*, user_id: int) -> QuerySet:
         average_rating=Subquery(
             reviews.annotate(mean=Avg("rating")).values("mean"), output_field=FloatField()
         ),
+        watched=Subquery(watched.values("number")[:1], output_field=IntegerField()),
     )
 
 
-def _watched_count(*, user_id: int) -> QuerySet:
-    """How many films the user has watched: one COUNT (a Func, so no grouping)."""
-    watched = Movie.objects.filter(id__in=watched_movie_ids(user_id=user_id)).order_by()
-    return watched.annotate(number=Func(F("id"), function="COUNT", output_field=IntegerField())).values(
-        "number"
-    )
-
-
-def _diary_years(*, user_id: int) -> QuerySet:
-    """Diary entries per year of `watched_on`."""
-    return (
+def _years(*, user_id: int) -> QuerySet:
+    """Viewings per year: diary entries by `watched_on`, and films watched on the watchlist
+    without a diary entry by `watched_at`, as the rows of two grouped counts (a year may
+    be in both)."""
+    diary = (
         Watch.objects.filter(user_id=user_id)
         .annotate(year=ExtractYear("watched_on"))
         .order_by()
         .values("year")
         .annotate(count=Count("*"))
     )
-
-
-def _undiaried_years(*, user_id: int) -> QuerySet:
-    """Films watched on the watchlist without a diary entry, per year of `watched_at`."""
-    return (
+    undiaried = (
         WatchlistItem.objects.filter(user_id=user_id, watched=True, watched_at__isnull=False)
         .exclude(movie__in=Watch.objects.filter(user_id=user_id).values("movie_id"))
         .annotate(year=ExtractYear("watched_at"))
@@ -136,6 +130,7 @@ def _undiaried_years(*, user_id: int) -> QuerySet:
         .values("year")
         .annotate(count=Count("*"))
     )
+    return diary.union(undiaried, all=True)
 
 
 def _top_genres(*, user_id: int, limit: int) -> QuerySet:
@@ -151,32 +146,23 @@ def _top_genres(*, user_id: int, limit: int) -> QuerySet:
 
 
 PROFILE_USER = CompiledQuery(_profile_user)
-WATCHED_COUNT = CompiledQuery(_watched_count)
-DIARY_YEARS = CompiledQuery(_diary_years)
-UNDIARIED_YEARS = CompiledQuery(_undiaried_years)
+YEARS = CompiledQuery(_years)
 TOP_GENRES_OF = CompiledQuery(_top_genres)
 
 
 def profile(*, user_id: int) -> Profile | None:
-    """The profile of the user `user_id` but `is_following`, in five queries; None if gone.
-
-    Viewings per year: diary entries by `watched_on`, plus films watched on the watchlist
-    without a diary entry by `watched_at`."""
+    """The profile of the user `user_id` but `is_following`, in three queries; None if gone."""
     found = PROFILE_USER.rows(values={"user_id": user_id})
     if not found:
         return None
     user = found[0]
     years: dict[str, int] = {}
-    for row in [
-        *DIARY_YEARS.rows(values={"user_id": user_id}),
-        *UNDIARIED_YEARS.rows(values={"user_id": user_id}),
-    ]:
+    for row in YEARS.rows(values={"user_id": user_id}):
         years[str(row["year"])] = years.get(str(row["year"]), 0) + row["count"]
     genres = TOP_GENRES_OF.rows(values={"user_id": user_id}, shape={"limit": TOP_GENRES})
     average = user["average_rating"]
-    watched = WATCHED_COUNT.rows(values={"user_id": user_id})
     stats = ProfileStats(
-        watched=watched[0]["number"] if watched else 0,
+        watched=user["watched"] or 0,
         reviews=user["review_count"],
         average_rating=None if average is None else round(float(average), 2),
         watched_by_year=dict(sorted(years.items())),
