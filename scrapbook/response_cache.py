@@ -169,6 +169,33 @@ def cached_value(read: str, build: Callable[[], object], *, key: str = "", user_
     return value
 
 
+def generation_tokens(read: str, *, user_id=None, movie_id=None) -> tuple | None:
+    """The current tokens of the data the read `read` depends on, to store answers of it
+    built afterwards (`store_answers`); None with the cache off or down."""
+    if settings.API_CACHE_SECONDS <= 0:
+        return None
+    generation_keys = CachedRead(read, "", user_id, movie_id).generation_keys()
+    return _current_tokens(_cache_get_many(generation_keys), generation_keys)
+
+
+def store_answers(read: str, answers: dict, *, tokens: tuple | None, user_id=None, movie_id=None) -> None:
+    """Store several answers of the read `read` at once, {key: value}, built after the
+    data's generations were `tokens`: one round trip for answers that are cheaper to build
+    together (a user's reviews, read when their map of movies is). As with `cached_value`,
+    a write since `tokens` were read makes them stale."""
+    if tokens is None or not answers:
+        return
+    stored = {
+        CachedRead(read, key, user_id, movie_id).answer_key(): (tokens, value)
+        for key, value in answers.items()
+        if value is not None
+    }
+    cache.set_many(stored, timeout=settings.API_CACHE_SECONDS)
+    fetched = _fetched_ahead.get()
+    if fetched is not None:
+        fetched.update({key: value for key, value in stored.items() if key in fetched})
+
+
 def request_key(request, *parts) -> str:
     """A short key for `request`'s URL, query parameters in any order, and `parts`.
 

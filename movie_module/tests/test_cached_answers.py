@@ -10,6 +10,7 @@ from django.core.cache import cache
 from django.core.cache.backends.locmem import LocMemCache
 from django.db import connection
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken
 
@@ -77,6 +78,18 @@ def test_a_review_or_a_watchlist_item_of_one_movie_leaves_another_movies_page_ca
         assert api_client.get(f"{MOVIES}{other.imdb_id}/").json()["review_count"] == 0
     page = api_client.get(f"{MOVIES}{reviewed.imdb_id}/").json()
     assert (page["review_count"], page["watchlist_count"]) == (1, 1)
+
+
+def test_the_callers_reviews_are_read_with_their_map_of_movies_not_page_by_page(auth_client, user):
+    first, reviewed, unreviewed = MovieFactory(), MovieFactory(), MovieFactory()
+    review = ReviewFactory(user=user, movie=reviewed, rating=2.5)
+    auth_client.get(f"{MOVIES}{first.imdb_id}/")  # reads the caller's map, and their reviews
+    with CaptureQueriesContext(connection) as reviewed_page:
+        me = auth_client.get(f"{MOVIES}{reviewed.imdb_id}/").json()["me"]
+    with CaptureQueriesContext(connection) as unreviewed_page:
+        auth_client.get(f"{MOVIES}{unreviewed.imdb_id}/")
+    assert (me["review"]["id"], me["review"]["rating"]) == (review.id, 2.5)
+    assert len(reviewed_page) == len(unreviewed_page)  # the page itself, nothing of the review
 
 
 def test_a_user_with_very_many_movies_gets_their_me_block_movie_by_movie(

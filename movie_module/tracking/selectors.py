@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 
+from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.models import BooleanField, Exists, OuterRef, QuerySet, Value
 
@@ -12,6 +13,8 @@ from movie_module.subqueries import count_of
 from scrapbook.internals.django_compiled_queries import CompiledQuery
 
 from .serializers import ReviewSerializer, WatchlistItemSerializer
+
+User = get_user_model()
 
 # A user's relation to one movie: (watchlist item id, watched, review id); None where absent.
 MovieRelation = tuple[int | None, bool, int | None]
@@ -88,6 +91,22 @@ def movie_for_user(*, movie: Movie, user, relation: MovieRelation) -> MovieForUs
     return MovieForUser(
         in_watchlist=watchlist_id is not None, watched=watched, watchlist_id=watchlist_id, review=review
     )
+
+
+def _own_reviews(*, user_id: int):
+    likes = like_annotations(review=OuterRef("pk"), viewer=User(pk=user_id))
+    return (
+        Review.objects.filter(user_id=user_id).order_by().values(*output_columns(ReviewSerializer), **likes)
+    )
+
+
+OWN_REVIEWS = CompiledQuery(_own_reviews)
+
+
+def own_review_rows(*, user) -> list[dict]:
+    """All of the user's reviews as rows of what a review shows, `liked_by_me` as they see
+    it: one compiled query (read with their map of movies, at most RELATIONS_IN_ONE_READ)."""
+    return OWN_REVIEWS.rows(values={"user_id": user.pk})
 
 
 def own_review(*, review_id: int, movie: Movie, user) -> Review | None:
