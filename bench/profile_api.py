@@ -1,13 +1,14 @@
 """CPU time of single API requests, in-process through the ASGI application (no network).
 
     .venv/bin/python bench/profile_api.py --database-url postgres://... [--redis-url redis://...]
-        [--no-cache] [--requests 300] [--profile "GET /api/feed/"] [--sort tottime]
+        [--no-cache] [--requests 300] [--rounds 3] [--profile "GET /api/feed/"] [--sort tottime]
 
 Runs against a database that bench/api.py has filled (its 200 `bench` users, their
-follows and activities). Each endpoint is asked `--requests` times, one request at a time,
-after the same requests once unmeasured (so, with the cache, each answer is a hit); it
-prints the CPU time (process time, robust to a busy machine) and wall time per request, and
-each one's ratio to the bare view's CPU time. `--profile NAME` also runs cProfile over that
+follows and activities). Each endpoint is asked the same `--requests` requests, one at a
+time, once unmeasured (so, with the cache, each answer is then a hit) and then in
+`--rounds` rounds that take the endpoints in turn; it prints the CPU time (process time,
+robust to a busy machine) and wall time per request, and each one's ratio to the bare
+view's CPU time. `--profile NAME` also runs cProfile over that
 endpoint's requests, through Django's test client in this thread, and prints its top
 functions. --no-cache builds every answer from the database.
 """
@@ -109,25 +110,27 @@ def endpoints(rng: random.Random) -> dict:
     }
 
 
-async def measure(application, next_request, count: int) -> tuple[float, float]:
-    """(CPU ms, wall ms) per request over `count` requests."""
-    requests = [next_request() for _ in range(count)]
-    for url, token in requests:  # warm up: connections, and each answer cached once
+async def warm_up(application, requests: list) -> None:
+    """Each request once, unmeasured: connections opened, queries compiled, answers cached."""
+    for url, token in requests:
         status, body = await asgi_get(application, url, token)
         assert status == 200, (url, status, body[:200])
+
+
+async def measure(application, requests: list) -> tuple[float, float]:
+    """(CPU seconds, wall seconds) of asking `requests` one after the other."""
     cpu, wall = time.process_time(), time.perf_counter()
     for url, token in requests:
         await asgi_get(application, url, token)
-    return (time.process_time() - cpu) * 1000 / count, (time.perf_counter() - wall) * 1000 / count
+    return time.process_time() - cpu, time.perf_counter() - wall
 
 
-def profile_in_this_thread(next_request, count: int, sort: str, lines: int) -> None:
-    """cProfile of `count` requests through Django's test client, in this thread: the same
+def profile_in_this_thread(requests: list, sort: str, lines: int) -> None:
+    """cProfile of `requests` through Django's test client, in this thread: the same
     middleware and view as under ASGI, where they run on a request thread cProfile cannot see."""
     from django.test import Client
 
     client = Client(HTTP_HOST="127.0.0.1")
-    requests = [next_request() for _ in range(count)]
 
     def ask_all():
         for url, token in requests:
@@ -149,7 +152,8 @@ def main():
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--redis-url", default="")
     parser.add_argument("--no-cache", action="store_true")
-    parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--requests", type=int, default=300, help="per endpoint and round")
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--only", default="", help="endpoints whose name contains this")
     parser.add_argument("--profile", default="", help="an endpoint's name: print its cProfile")
     parser.add_argument("--sort", default="cumulative")
@@ -160,14 +164,25 @@ def main():
     from scrapbook.asgi import django_application
 
     rng = random.Random(5)
-    requests = endpoints(rng)
-    results = {}
-    for name, next_request in requests.items():
-        if arguments.only and arguments.only not in name and name != "bare":
-            continue
-        if name == arguments.profile:
-            profile_in_this_thread(next_request, arguments.requests, arguments.sort, arguments.lines)
-        results[name] = asyncio.run(measure(django_application, next_request, arguments.requests))
+    asked = {
+        name: [next_request() for _ in range(arguments.requests)]
+        for name, next_request in endpoints(rng).items()
+        if not arguments.only or arguments.only in name or name == "bare"
+    }
+    if arguments.profile:
+        profile_in_this_thread(asked[arguments.profile], arguments.sort, arguments.lines)
+    for requests in asked.values():
+        asyncio.run(warm_up(django_application, requests))
+    # In rounds that take the endpoints in turn: a machine that gets busier or quieter
+    # weighs on them all alike.
+    totals = {name: [0.0, 0.0] for name in asked}
+    for _ in range(arguments.rounds):
+        for name, requests in asked.items():
+            cpu, wall = asyncio.run(measure(django_application, requests))
+            totals[name][0] += cpu
+            totals[name][1] += wall
+    count = arguments.requests * arguments.rounds
+    results = {name: (cpu * 1000 / count, wall * 1000 / count) for name, (cpu, wall) in totals.items()}
     bare_cpu = results["bare"][0]
     print("| endpoint | CPU ms | wall ms | CPU × bare |")
     print("|---|---:|---:|---:|")
