@@ -96,6 +96,48 @@ def compiled_output(serializer_class) -> Callable[[object], dict]:
     return output
 
 
+@functools.cache
+def compiled_row_output(
+    serializer_class, prefix: str = "", annotations: tuple = ()
+) -> Callable[[dict], dict]:
+    """Like `compiled_output`, for a `values()` row instead of an instance: each field reads
+    the row's column named by its source under `prefix` (`review__movie__title`), a nested
+    serializer the columns under its own prefix (the related row must be there).
+    `annotations`, pairs (field name, row key), name the keys of fields that are no columns
+    (`("like_count", "review_like_count")`), or for a nested serializer either the prefix of
+    its columns when they are elsewhere in the row (`("user", "user__")`) or the key of a
+    value shown as it is (`("me", "me")`)."""
+    renamed = dict(annotations)
+    converters, entries = {}, []
+    for name, field in _readable_fields(serializer_class):
+        path = "__".join(_source_path(field))
+        nested_shape = isinstance(field, serializers.BaseSerializer) and not isinstance(
+            field, serializers.ListSerializer
+        )
+        if nested_shape and name in renamed and not renamed[name].endswith("__"):
+            entries.append(f"{name!r}: row[{renamed[name]!r}]")
+            continue
+        if nested_shape:
+            nested = compiled_row_output(type(field), renamed.get(name, f"{prefix}{path}__"))
+            converter = converters[nested] = f"convert_{len(converters)}"
+            entries.append(f"{name!r}: {converter}(row)")
+            continue
+        value = f"row[{renamed.get(name, prefix + path)!r}]"
+        convert = _converter(field)
+        if convert is None:
+            entries.append(f"{name!r}: {value}")
+        else:
+            converter = converters[convert] = f"convert_{len(converters)}"
+            entries.append(f"{name!r}: None if (value := {value}) is None else {converter}(value)")
+    lines = ["def output(row):", "    return {", *(f"        {entry}," for entry in entries), "    }"]
+    source = "\n".join(lines) + "\n"
+    namespace = {converter: convert for convert, converter in converters.items()}
+    exec(compile(source, f"<compiled_row_output({serializer_class.__qualname__})>", "exec"), namespace)
+    output = namespace["output"]
+    output.source = source
+    return output
+
+
 def output_columns(serializer_class, *, model=None) -> tuple[str, ...]:
     """The columns of `model` (default: the serializer's `Meta.model`) that the serializer's
     output reads, for `.only(...)`. Raises TypeError for a source across a many-valued

@@ -3,14 +3,19 @@ every request."""
 
 import functools
 
+from django.contrib.auth import get_user_model
 from django.core.signals import setting_changed
+from django.db import DEFAULT_DB_ALIAS
+from django.db.models import QuerySet
 from django.dispatch import receiver
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import AuthenticationFailed, TokenError
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.utils import aware_utcnow, get_md5_hash_password
 
+from scrapbook.internals.django_compiled_queries import CompiledQuery
 from scrapbook.response_cache import cached_value
 
 
@@ -28,6 +33,45 @@ def verified_token(raw_token: bytes):
 def forget_verified_tokens(setting, **kwargs):
     if setting in ("SIMPLE_JWT", "SECRET_KEY"):
         verified_token.cache_clear()
+
+
+def _account(*, user_id: int) -> QuerySet:
+    User = get_user_model()
+    columns = [field.attname for field in User._meta.concrete_fields]
+    return User.objects.filter(**{api_settings.USER_ID_FIELD: user_id}).values(*columns)
+
+
+ACCOUNT = CompiledQuery(_account)
+
+
+def account_or_refusal(user_id: int):
+    """The user `user_id` as simplejwt reads them (one query, compiled once per process);
+    AuthenticationFailed in simplejwt's words when they are gone or inactive."""
+    found = ACCOUNT.rows(values={"user_id": user_id})
+    if not found:
+        raise AuthenticationFailed(_("User not found"), code="user_not_found")
+    User = get_user_model()
+    columns = [field.attname for field in User._meta.concrete_fields]
+    user = User.from_db(DEFAULT_DB_ALIAS, columns, [found[0][column] for column in columns])
+    if api_settings.CHECK_USER_IS_ACTIVE and not user.is_active:
+        raise AuthenticationFailed(_("User is inactive"), code="user_inactive")
+    return user
+
+
+def token_user_id(request) -> int | None:
+    """The id of the user whose unexpired access token `request` carries, from the token
+    alone: nothing is queried or cached. None when there is no valid token."""
+    authentication = CachedUserJWTAuthentication()
+    header = authentication.get_header(request)
+    try:
+        raw_token = None if header is None else authentication.get_raw_token(header)
+        if raw_token is None:
+            return None
+        token = verified_token(raw_token)
+        token.check_exp(current_time=aware_utcnow())
+    except (AuthenticationFailed, TokenError):  # InvalidToken is an AuthenticationFailed
+        return None
+    return token.get(api_settings.USER_ID_CLAIM)
 
 
 class CachedUserJWTAuthentication(JWTAuthentication):
@@ -56,11 +100,11 @@ class CachedUserJWTAuthentication(JWTAuthentication):
         return token
 
     def get_user(self, validated_token):
-        user_id = validated_token.get(api_settings.USER_ID_CLAIM)
-        look_up = functools.partial(super().get_user, validated_token)
-        if user_id is None:
-            return look_up()  # refuses the token
-        user = cached_value("auth-user", look_up, user_id=user_id)
+        try:
+            user_id = int(validated_token.get(api_settings.USER_ID_CLAIM))  # simplejwt writes a str
+        except (TypeError, ValueError):
+            return super().get_user(validated_token)  # refuses the token, in simplejwt's words
+        user = cached_value("auth-user", functools.partial(account_or_refusal, user_id), user_id=user_id)
         # Per token, not per user: checked on every request, as simplejwt does.
         if api_settings.CHECK_REVOKE_TOKEN and validated_token.get(
             api_settings.REVOKE_TOKEN_CLAIM

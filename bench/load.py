@@ -140,6 +140,8 @@ def prepare_database(env: dict, arguments) -> dict:
         for room in ROOMS
         for number in range(MESSAGES_PER_ROOM)
     )
+    with connections["default"].cursor() as cursor:
+        cursor.execute("ANALYZE")  # the planner's statistics, as autovacuum keeps them live
     connections.close_all()
     # Fitted after the accounts' reviews exist, as a nightly fit would be.
     subprocess.run([sys.executable, "manage.py", "fit_recommender"], cwd=BASE_DIR, env=env, check=True)

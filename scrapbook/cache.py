@@ -82,6 +82,11 @@ class ResilientRedisCache(RedisCache):
         self._down_until = 0.0
         self._lock = threading.Lock()
 
+    def validate_key(self, key):
+        """Any key: Redis takes them all. Django's check, which warns of keys memcached would
+        refuse character by character, was 16 of the 56 µs of CPU of the `get_many` of a warm
+        movie page's eleven keys."""
+
     def _mark_down(self, error):
         with self._lock:
             already_down = self._down_until > time.monotonic()

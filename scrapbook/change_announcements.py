@@ -4,34 +4,64 @@ Two ways in, covering every write path: model signals for saves and deletes (the
 admin, `manage.py` commands and cascades), and AnnouncingQuerySet for the bulk writes that
 send no signal (`update()`, and `bulk_update()` through it, `bulk_create()`). What a write changes is
 declared in scrapbook/cached_data.py; the announcement replaces the data's generations
-(scrapbook/response_cache.py), now and again after the transaction commits.
+(scrapbook/response_cache.py), now and again after the transaction commits. A write shown
+in feeds looks up the followers of its author (one query) to announce each one's feed.
 """
 
 from django.apps import apps
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 from django.db.models.signals import post_delete, post_save
 
-from .cached_data import WRITES, changed_by_write
+from .cached_data import FOLLOWS, WRITES, changed_by_write
 from .response_cache import invalidate
 
 
-def announce_write(model, *, owner_ids=(), fields=None) -> None:
-    changed = changed_by_write(model._meta.label, owner_ids=owner_ids, fields=fields)
+def announce_write(model, *, users: dict | None = None, fields=None) -> None:
+    """Announce a write to `model`'s rows, which name `users` ({user field: ids})."""
+    users = users or {}
+    declared = WRITES[model._meta.label]
+    if fields is not None and set(fields) <= declared.unseen:
+        return
+    follower_ids = ()
+    if declared.in_followers_feeds and (authors := users.get(declared.in_followers_feeds)):
+        follows, followed, follower = FOLLOWS
+        follower_ids = set(
+            apps.get_model(follows)
+            .objects.filter(**{f"{followed}__in": authors})
+            .order_by()
+            .values_list(follower, flat=True)
+        )
+    changed = changed_by_write(model._meta.label, users=users, follower_ids=follower_ids, fields=fields)
     if changed:
         invalidate(*changed)
 
 
-def _owner_ids_of_rows(model, rows) -> set:
-    declared = WRITES[model._meta.label]
-    return {getattr(row, declared.owner) for row in rows} if declared.own else set()
+def _value_at(row, path: str):
+    """The value at `path` of `row`: a field, or fields across relations ("movie_list__owner_id")."""
+    for name in path.split("__"):
+        try:
+            row = getattr(row, name)
+        except ObjectDoesNotExist:  # a related row deleted first: its own write announced it
+            return None
+        if row is None:
+            return None
+    return row
+
+
+def _users_of_rows(model, rows) -> dict:
+    return {
+        path: {user_id for row in rows if (user_id := _value_at(row, path)) is not None}
+        for path in WRITES[model._meta.label].user_fields()
+    }
 
 
 def announce_saved_row(sender, instance, update_fields=None, **kwargs):
-    announce_write(sender, owner_ids=_owner_ids_of_rows(sender, [instance]), fields=update_fields)
+    announce_write(sender, users=_users_of_rows(sender, [instance]), fields=update_fields)
 
 
 def announce_deleted_row(sender, instance, **kwargs):
-    announce_write(sender, owner_ids=_owner_ids_of_rows(sender, [instance]))
+    announce_write(sender, users=_users_of_rows(sender, [instance]))
 
 
 class AnnouncingQuerySet(models.QuerySet):
@@ -40,23 +70,27 @@ class AnnouncingQuerySet(models.QuerySet):
     `bulk_update()` writes through `update()` (tests/test_cached_data.py checks it).
     """
 
-    def _owner_ids(self) -> set:
-        declared = WRITES[self.model._meta.label]
-        if not declared.own:
-            return set()
-        return set(self.order_by().values_list(declared.owner, flat=True).distinct())
+    def _users(self) -> dict:
+        """The ids in each user (or movie) field of the rows: one query for them all."""
+        paths = WRITES[self.model._meta.label].user_fields()
+        if not paths:
+            return {}
+        rows = list(self.order_by().values_list(*paths).distinct())
+        return {
+            path: {row[index] for row in rows if row[index] is not None} for index, path in enumerate(paths)
+        }
 
     def update(self, **changes):
-        owner_ids = self._owner_ids()
+        users = self._users()
         rows = super().update(**changes)
         if rows:
-            announce_write(self.model, owner_ids=owner_ids, fields=changes)
+            announce_write(self.model, users=users, fields=changes)
         return rows
 
     def bulk_create(self, objs, *args, **kwargs):
         created = super().bulk_create(objs, *args, **kwargs)
         if created:
-            announce_write(self.model, owner_ids=_owner_ids_of_rows(self.model, created))
+            announce_write(self.model, users=_users_of_rows(self.model, created))
         return created
 
 

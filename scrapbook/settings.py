@@ -232,6 +232,9 @@ SOCKETIO_FAST_BROADCAST = env_bool("SOCKETIO_FAST_BROADCAST", True)
 # A broadcast framed once and written straight to each idle websocket, and python-engineio's
 # writer waiting without a task per packet (chat/internals/websocket_frames.py). 0: as shipped.
 SOCKETIO_PREFRAMED_BROADCAST = env_bool("SOCKETIO_PREFRAMED_BROADCAST", True)
+# The feed's and the profile's queries compiled to SQL once per process, then run with each
+# request's values (Django's SQLCompiler internals). 0: Django builds and compiles them anew.
+COMPILED_QUERIES = env_bool("COMPILED_QUERIES", True)
 # ------------------------------------------------------------------------------------------
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -294,7 +297,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["api.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "api.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": ["api.filters.FilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_RATES": {"auth": AUTH_THROTTLE_RATE},
     "NUM_PROXIES": 0,  # throttles key on REMOTE_ADDR; see TRUSTED_PROXIES

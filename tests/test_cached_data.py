@@ -5,17 +5,25 @@ Driven by the declaration itself: a table added to WRITES is tested through ever
 write without a new test; a new model is a failure until it is classified.
 """
 
+import datetime
+
 import pytest
 from django.apps import apps
 from django.core.cache import cache
 
 from authentication.tests.factories import UserFactory
+from movie_module.models import Review
 from movie_module.tests.factories import (
+    ActivityFactory,
+    FollowFactory,
     GenreFactory,
     MovieFactory,
     MovieGenreFactory,
+    MovieListFactory,
+    MovieListItemFactory,
     ReviewFactory,
     ReviewLikeFactory,
+    WatchFactory,
     WatchlistItemFactory,
 )
 from scrapbook import cached_data
@@ -31,12 +39,6 @@ NOT_SHOWN = {
     "chat.Message",  # chat history is not cached
     "chat.RoomRead",  # nor the rooms list's unread counts
     "movie_module.TitleWordVariant",  # the search's typo index: derived from movie writes, which announce
-    # Diary, lists, follows and the feed are read afresh on every request.
-    "movie_module.Watch",
-    "movie_module.MovieList",
-    "movie_module.MovieListItem",
-    "movie_module.Follow",
-    "movie_module.Activity",
 }
 FACTORIES = {
     "movie_module.Movie": MovieFactory,
@@ -45,6 +47,11 @@ FACTORIES = {
     "movie_module.Genre": GenreFactory,
     "movie_module.MovieGenre": MovieGenreFactory,
     "movie_module.ReviewLike": ReviewLikeFactory,
+    "movie_module.Watch": WatchFactory,
+    "movie_module.MovieList": MovieListFactory,
+    "movie_module.MovieListItem": MovieListItemFactory,
+    "movie_module.Follow": FollowFactory,
+    "movie_module.Activity": ActivityFactory,
     "authentication.User": UserFactory,
 }
 # A field each table shows, and a new value for it.
@@ -55,6 +62,11 @@ VISIBLE_CHANGE = {
     "movie_module.Genre": ("name", "Film-Noir"),
     "movie_module.MovieGenre": ("genre", GenreFactory),  # a callable: made at write time
     "movie_module.ReviewLike": ("review", ReviewFactory),
+    "movie_module.Watch": ("note", "Seen it again."),
+    "movie_module.MovieList": ("public", False),
+    "movie_module.MovieListItem": ("note", "The best one."),
+    "movie_module.Follow": ("created_at", datetime.datetime(2024, 1, 1, tzinfo=datetime.UTC)),
+    "movie_module.Activity": ("created_at", datetime.datetime(2024, 1, 1, tzinfo=datetime.UTC)),
     "authentication.User": ("email", "changed@example.com"),
 }
 
@@ -67,8 +79,24 @@ def generation_tokens(names) -> dict:
     return {name: found.get(key) for name, key in keys.items()}
 
 
-def owner_of(label, row):
-    return {getattr(row, WRITES[label].owner)} if WRITES[label].own else set()
+def value_at(row, path):
+    for name in path.split("__"):
+        row = getattr(row, name)
+    return row
+
+
+def users_of(label, row) -> dict:
+    return {path: {value_at(row, path)} for path in WRITES[label].user_fields()}
+
+
+def followed_by_someone(label, row) -> set:
+    """For a table shown in feeds: a follower of the row's author, whose feed a write changes."""
+    path = WRITES[label].in_followers_feeds
+    if not path:
+        return set()
+    follower = UserFactory()
+    FollowFactory(follower=follower, followed_id=value_at(row, path))
+    return {follower.pk}
 
 
 def build_unsaved(label):
@@ -83,8 +111,7 @@ def build_unsaved(label):
 def save_related_rows(row):
     """Save the rows `row` points at, and theirs first (a like's review's movie and author)."""
     for field in row._meta.concrete_fields:
-        if field.is_relation:
-            related = getattr(row, field.name)
+        if field.is_relation and (related := getattr(row, field.name)) is not None:
             save_related_rows(related)
             related.save()
             setattr(row, field.name, related)
@@ -119,9 +146,10 @@ def write(label, how, row):
 )
 def test_every_write_to_a_declared_table_announces_what_it_changed(label, how):
     row = FACTORIES[label]()
+    followers = followed_by_someone(label, row)
     field = VISIBLE_CHANGE[label][0]
     fields = None if how in ("save", "delete", "queryset_delete") else [field]
-    expected = changed_by_write(label, owner_ids=owner_of(label, row), fields=fields)
+    expected = changed_by_write(label, users=users_of(label, row), follower_ids=followers, fields=fields)
     assert expected, f"a write of {field} to {label} must change something"
     before = generation_tokens(expected)
     write(label, how, row)
@@ -133,7 +161,8 @@ def test_every_write_to_a_declared_table_announces_what_it_changed(label, how):
 @pytest.mark.parametrize("how", ["create", "bulk_create"])
 def test_every_insert_into_a_declared_table_announces_it(label, how):
     row = build_unsaved(label)
-    expected = changed_by_write(label, owner_ids=owner_of(label, row))
+    followers = followed_by_someone(label, row)
+    expected = changed_by_write(label, users=users_of(label, row), follower_ids=followers)
     before = generation_tokens(expected)
     model = apps.get_model(label)
     if how == "create":
@@ -149,12 +178,18 @@ def test_a_cascade_announces_every_table_it_empties():
     movie = MovieFactory()
     ReviewFactory(user=user, movie=movie)
     WatchlistItemFactory(user=user, movie=movie)
+    follower = UserFactory()
+    FollowFactory(follower=follower, followed=user)
+    ActivityFactory(review=Review.objects.get(user=user))
+    WatchFactory(user=user, movie=movie)
     expected = [
         cached_data.MOVIES,
         cached_data.REVIEWS,
         cached_data.WATCHLISTS,
         cached_data.own(cached_data.REVIEWS_BY, user.pk),
         cached_data.own(cached_data.WATCHLIST, user.pk),
+        cached_data.own(cached_data.DIARY, user.pk),
+        cached_data.own(cached_data.FEED, follower.pk),
     ]
     before = generation_tokens(expected)
     movie.delete()
@@ -210,9 +245,30 @@ def test_every_read_depends_on_declared_data_only():
         cached_data.USERNAMES,
         cached_data.LIKES,
     }
-    own_names = {cached_data.USER, cached_data.WATCHLIST, cached_data.REVIEWS_BY}
+    own_names = {
+        cached_data.USER,
+        cached_data.WATCHLIST,
+        cached_data.REVIEWS_BY,
+        cached_data.DIARY,
+        cached_data.FOLLOWING,
+        cached_data.FOLLOWERS,
+        cached_data.FEED,
+    }
     written_shared = {name for write in WRITES.values() for name in (*write.shared, *write.shared_when)}
-    written_own = {name for write in WRITES.values() for name in write.own}
+    written_own = {name for write in WRITES.values() for names in write.own.values() for name in names}
+    written_own |= {cached_data.FEED for write in WRITES.values() if write.in_followers_feeds}
     for read in READS.values():
         assert set(read.shared) <= names & written_shared, "a shared name no write announces"
         assert set(read.own) <= own_names & written_own, "an own name no write announces"
+
+
+@pytest.mark.parametrize("label", [label for label, write in WRITES.items() if write.in_followers_feeds])
+def test_a_write_shown_in_feeds_reaches_every_follower_and_nobody_else(label):
+    row = FACTORIES[label]()
+    followers = [followed_by_someone(label, row).pop() for _ in range(3)]
+    stranger = UserFactory()
+    names = [cached_data.own(cached_data.FEED, user_id) for user_id in [*followers, stranger.pk]]
+    before = generation_tokens(names)
+    write(label, "save", row)
+    after = generation_tokens(names)
+    assert [name for name in names if after[name] != before[name]] == names[:3]

@@ -18,6 +18,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import engineio
+import psycopg
 import pytest
 import redis
 import requests
@@ -26,6 +27,10 @@ from asgiref.sync import SyncToAsync, ThreadSensitiveContext
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from django.core.handlers.asgi import ASGIHandler
 from django.core.handlers.base import BaseHandler
+from django.db import connection
+from django.db.models import Value
+from django.db.models.query import ValuesIterable
+from django.db.models.sql.compiler import SQLCompiler
 from drf_spectacular.generators import SchemaGenerator
 from engineio import packet as engineio_packet
 from engineio.async_drivers import asgi as engineio_asgi
@@ -34,16 +39,26 @@ from socketio.async_pubsub_manager import AsyncPubSubManager
 from websockets import protocol as websockets_protocol
 from websockets import server as websockets_server
 
+from authentication.tests.factories import UserFactory
 from chat.internals import socketio_broadcast, websocket_frames
 from chat.tests.clients import connected, unique_room
 from conftest import access_token_for
-from movie_module.tests.factories import MovieFactory
-from scrapbook.internals import django_asgi_handler, django_redis_cache
+from movie_module.catalogue import selectors as catalogue
+from movie_module.models import Activity, Follow, Movie
+from movie_module.people import selectors as people
+from movie_module.tests.factories import MovieFactory, ReviewFactory, WatchFactory
+from scrapbook.internals import django_asgi_handler, django_compiled_queries, django_redis_cache
 from tests.servers import uvicorn_server
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-BOUNDARIES = [django_asgi_handler, django_redis_cache, socketio_broadcast, websocket_frames]
+BOUNDARIES = [
+    django_asgi_handler,
+    django_redis_cache,
+    django_compiled_queries,
+    socketio_broadcast,
+    websocket_frames,
+]
 
 # Each private name, and the one module allowed to name it (tests aside).
 PRIVATE_NAMES = {
@@ -53,6 +68,14 @@ PRIVATE_NAMES = {
     r"\._pool_options\b": "scrapbook/internals/django_redis_cache.py",
     r"\._pool_class\b": "scrapbook/internals/django_redis_cache.py",
     r"\._get_connection_pool_index\b": "scrapbook/internals/django_redis_cache.py",
+    r"\.get_compiler\(": "scrapbook/internals/django_compiled_queries.py",
+    r"\.as_sql\(\)": "scrapbook/internals/django_compiled_queries.py",
+    r"\.col_count\b": "scrapbook/internals/django_compiled_queries.py",
+    r"\.values_select\b": "scrapbook/internals/django_compiled_queries.py",
+    r"\.annotation_select\b": "scrapbook/internals/django_compiled_queries.py",
+    r"\bget_db_converters\(": "scrapbook/internals/django_compiled_queries.py",
+    r"\bServerBindingCursor\b": "scrapbook/internals/django_compiled_queries.py",
+    r"\.prepare_threshold\b": "scrapbook/internals/django_compiled_queries.py",
     r"\.packet_class\b": "chat/internals/socketio_broadcast.py",
     r"\.host_id\b": "chat/internals/socketio_broadcast.py",
     r"\"skip_sid\": None": "chat/internals/socketio_broadcast.py",  # the hand-built pub/sub message
@@ -185,6 +208,89 @@ def test_caches_share_one_redis_client_per_process_only_with_the_setting(setting
     one, other = first._cache.get_client(write=True), second._cache.get_client(write=True)
     assert isinstance(one, redis.Redis)
     assert (one is other) is shared
+
+
+# --- Django's SQL compiler (scrapbook/internals/django_compiled_queries.py) ------------------
+
+
+@pytest.mark.django_db
+def test_django_compiles_a_values_query_into_sql_parameters_and_selected_expressions():
+    queryset = Movie.objects.filter(id__in=[7001, 7002]).values("id", "title", shown=Value(1))
+    query = queryset.query
+    compiler = query.get_compiler(connection=connection)
+    sql, params = compiler.as_sql()
+    assert 7001 in params and 7002 in params and "7001" not in sql
+    assert compiler.col_count == 3
+    assert [type(selected[0]).__name__ for selected in compiler.select[: compiler.col_count]][-1] == "Value"
+    names = list(query.selected) if query.selected else [*query.extra_select, *query.values_select]
+    assert names[:2] == ["id", "title"] and "shown" in [*names, *query.annotation_select]
+    # As Django reads a values() row: its converters, then its names.
+    assert "self.select[0 : self.col_count]" in inspect.getsource(SQLCompiler.results_iter)
+    converters_source = inspect.getsource(SQLCompiler.get_converters)
+    assert "self.connection.ops.get_db_converters(expression)" in converters_source
+    assert "expression.get_db_converters(self.connection)" in converters_source
+    assert "query.selected" in inspect.getsource(ValuesIterable.__iter__)
+
+
+def test_django_leaves_psycopg_preparing_off_and_names_its_server_binding_cursor():
+    from django.db.backends.postgresql import base as postgresql
+
+    assert issubclass(postgresql.ServerBindingCursor, psycopg.Cursor)
+    source = inspect.getsource(postgresql.DatabaseWrapper.get_connection_params)
+    assert 'conn_params["prepare_threshold"] = conn_params.pop(' in source
+    assert '"prepare_threshold", None' in source
+    assert isinstance(inspect.getattr_static(psycopg.Connection, "prepare_threshold"), property)
+
+
+def feed_world():
+    viewer, author = UserFactory(), UserFactory()
+    Follow.objects.create(follower=viewer, followed=author)
+    for movie in MovieFactory.create_batch(3, genres=["Crime", "Drama"]):
+        review = ReviewFactory(user=author, movie=movie)
+        Activity.objects.create(user=author, kind="review", review=review)
+        watch = WatchFactory(user=author, movie=movie)
+        Activity.objects.create(user=author, kind="watch", watch=watch)
+    return viewer, author
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("compiled", [True, False], ids=["compiled", "stock"])
+def test_compiled_queries_read_the_rows_django_reads(settings, compiled):
+    settings.COMPILED_QUERIES = compiled
+    viewer, author = feed_world()
+    second_newest = Activity.objects.order_by("-id").values_list("id", flat=True)[1]
+
+    def feed_by_django(**before):
+        ids = [row["id"] for row in people._feed_ids(viewer_id=viewer.pk, limit=4, **before)]
+        rows = {row["id"]: row for row in people._feed_rows(ids=ids, viewer_id=viewer.pk)}
+        return [rows[row_id] for row_id in ids]
+
+    for _ in range(3):  # compiled, then run again (prepared, on PostgreSQL)
+        assert people.feed(viewer=viewer, before=None, limit=4) == feed_by_django()
+        assert people.feed(viewer=viewer, before=second_newest, limit=4) == feed_by_django(
+            before=second_newest
+        )
+        assert people.profile(user_id=author.pk).stats.top_genres == [
+            {"name": "Crime", "count": 3},
+            {"name": "Drama", "count": 3},
+        ]
+        ids = list(Movie.objects.values_list("id", flat=True))
+        assert catalogue.genre_names_of(ids) == {movie_id: ["Crime", "Drama"] for movie_id in ids}
+        every = list(catalogue.summary_rows(catalogue.movie_list()))
+        catalogue_pages = catalogue.whole_catalogue()
+        assert catalogue_pages.count() == len(every) == 3
+        for start, stop in [(0, 2), (1, 3), (2, 3), (0, 3)]:  # pages of one SQL, the window as parameters
+            assert catalogue_pages[start:stop] == every[start:stop]
+        assert catalogue.genre_names_of(ids[:1]) == {ids[0]: ["Crime", "Drama"]}
+
+
+@pytest.mark.django_db
+def test_a_parameter_django_transforms_cannot_be_compiled():
+    by_title = django_compiled_queries.CompiledQuery(
+        lambda *, words: Movie.objects.filter(title__icontains=words).values("id")
+    )
+    with pytest.raises(TypeError, match="words"):
+        by_title.rows(values={"words": "matrix"})
 
 
 # --- python-socketio and python-engineio (chat/internals/socketio_broadcast.py) -------------
@@ -396,6 +502,7 @@ STOCK = {
     "REDIS_SHARED_CLIENT": "0",
     "SOCKETIO_FAST_BROADCAST": "0",
     "SOCKETIO_PREFRAMED_BROADCAST": "0",
+    "COMPILED_QUERIES": "0",
 }
 
 

@@ -2,6 +2,7 @@
 
 import re
 
+from django.conf import settings
 from django.http import Http404, HttpResponse
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import permissions, viewsets
@@ -11,16 +12,25 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api.cached_reads import CachedReadsTogether
 from api.exceptions import error_responses
-from api.shapes import output_columns
+from api.shapes import compiled_row_output, output_columns
 from movie_module.models import IMDB_ID_PATTERN, Movie
 from movie_module.recommendations import services as recommendations
 from movie_module.recommendations.api import recommended_movies
 from movie_module.recommendations.serializers import RecommendationQuerySerializer, SimilarMoviesSerializer
 from movie_module.serializers import MovieSummarySerializer
 from movie_module.tracking import selectors as tracking_selectors
+from movie_module.tracking.selectors import MovieForUser
 from movie_module.tracking.serializers import MeSerializer, ReviewSerializer
-from scrapbook.response_cache import cached_response, cached_value
+from scrapbook.response_cache import (
+    CachedRead,
+    cached_response,
+    cached_value,
+    generation_tokens,
+    request_key,
+    store_answers,
+)
 
 from . import selectors
 from . import services as imdb_sync
@@ -29,8 +39,17 @@ from .serializers import GenreListSerializer, MoviePageSerializer
 
 IMDB_ID = re.compile(IMDB_ID_PATTERN)
 
+# IMDb id -> the movie's id, for the page's cached read, which depends on that movie's
+# reviews and watchlist items, to be fetched with the caller's: a hint only, since each
+# page says which movie it shows.
+_movie_ids: dict[str, int] = {}
+MOVIE_IDS_KEPT = 100_000
+
 
 NO_ME = b'"me":null}'  # how the movie page's JSON ends before `me` is written in
+NO_REVIEW = b'"review":null}'  # how `me` ends before the caller's review is written in
+# The movie page's field that is no column of selectors.movie_page_row, and its key for it.
+PAGE_FIELDS_IN_ROW = (("me", "me"),)
 
 
 def movie_columns_in_reviews() -> list[str]:
@@ -43,7 +62,10 @@ def movie_or_404(imdb_id: str) -> Movie:
     """A movie of the catalogue, fetched from the IMDb API when missing and configured."""
     if not IMDB_ID.match(imdb_id):
         raise Http404(f"No movie has the IMDb id {imdb_id!r}.")
-    movie = Movie.objects.filter(imdb_id=imdb_id).first() or imdb_sync.fetch_movie(imdb_id)
+    # What writes and their answers show of it (a summary): not the JSON of its cast,
+    # directors and alternate titles, whose decoding cost more than the query.
+    shown = Movie.objects.only("id", "refreshed_at", *output_columns(MovieSummarySerializer))
+    movie = shown.filter(imdb_id=imdb_id).first() or imdb_sync.fetch_movie(imdb_id)
     if movie is None:
         raise Http404(f"No movie has the IMDb id {imdb_id!r}.")
     return movie
@@ -67,7 +89,7 @@ def movie_for_input(imdb_id: str) -> Movie:
         responses={200: MovieSummarySerializer(many=True), **error_responses(400, 401, 404)},
     )
 )
-class MovieViewSet(viewsets.ReadOnlyModelViewSet):
+class MovieViewSet(CachedReadsTogether, viewsets.ReadOnlyModelViewSet):
     """The catalogue and the movie page."""
 
     serializer_class = MovieSummarySerializer
@@ -91,67 +113,138 @@ class MovieViewSet(viewsets.ReadOnlyModelViewSet):
 
     def _list_data(self) -> dict:
         search = self.search_text()
-        browse = MovieBrowseFilter(self.request.query_params, queryset=Movie.objects.none())
-        if not browse.is_valid():  # before asking the IMDb API anything
+        # Filters given no value change nothing: a list that names none skips building them.
+        browsing = any(name in self.request.query_params for name in MovieBrowseFilter.base_filters)
+        browse = (
+            MovieBrowseFilter(self.request.query_params, queryset=Movie.objects.none()) if browsing else None
+        )
+        if browse is not None and not browse.is_valid():  # before asking the IMDb API anything
             raise ValidationError(browse.errors)
         if search:
             # When the IMDb API is configured, the titles it finds join the catalogue first.
             imdb_sync.store_search_results(search)
-        movies = browse.filter_queryset(selectors.movie_list(search=search))
-        page = selectors.prepare_summaries(self.paginate_queryset(movies))
-        return self.get_paginated_response(MovieSummarySerializer(page, many=True).data).data
+        if search or browse is not None:
+            movies = selectors.movie_list(search=search)
+            if browse is not None:
+                movies = browse.filter_queryset(movies)
+            page = self.paginate_queryset(selectors.summary_rows(movies))
+        else:  # the whole catalogue by title: compiled queries
+            page = self.paginate_queryset(selectors.whole_catalogue())
+        shown = compiled_row_output(MovieSummarySerializer)
+        return self.get_paginated_response([shown(row) for row in selectors.with_genre_names(page)]).data
+
+    def cached_reads(self, request, *, user_id, imdb_id=None, **url_kwargs):
+        if self.action == "list":
+            return [CachedRead("movie-list", key=request_key(request))]
+        if self.action != "retrieve" or not imdb_id or not IMDB_ID.match(imdb_id):
+            return []
+        movie_id = _movie_ids.get(imdb_id)
+        reads = [] if movie_id is None else [CachedRead("movie-page", key=imdb_id, movie_id=movie_id)]
+        if user_id is not None:
+            reads += [
+                CachedRead("movie-relations", user_id=user_id),
+                CachedRead("own-review", key=imdb_id, user_id=user_id),
+            ]
+        return reads
 
     @extend_schema(responses={200: MoviePageSerializer, **error_responses(401, 404)})
     def retrieve(self, request, imdb_id=None):
         if not IMDB_ID.match(imdb_id):
             raise Http404(f"No movie has the IMDb id {imdb_id!r}.")
-        # The page but `me` is the same for everyone: cached, rendered, until the movie, a
-        # review or a watchlist changes. `me` is the caller's own, written into it.
-        page = cached_value("movie-page", lambda: self._shared_page(imdb_id), key=imdb_id)
+        # The page but `me` is the same for everyone: cached, rendered, until the movie, one
+        # of its reviews or watchlist items changes. `me` is the caller's own, written into
+        # it. Every cached part came in the one round trip of `cached_reads`.
+        page = self._page(imdb_id)
         if page is None:  # not in the catalogue: the IMDb API's, when configured, or a 404
             movie_or_404(imdb_id)
-            page = cached_value("movie-page", lambda: self._shared_page(imdb_id), key=imdb_id)
+            page = self._page(imdb_id)
         if page[2] is None and imdb_sync.fetch_missing_details(imdb_id=imdb_id):
             # Details never fetched (a movie found by a search) are fetched before answering;
             # storing them made the page without them stale.
-            page = cached_value("movie-page", lambda: self._shared_page(imdb_id), key=imdb_id)
+            page = self._page(imdb_id)
         movie_id, movie_fields, refreshed_at, shared_json = page
         if refreshed_at is not None:
             # Details that are merely old are refreshed in the background; this page does not wait.
             imdb_sync.refresh_if_stale(Movie(imdb_id=imdb_id, refreshed_at=refreshed_at))
-        me = None
         if request.user.is_authenticated:
-            relation = self._relation(movie_id, request.user)
-            movie = Movie(id=movie_id, **movie_fields)
-            me = tracking_selectors.movie_for_user(movie=movie, user=request.user, relation=relation)
-            me = MeSerializer(me).data
-        if me is not None:
-            shared_json = shared_json[: -len(NO_ME)] + b'"me":' + JSONRenderer().render(me) + b"}"
+            me = self._me_json(movie_id, movie_fields, request.user)
+            shared_json = shared_json[: -len(NO_ME)] + b'"me":' + me + b"}"
         return HttpResponse(shared_json, content_type="application/json")
+
+    def _me_json(self, movie_id: int, movie_fields: dict, user) -> bytes:
+        """The caller's `me` block as JSON: their watchlist item from the cached map of all
+        their movies, their review of this movie (`movie_fields`: what it shows of the
+        movie) as cached on its own."""
+        watchlist_id, watched, review_id = self._relation(movie_id, user)
+        me = MovieForUser(
+            in_watchlist=watchlist_id is not None, watched=watched, watchlist_id=watchlist_id, review=None
+        )
+        me_json = JSONRenderer().render(MeSerializer(me).data)
+        assert me_json.endswith(NO_REVIEW)  # `review` is the block's last field
+        if review_id is None:
+            return me_json
+
+        def review_json():
+            movie = Movie(id=movie_id, **movie_fields)
+            review = tracking_selectors.own_review(review_id=review_id, movie=movie, user=user)
+            return None if review is None else JSONRenderer().render(ReviewSerializer(review).data)
+
+        review = cached_value("own-review", review_json, key=movie_fields["imdb_id"], user_id=user.pk)
+        return me_json if review is None else me_json[: -len(NO_REVIEW)] + b'"review":' + review + b"}"
 
     def _relation(self, movie_id: int, user) -> tracking_selectors.MovieRelation:
         """The caller's relation to the movie, from a cached map of all of theirs when it fits."""
 
         def all_relations():
+            # Their reviews, as their pages show them, read with the map: one query for all
+            # rather than one per page that shows one of them.
+            tokens = generation_tokens("own-review", user_id=user.pk)
             relations = tracking_selectors.user_movie_relations(user=user)
+            if relations is not None and any(review_id for _, _, review_id in relations.values()):
+                reviews = tracking_selectors.own_review_rows(user=user)
+                shown = compiled_row_output(ReviewSerializer)
+                answers = {row["movie__imdb_id"]: JSONRenderer().render(shown(row)) for row in reviews}
+                store_answers("own-review", answers, tokens=tokens, user_id=user.pk)
             return False if relations is None else relations  # False: too many, and cached so
 
+        if settings.API_CACHE_SECONDS <= 0:  # nothing kept: this movie's relation alone is cheaper
+            return tracking_selectors.movie_relation(movie_id=movie_id, user=user)
         relations = cached_value("movie-relations", all_relations, user_id=user.pk)
         if relations is False:
             return tracking_selectors.movie_relation(movie_id=movie_id, user=user)
         return relations.get(movie_id, tracking_selectors.NO_RELATION)
 
+    def _page(self, imdb_id: str):
+        """The cached shared page of `imdb_id` (see `_shared_page`); None when no such movie."""
+        movie_id = _movie_ids.get(imdb_id)
+        if movie_id is not None:
+            page = cached_value(
+                "movie-page", lambda: self._shared_page(imdb_id), key=imdb_id, movie_id=movie_id
+            )
+            if page is not None and page[0] == movie_id:
+                return page
+        # Not seen yet, or the IMDb id names another row since (deleted, stored again).
+        movie_id = selectors.movie_id_with_imdb_id(imdb_id=imdb_id)
+        if movie_id is None:
+            return None
+        if len(_movie_ids) >= MOVIE_IDS_KEPT:
+            _movie_ids.clear()
+        _movie_ids[imdb_id] = movie_id
+        page = cached_value("movie-page", lambda: self._shared_page(imdb_id), key=imdb_id, movie_id=movie_id)
+        return page if page is not None and page[0] == movie_id else None
+
     def _shared_page(self, imdb_id: str):
         """The movie's id, the fields a review shows of it, when its details were fetched, and
         the page as JSON with `me` null; None when the catalogue has no such movie."""
-        movie = selectors.movie_page(imdb_id=imdb_id)
-        if movie is None:
+        row = selectors.movie_page_row(imdb_id=imdb_id)
+        if row is None:
             return None
-        movie.me = None  # nobody's: each caller's is written in
-        shared_json = JSONRenderer().render(MoviePageSerializer(movie).data)
+        row["me"] = None  # nobody's: each caller's is written in
+        page = compiled_row_output(MoviePageSerializer, "", PAGE_FIELDS_IN_ROW)(row)
+        shared_json = JSONRenderer().render(page)
         assert shared_json.endswith(NO_ME)  # `me` is the page's last field
-        in_reviews = {column: getattr(movie, column) for column in movie_columns_in_reviews()}
-        return movie.id, in_reviews, movie.refreshed_at, shared_json
+        in_reviews = {column: row[column] for column in movie_columns_in_reviews()}
+        return row["id"], in_reviews, row["refreshed_at"], shared_json
 
     # The browse filters are the list's, not its reviews'.
     @extend_schema(responses={200: ReviewSerializer(many=True), **error_responses(401, 404)}, filters=False)

@@ -12,24 +12,50 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Value,
-    prefetch_related_objects,
 )
 from django.db.models.functions import Coalesce, Lower
 from django.utils import timezone
 
+from api.pagination import CompiledList, counted
 from api.shapes import output_columns
 from movie_module.imdb.matching import wanted_title
-from movie_module.models import Genre, Movie, WatchlistItem
+from movie_module.models import Genre, Movie, MovieGenre, WatchlistItem
 from movie_module.serializers import MovieSummarySerializer
+from movie_module.subqueries import count_of
+from scrapbook.internals.django_compiled_queries import CompiledQuery
 
 from .search import search_movies
+from .serializers import MoviePageSerializer
+
+
+def _genre_links(*, movie_ids: list[int]) -> QuerySet:
+    return (
+        MovieGenre.objects.filter(movie_id__in=movie_ids)
+        .order_by("genre__name")
+        .values("movie_id", "genre__name")
+    )
+
+
+GENRE_LINKS = CompiledQuery(_genre_links)
+
+
+def genre_names_of(movie_ids: list[int]) -> dict[int, list[str]]:
+    """Each movie's genres' names, by name, in one query whatever the number of movies."""
+    names = {movie_id: [] for movie_id in movie_ids}
+    if movie_ids:
+        for link in GENRE_LINKS.rows(values={"movie_ids": list(dict.fromkeys(movie_ids))}):
+            names[link["movie_id"]].append(link["genre__name"])
+    return names
 
 
 def prepare_summaries(movies: Iterable[Movie]) -> list[Movie]:
-    """The movies of a page, ready to be shown as summaries: their genres prefetched, in one
-    query for the whole page whatever its size."""
+    """The movies of a page, ready to be shown as summaries: their genres read in one query
+    for the whole page whatever its size (a compiled query: cheaper than a prefetch, whose
+    related managers cost more than the page's own query)."""
     movies = list(movies)
-    prefetch_related_objects(movies, "genres")
+    names = genre_names_of([movie.id for movie in movies])
+    for movie in movies:
+        movie.read_genre_names = names[movie.id]
     return movies
 
 
@@ -44,6 +70,31 @@ def movie_list(*, search: str = "") -> QuerySet:
     return search_movies(search).only(*summary_columns)
 
 
+def summary_rows(movies: QuerySet) -> QuerySet:
+    """The movies as rows of what a summary shows (pass a page of them to `with_genre_names`):
+    no model instances to build, for a page that is rendered at once."""
+    return movies.values("id", *output_columns(MovieSummarySerializer))
+
+
+WHOLE_CATALOGUE = CompiledQuery(lambda: summary_rows(movie_list()))
+CATALOGUE_SIZE = CompiledQuery(lambda: counted(Movie.objects.all()))
+
+
+def whole_catalogue() -> CompiledList:
+    """The catalogue by title as `summary_rows`, for a page of it to be read with compiled
+    queries: the list most asked for, with no search and no filter."""
+    return CompiledList(WHOLE_CATALOGUE, CATALOGUE_SIZE, {})
+
+
+def with_genre_names(rows: list[dict], *, prefix: str = "") -> list[dict]:
+    """Rows of movies (their ids at `<prefix>id`) with their genres' names at
+    `<prefix>genre_names`, by name: one query for the whole page."""
+    genres = genre_names_of([row[f"{prefix}id"] for row in rows])
+    for row in rows:
+        row[f"{prefix}genre_names"] = genres[row[f"{prefix}id"]]
+    return rows
+
+
 def movie_page(*, imdb_id: str) -> Movie | None:
     """The movie with its genres and watchlist count, or None."""
     watchlist_count = (
@@ -55,6 +106,33 @@ def movie_page(*, imdb_id: str) -> Movie | None:
         .prefetch_related("genres")
         .first()
     )
+
+
+def _movie_page_row(*, imdb_id: str) -> QuerySet:
+    watchlist_count = count_of(WatchlistItem.objects.filter(movie=OuterRef("pk")), per="movie")
+    return Movie.objects.filter(imdb_id=imdb_id).values(
+        "id", "refreshed_at", *output_columns(MoviePageSerializer), watchlist_count=watchlist_count
+    )
+
+
+MOVIE_PAGE_ROW = CompiledQuery(_movie_page_row)
+MOVIE_ID = CompiledQuery(lambda *, imdb_id: Movie.objects.filter(imdb_id=imdb_id).values("id"))
+
+
+def movie_id_with_imdb_id(*, imdb_id: str) -> int | None:
+    found = MOVIE_ID.rows(values={"imdb_id": imdb_id})
+    return found[0]["id"] if found else None
+
+
+def movie_page_row(*, imdb_id: str) -> dict | None:
+    """The movie page's columns as a row, with `watchlist_count` and `genre_names`, in two
+    compiled queries; None when the catalogue has no such movie."""
+    found = MOVIE_PAGE_ROW.rows(values={"imdb_id": imdb_id})
+    if not found:
+        return None
+    row = found[0]
+    row["genre_names"] = genre_names_of([row["id"]])[row["id"]]
+    return row
 
 
 def genre_list() -> QuerySet:

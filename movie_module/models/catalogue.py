@@ -187,9 +187,10 @@ class Movie(models.Model):
 
     @property
     def genre_names(self) -> list[str]:
-        """Its genres' names, by name: from the prefetched genres when they were prefetched
-        (catalogue.selectors.prepare_summaries), else one query."""
-        return [genre.name for genre in self.genres.all()]
+        """Its genres' names, by name: as read for a page (catalogue.selectors.prepare_summaries),
+        else one query."""
+        read = self.__dict__.get("read_genre_names")
+        return [genre.name for genre in self.genres.all()] if read is None else read
 
 
 class MovieGenre(models.Model):

@@ -28,6 +28,8 @@ class Watch(models.Model):
     note = models.TextField(blank=True, max_length=10000)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    objects = AnnouncingQuerySet.as_manager()
+
     class Meta:
         ordering = ["-watched_on", "-id"]
         constraints = [
@@ -59,6 +61,8 @@ class MovieList(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = AnnouncingQuerySet.as_manager()
+
     class Meta:
         ordering = ["-updated_at", "-id"]
         indexes = [
@@ -79,6 +83,8 @@ class MovieListItem(models.Model):
     note = models.TextField(blank=True, max_length=2000)
     added_at = models.DateTimeField(auto_now_add=True)
 
+    objects = AnnouncingQuerySet.as_manager()
+
     class Meta:
         ordering = ["position", "id"]
         constraints = [
@@ -96,6 +102,8 @@ class Follow(models.Model):
     follower = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="following")
     followed = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="followers")
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = AnnouncingQuerySet.as_manager()
 
     class Meta:
         ordering = ["-id"]
@@ -154,6 +162,8 @@ class Activity(models.Model):
         MovieList, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
     )
     follow = models.ForeignKey(Follow, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+
+    objects = AnnouncingQuerySet.as_manager()
 
     class Meta:
         ordering = ["-id"]

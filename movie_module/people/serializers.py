@@ -2,7 +2,7 @@
 
 from rest_framework import serializers
 
-from api.shapes import FastOutput, compiled_output
+from api.shapes import FastOutput, compiled_row_output
 from movie_module.diary.serializers import WatchSerializer
 from movie_module.lists.serializers import MovieListSerializer
 from movie_module.models import Activity
@@ -24,7 +24,7 @@ class ProfileStatsSerializer(serializers.Serializer):
     top_genres = GenreCountSerializer(many=True)
 
 
-# Shows a user from selectors.profile_user, with `stats` set by the view.
+# Shows a selectors.Profile, with `is_following` set by the view.
 class ProfileSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     username = serializers.CharField()
@@ -52,7 +52,39 @@ class FeedQuerySerializer(serializers.Serializer):
     limit = serializers.IntegerField(required=False, min_value=1, max_value=100, default=20)
 
 
-# Shows an Activity: the key of its kind only (`review`, `watch`, `list` or `followed`).
+def activity_shown(row: dict) -> dict:
+    """An activity as the feed shows it, from a row of people.selectors.feed: the key of its
+    kind only (`review`, `watch`, `list` or `followed`)."""
+    kind = row["kind"]
+    shown = {
+        "id": row["id"],
+        "kind": kind,
+        "user": {"id": row["user__id"], "username": row["user__username"]},
+        "created_at": _CREATED_AT.to_representation(row["created_at"]),
+    }
+    if kind == Activity.Kind.REVIEW:
+        # The author of a review and the owner of a list are the activity's user.
+        likes = (
+            ("like_count", "review_like_count"),
+            ("liked_by_me", "review_liked_by_me"),
+            ("user", "user__"),
+        )
+        shown["review"] = compiled_row_output(ReviewSerializer, "review__", likes)(row)
+    elif kind == Activity.Kind.WATCH:
+        rewatch = (("rewatch", "watch_rewatch"),)
+        shown["watch"] = compiled_row_output(WatchSerializer, "watch__", rewatch)(row)
+    elif kind == Activity.Kind.LIST:
+        items = (("item_count", "list_item_count"), ("owner", "user__"))
+        shown["list"] = compiled_row_output(MovieListSerializer, "movie_list__", items)(row)
+    else:
+        shown["followed"] = {"id": row["follow__followed_id"], "username": row["follow__followed__username"]}
+    return shown
+
+
+_CREATED_AT = serializers.DateTimeField()
+
+
+# Shows a row of people.selectors.feed (activity_shown).
 class ActivitySerializer(serializers.Serializer):
     id = serializers.IntegerField()
     kind = serializers.ChoiceField(choices=Activity.Kind.choices)
@@ -63,23 +95,8 @@ class ActivitySerializer(serializers.Serializer):
     list = MovieListSerializer(required=False)
     followed = UserReferenceSerializer(required=False)
 
-    def to_representation(self, activity):
-        shown = {
-            "id": activity.id,
-            "kind": activity.kind,
-            "user": {"id": activity.user.id, "username": activity.user.username},
-            "created_at": self.fields["created_at"].to_representation(activity.created_at),
-        }
-        if activity.kind == Activity.Kind.REVIEW:
-            shown["review"] = compiled_output(ReviewSerializer)(activity.review)
-        elif activity.kind == Activity.Kind.WATCH:
-            shown["watch"] = compiled_output(WatchSerializer)(activity.watch)
-        elif activity.kind == Activity.Kind.LIST:
-            shown["list"] = compiled_output(MovieListSerializer)(activity.movie_list)
-        else:
-            followed = activity.follow.followed
-            shown["followed"] = {"id": followed.id, "username": followed.username}
-        return shown
+    def to_representation(self, row):
+        return activity_shown(row)
 
 
 # Shows {"results": [Activity], "next_before"}.

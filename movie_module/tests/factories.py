@@ -5,10 +5,14 @@ import factory
 from authentication.tests.factories import UserFactory
 from movie_module.catalogue.genres import set_movie_genres
 from movie_module.models import (
+    Activity,
     CorpusRating,
+    Follow,
     Genre,
     Movie,
     MovieGenre,
+    MovieList,
+    MovieListItem,
     Review,
     ReviewLike,
     Watch,
@@ -94,3 +98,39 @@ class WatchFactory(factory.django.DjangoModelFactory):
     user = factory.SubFactory(UserFactory)
     movie = factory.SubFactory(MovieFactory)
     watched_on = datetime.date(2024, 3, 1)
+
+
+class MovieListFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = MovieList
+
+    owner = factory.SubFactory(UserFactory)
+    name = factory.Sequence(lambda number: f"List {number}")
+
+
+class MovieListItemFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = MovieListItem
+
+    movie_list = factory.SubFactory(MovieListFactory)
+    movie = factory.SubFactory(MovieFactory)
+    position = factory.Sequence(int)
+
+
+class FollowFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Follow
+
+    follower = factory.SubFactory(UserFactory)
+    followed = factory.SubFactory(UserFactory)
+
+
+class ActivityFactory(factory.django.DjangoModelFactory):
+    """A review's activity by its author, unless told otherwise."""
+
+    class Meta:
+        model = Activity
+
+    review = factory.SubFactory(ReviewFactory)
+    user = factory.LazyAttribute(lambda activity: activity.review.user)
+    kind = Activity.Kind.REVIEW

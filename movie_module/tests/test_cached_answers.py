@@ -2,11 +2,15 @@
 write shows in the very next read, whoever or whatever made it."""
 
 import datetime
+import threading
 import time
 
 import pytest
 from django.core.cache import cache
+from django.core.cache.backends.locmem import LocMemCache
 from django.db import connection
+from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken
 
@@ -48,7 +52,7 @@ def test_a_repeated_public_read_runs_no_query(api_client, url, django_assert_num
     assert again.json() == first.json()
 
 
-def test_movie_pages_read_the_database_only_for_the_callers_review(
+def test_a_repeated_movie_page_runs_no_query_whatever_the_caller_has_of_it(
     auth_client, user, django_assert_num_queries
 ):
     listed, reviewed, other = MovieFactory(), MovieFactory(), MovieFactory()
@@ -59,8 +63,33 @@ def test_movie_pages_read_the_database_only_for_the_callers_review(
     with django_assert_num_queries(0):
         assert auth_client.get(f"{MOVIES}{listed.imdb_id}/").json()["me"]["in_watchlist"] is True
         assert auth_client.get(f"{MOVIES}{other.imdb_id}/").json()["me"]["in_watchlist"] is False
-    with django_assert_num_queries(1):
         assert auth_client.get(f"{MOVIES}{reviewed.imdb_id}/").json()["me"]["review"]["id"] == review.id
+
+
+def test_a_review_or_a_watchlist_item_of_one_movie_leaves_another_movies_page_cached(
+    api_client, auth_client, django_assert_num_queries
+):
+    reviewed, other = MovieFactory(), MovieFactory()
+    for movie in (reviewed, other):
+        api_client.get(f"{MOVIES}{movie.imdb_id}/")
+    auth_client.post(REVIEWS, {"imdb_id": reviewed.imdb_id, "rating": 4}, format="json")
+    auth_client.post(WATCHLIST, {"imdb_id": reviewed.imdb_id}, format="json")
+    with django_assert_num_queries(0):
+        assert api_client.get(f"{MOVIES}{other.imdb_id}/").json()["review_count"] == 0
+    page = api_client.get(f"{MOVIES}{reviewed.imdb_id}/").json()
+    assert (page["review_count"], page["watchlist_count"]) == (1, 1)
+
+
+def test_the_callers_reviews_are_read_with_their_map_of_movies_not_page_by_page(auth_client, user):
+    first, reviewed, unreviewed = MovieFactory(), MovieFactory(), MovieFactory()
+    review = ReviewFactory(user=user, movie=reviewed, rating=2.5)
+    auth_client.get(f"{MOVIES}{first.imdb_id}/")  # reads the caller's map, and their reviews
+    with CaptureQueriesContext(connection) as reviewed_page:
+        me = auth_client.get(f"{MOVIES}{reviewed.imdb_id}/").json()["me"]
+    with CaptureQueriesContext(connection) as unreviewed_page:
+        auth_client.get(f"{MOVIES}{unreviewed.imdb_id}/")
+    assert (me["review"]["id"], me["review"]["rating"]) == (review.id, 2.5)
+    assert len(reviewed_page) == len(unreviewed_page)  # the page itself, nothing of the review
 
 
 def test_a_user_with_very_many_movies_gets_their_me_block_movie_by_movie(
@@ -261,3 +290,62 @@ def test_a_generation_that_left_the_cache_makes_its_answers_miss_not_go_stale(ap
     assert movie_in_list(api_client, movie.imdb_id)["title"] == "Before"
     cache.delete(f"{GENERATION_PREFIX}{cached_data.MOVIES}")  # expired, or evicted under memory pressure
     assert movie_in_list(api_client, movie.imdb_id)["title"] == "After"
+
+
+# Round trips to the cache: a warm read makes one, whatever it is made of.
+
+
+class RoundTripCountingCache(LocMemCache):
+    """The local-memory cache, noting each call a Redis cache would make one round trip for."""
+
+    round_trips: list[str] = []
+    _inside = threading.local()
+
+    def _noted(name):
+        def call(self, *args, **kwargs):
+            outermost = not getattr(self._inside, "depth", 0)
+            if outermost:
+                self.round_trips.append(name)
+            self._inside.depth = getattr(self._inside, "depth", 0) + 1
+            try:
+                return getattr(LocMemCache, name)(self, *args, **kwargs)
+            finally:
+                self._inside.depth -= 1
+
+        return call
+
+    get, get_many, set, set_many, add = map(_noted, ["get", "get_many", "set", "set_many", "add"])
+    delete, delete_many, incr, touch = map(_noted, ["delete", "delete_many", "incr", "touch"])
+
+
+@pytest.fixture
+def round_trips():
+    counting = {"BACKEND": f"{__name__}.RoundTripCountingCache", "LOCATION": "round-trips"}
+    with override_settings(CACHES={"default": counting}):
+        cache.clear()  # nothing left from another test's users
+        yield RoundTripCountingCache.round_trips
+        cache.clear()
+    RoundTripCountingCache.round_trips.clear()
+
+
+def test_a_warm_movie_page_is_one_round_trip_to_the_cache(user, round_trips):
+    listed, reviewed = MovieFactory(), MovieFactory()
+    WatchlistItemFactory(user=user, movie=listed)
+    ReviewFactory(user=user, movie=reviewed)
+    client = client_of(user)
+    for movie in (listed, reviewed):
+        client.get(f"{MOVIES}{movie.imdb_id}/")  # built: the account, the page, the caller's movies, review
+    for movie in (listed, reviewed):
+        round_trips.clear()
+        me = client.get(f"{MOVIES}{movie.imdb_id}/").json()["me"]
+        assert round_trips == ["get_many"]
+    assert me["review"]["user"]["username"] == user.username
+
+
+@pytest.mark.parametrize("url", [WATCHLIST, "/api/feed/", AUTH_ME, MOVIES, REVIEWS])
+def test_a_warm_authenticated_read_is_one_round_trip_to_the_cache(user, round_trips, url):
+    client = client_of(user)
+    client.get(url)
+    round_trips.clear()
+    assert client.get(url).status_code == 200
+    assert round_trips == ["get_many"]

@@ -1,10 +1,11 @@
 import datetime
 
 import pytest
+from rest_framework.test import APIClient
 
 from authentication.models import User
 from authentication.usernames import username_key
-from movie_module.models import Activity, Follow, Review, Watch
+from movie_module.models import Activity, Follow, Movie, Review, ReviewLike, Watch
 
 from .factories import MovieFactory, ReviewFactory
 
@@ -106,7 +107,7 @@ def test_the_feed_needs_authentication(api_client):
 
 
 @pytest.mark.parametrize("limit", [1, 100])
-def test_the_feed_of_someone_following_1000_people_runs_one_query_a_page(
+def test_the_feed_of_someone_following_1000_people_runs_two_queries_a_page(
     auth_client, user, django_assert_num_queries, limit
 ):
     people = User.objects.bulk_create(
@@ -127,10 +128,107 @@ def test_the_feed_of_someone_following_1000_people_runs_one_query_a_page(
         + [Activity(user=watch.user, kind="watch", watch=watch) for watch in watches]
     )
     auth_client.get(AUTH_ME)
-    with django_assert_num_queries(1):
+    with django_assert_num_queries(2):  # the page's ids, then their rows
         response = auth_client.get(FEED, {"limit": limit})
     body = response.json()
     assert len(body["results"]) == limit
     assert body["results"][0]["kind"] == "watch"
-    with django_assert_num_queries(1):
+    with django_assert_num_queries(2):
         assert auth_client.get(FEED, {"limit": limit, "before": body["next_before"]}).status_code == 200
+
+
+# The feed is cached per follower until a write it shows: each of them, at once.
+
+
+def kinds_in_feed(client) -> list[str]:
+    return [activity["kind"] for activity in client.get(FEED).json()["results"]]
+
+
+def test_a_repeated_feed_read_runs_no_query(auth_client, followed_world, django_assert_num_queries):
+    first = auth_client.get(FEED).json()
+    with django_assert_num_queries(0):
+        assert auth_client.get(FEED).json() == first
+
+
+def test_new_activities_of_the_followed_show_at_once(auth_client, other_client, followed_world):
+    assert kinds_in_feed(auth_client) == ["follow", "list", "watch", "review"]
+    movie = MovieFactory(title="Heat")
+    other_client.post("/api/reviews/", {"imdb_id": movie.imdb_id, "rating": 4}, format="json")
+    other_client.post("/api/diary/", {"imdb_id": movie.imdb_id}, format="json")
+    shown = auth_client.get(FEED).json()["results"]
+    assert [activity["kind"] for activity in shown[:2]] == ["watch", "review"]
+    assert shown[0]["watch"]["movie"]["title"] == "Heat" and shown[0]["watch"]["rewatch"] is False
+
+
+def test_following_someone_shows_what_they_did_before_at_once(auth_client, followed_world):
+    assert kinds_in_feed(auth_client) == ["follow", "list", "watch", "review"]
+    third = followed_world["third"]
+    ReviewFactory(user=third)
+    Activity.objects.create(user=third, kind="review", review=Review.objects.get(user=third))
+    follow(auth_client, third)
+    assert kinds_in_feed(auth_client) == ["review", "follow", "list", "watch", "review"]
+
+
+def test_a_deleted_watch_leaves_the_feed_at_once(auth_client, other_client, followed_world):
+    assert "watch" in kinds_in_feed(auth_client)
+    assert other_client.delete(f"/api/diary/{followed_world['watch']['id']}/").status_code == 204
+    assert kinds_in_feed(auth_client) == ["follow", "list", "review"]
+
+
+def test_an_earlier_watch_logged_later_makes_the_shown_watch_a_rewatch_at_once(
+    auth_client, other_client, followed_world
+):
+    imdb_id = followed_world["watch"]["movie"]["imdb_id"]
+    other_client.post("/api/diary/", {"imdb_id": imdb_id, "watched_on": "2025-01-02"}, format="json")
+    shown = auth_client.get(FEED).json()["results"]
+    watches = [activity["watch"] for activity in shown if "watch" in activity]
+    # Newest activity first: the watch just logged (the earlier viewing), then today's.
+    assert [(watch["watched_on"], watch["rewatch"]) for watch in watches] == [
+        ("2025-01-02", False),
+        (followed_world["watch"]["watched_on"], True),
+    ]
+
+
+def test_a_list_growing_shows_its_item_count_at_once(auth_client, other_client, followed_world):
+    assert auth_client.get(FEED).json()["results"][1]["list"]["item_count"] == 0
+    list_id = followed_world["list"]["id"]
+    other_client.post(f"/api/lists/{list_id}/items/", {"imdb_id": MovieFactory().imdb_id}, format="json")
+    assert auth_client.get(FEED).json()["results"][1]["list"]["item_count"] == 1
+
+
+def test_a_like_by_anyone_shows_in_the_like_count_at_once(auth_client, other_user, followed_world):
+    review = auth_client.get(FEED).json()["results"][-1]["review"]
+    assert review["like_count"] == 0
+    stranger = User.objects.create_user(username="stranger", password="x")
+    ReviewLike.objects.create(user=stranger, review_id=review["id"])
+    assert auth_client.get(FEED).json()["results"][-1]["review"]["like_count"] == 1
+
+
+def test_a_retitled_movie_and_a_renamed_user_show_at_once(auth_client, other_user, followed_world):
+    auth_client.get(FEED)
+    Movie.objects.filter(imdb_id=followed_world["review"]["movie"]["imdb_id"]).update(
+        title="The Matrix (1999)"
+    )
+    other_user.username = "renamed"
+    other_user.save()
+    shown = auth_client.get(FEED).json()["results"]
+    assert shown[-1]["review"]["movie"]["title"] == "The Matrix (1999)"
+    assert {activity["user"]["username"] for activity in shown} == {"renamed"}
+    assert shown[-1]["review"]["user"]["username"] == "renamed"
+
+
+def test_a_deleted_account_leaves_every_feed_at_once(auth_client, other_user, followed_world):
+    assert kinds_in_feed(auth_client) != []
+    other_user.delete()  # as DELETE /api/auth/me/ does, in one cascade
+    assert auth_client.get(FEED).json() == {"results": [], "next_before": None}
+
+
+def test_another_followers_feed_is_their_own(auth_client, other_user, followed_world):
+    third = followed_world["third"]
+    third_client = APIClient()
+    third_client.force_authenticate(third)
+    follow(third_client, other_user)
+    assert kinds_in_feed(third_client) == kinds_in_feed(auth_client)
+    auth_client.delete(f"/api/users/{other_user.username}/follow/")
+    assert kinds_in_feed(auth_client) == []
+    assert kinds_in_feed(third_client) == ["follow", "list", "watch", "review"]

@@ -177,9 +177,9 @@ def test_movie_page_runs_a_constant_number_of_queries(auth_client, user, django_
     WatchlistItemFactory(user=user, movie=movie)
     ReviewFactory(user=user, movie=movie)
     ReviewFactory.create_batch(5, movie=movie)
-    # user (token), movie with its counters, its genres, the caller's watchlist items and
-    # reviews, the review
-    with django_assert_num_queries(6):
+    # user (token), the movie's id (first sight of it), movie with its counters, its
+    # genres, the caller's watchlist items and reviews, the review
+    with django_assert_num_queries(7):
         assert auth_client.get(f"{MOVIES}{movie.imdb_id}/").status_code == 200
 
 

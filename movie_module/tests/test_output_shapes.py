@@ -9,8 +9,9 @@ from rest_framework import serializers
 from rest_framework.renderers import JSONRenderer
 
 import scrapbook.urls  # noqa: F401  (every view, so every serializer, is loaded)
-from api.shapes import FastOutput, output_columns
+from api.shapes import FastOutput, compiled_row_output, output_columns
 from movie_module.catalogue import selectors as catalogue
+from movie_module.catalogue.api import PAGE_FIELDS_IN_ROW
 from movie_module.catalogue.serializers import MoviePageSerializer
 from movie_module.diary import selectors as diary
 from movie_module.diary.serializers import WatchSerializer
@@ -20,9 +21,9 @@ from movie_module.lists.serializers import (
     MovieListItemSerializer,
     MovieListSerializer,
 )
-from movie_module.models import Follow, Movie, MovieList, MovieListItem, Review
+from movie_module.models import Activity, Follow, Movie, MovieList, MovieListItem, Review, Watch
 from movie_module.people import selectors as people
-from movie_module.people.serializers import FollowedSerializer, FollowerSerializer
+from movie_module.people.serializers import FollowedSerializer, FollowerSerializer, activity_shown
 from movie_module.recommendations import services as recommendations
 from movie_module.recommendations.selectors import RecommendedMovie
 from movie_module.recommendations.serializers import RecommendedMovieSerializer, SeedReviewSerializer
@@ -223,7 +224,7 @@ def test_the_columns_are_those_of_the_fields_shown_and_of_their_relations():
         "imdb_rating",
         "average_rating",
         "review_count",
-    )  # genres are no column: prepare_summaries prefetches them
+    )  # genres are no column: prepare_summaries and with_genre_names read them
     assert output_columns(SeedReviewSerializer, model=Review) == ("movie__imdb_id", "movie__title", "rating")
     assert "movie__title" in output_columns(ReviewSerializer)
     assert "user__username" in output_columns(ReviewSerializer)
@@ -250,3 +251,67 @@ def test_columns_across_a_many_valued_relation_are_refused():
 
     with pytest.raises(TypeError, match="many-valued relation `reviews`"):
         output_columns(MovieWithReviews)
+
+
+# Pages read as rows (values()) are shown by compiled_row_output: exactly what DRF shows of
+# the same things read as model instances.
+
+
+def same_as_drf(shape, shown_rows: list[dict], instances: list, *, at_least: int = 2):
+    render = JSONRenderer().render
+    assert len(shown_rows) == len(instances) >= at_least
+    for shown, instance in zip(shown_rows, instances, strict=True):
+        drf = serializers.Serializer.to_representation(shape(), instance)
+        assert shown == drf
+        assert render(shown) == render(drf)
+
+
+def test_a_page_of_movies_read_as_rows_shows_what_drf_shows(user, catalogue_in_use):
+    rows = catalogue.with_genre_names(list(catalogue.summary_rows(catalogue.movie_list())[:20]))
+    shown = [compiled_row_output(MovieSummarySerializer)(row) for row in rows]
+    same_as_drf(MovieSummarySerializer, shown, catalogue.prepare_summaries(catalogue.movie_list()[:20]))
+
+
+def test_a_watchlist_page_read_as_rows_shows_what_drf_shows(user, catalogue_in_use):
+    rows = list(tracking.watchlist_rows(tracking.user_watchlist(user=user))[:20])
+    catalogue.with_genre_names(rows, prefix="movie__")
+    shown = [compiled_row_output(WatchlistItemSerializer)(row) for row in rows]
+    same_as_drf(WatchlistItemSerializer, shown, watchlist_page(user))
+
+
+def test_reviews_read_as_rows_show_what_drf_shows(user, catalogue_in_use):
+    reviews = list(tracking.review_list()[:20])
+    rows = tracking.review_rows(ids=[review.id for review in reviews])
+    same_as_drf(ReviewSerializer, [compiled_row_output(ReviewSerializer)(row) for row in rows], reviews)
+
+
+def test_a_movie_page_read_as_a_row_shows_what_drf_shows(user, catalogue_in_use):
+    pages = [movie_page(movie.imdb_id) for movie in catalogue_in_use.values()]
+    rows = [catalogue.movie_page_row(imdb_id=movie.imdb_id) for movie in catalogue_in_use.values()]
+    for row in rows:
+        row["me"] = None
+    shown = [compiled_row_output(MoviePageSerializer, "", PAGE_FIELDS_IN_ROW)(row) for row in rows]
+    same_as_drf(MoviePageSerializer, shown, pages)
+
+
+def test_the_feeds_reviews_watches_and_lists_show_what_drf_shows_of_them(user, catalogue_in_use):
+    for review in Review.objects.filter(user=user):
+        Activity.objects.create(user=user, kind="review", review=review)
+    for watch in Watch.objects.filter(user=user):
+        Activity.objects.create(user=user, kind="watch", watch=watch)
+    for movie_list in MovieList.objects.filter(owner=user, public=True):
+        Activity.objects.create(user=user, kind="list", movie_list=movie_list)
+    viewer = Follow.objects.filter(followed=user).first().follower
+    ReviewLikeFactory(user=viewer, review=Review.objects.filter(user=user).first())
+    shown = [activity_shown(row) for row in people.feed(viewer=viewer, before=None, limit=100)]
+    reviews = {review.id: review for review in tracking.review_list(viewer=viewer).filter(user=user)}
+    watches = {watch.id: watch for watch in diary.user_diary(user=user)}
+    movie_lists = {movie_list.id: movie_list for movie_list in lists.visible_lists(viewer=viewer)}
+    for kind, shape, instances, at_least in [
+        ("review", ReviewSerializer, reviews, 2),
+        ("watch", WatchSerializer, watches, 2),
+        ("list", MovieListSerializer, movie_lists, 1),  # the private one is never in a feed
+    ]:
+        parts = [activity[kind] for activity in shown if kind in activity]
+        same_as_drf(shape, parts, [instances[part["id"]] for part in parts], at_least=at_least)
+    assert any(part["review"]["liked_by_me"] for part in shown if "review" in part)

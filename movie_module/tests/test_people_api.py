@@ -74,8 +74,9 @@ def test_a_profile_runs_the_same_queries_for_1_and_30_films(
         WatchFactory(user=other_user, movie=movie, watched_on=datetime.date(1990 + year, 1, 1))
         ReviewFactory(user=other_user, movie=movie)
     auth_client.get(AUTH_ME)
-    # the user and follow counts, reviews, films watched, by year (two), genres
-    with django_assert_num_queries(6):
+    # The name's user; the user with follow counts, reviews and films watched; by year;
+    # genres; whether the caller follows them.
+    with django_assert_num_queries(5):
         response = auth_client.get(profile_url(other_user))
     assert response.json()["stats"]["watched"] == films
 
@@ -134,3 +135,65 @@ def test_follow_lists_run_the_same_queries_for_1_and_100(
     with django_assert_num_queries(3):  # the user, count, page
         response = api_client.get(f"{profile_url(user)}{which}/", {"page_size": page_size})
     assert len(response.json()["results"]) == page_size
+
+
+# A profile is cached until a write it shows: each of them, at once, for every viewer.
+
+
+def test_a_repeated_profile_read_runs_no_query_whoever_looks(
+    api_client, auth_client, other_client, user, other_user, django_assert_num_queries
+):
+    auth_client.post(f"{profile_url(other_user)}follow/")
+    for client in (api_client, auth_client, other_client):
+        client.get(profile_url(other_user))
+    with django_assert_num_queries(0):
+        assert api_client.get(profile_url(other_user)).json()["is_following"] is False
+        assert auth_client.get(profile_url(other_user)).json()["is_following"] is True
+        assert other_client.get(profile_url(other_user)).json()["is_following"] is False
+
+
+def test_a_profile_shows_each_new_viewing_and_review_at_once(api_client, auth_client, user):
+    assert api_client.get(profile_url(user)).json()["stats"]["watched"] == 0
+    movie, other = MovieFactory(genres=["Horror"]), MovieFactory(genres=["Crime"])
+    auth_client.post("/api/diary/", {"imdb_id": movie.imdb_id, "watched_on": "2024-02-03"}, format="json")
+    stats = api_client.get(profile_url(user)).json()["stats"]
+    assert (stats["watched"], stats["watched_by_year"], stats["top_genres"]) == (
+        1,
+        {"2024": 1},
+        [{"name": "Horror", "count": 1}],
+    )
+    auth_client.post("/api/reviews/", {"imdb_id": other.imdb_id, "rating": 2}, format="json")
+    stats = api_client.get(profile_url(user)).json()["stats"]
+    assert (stats["watched"], stats["reviews"], stats["average_rating"]) == (2, 1, 2.0)
+    item = auth_client.post("/api/watchlist/", {"imdb_id": MovieFactory().imdb_id}, format="json").json()
+    assert api_client.get(profile_url(user)).json()["stats"]["watched"] == 2
+    auth_client.patch(f"/api/watchlist/{item['id']}/", {"watched": True}, format="json")
+    assert api_client.get(profile_url(user)).json()["stats"]["watched"] == 3
+
+
+def test_follows_show_on_both_profiles_at_once(api_client, auth_client, user, other_user):
+    def counts(person):
+        shown = api_client.get(profile_url(person)).json()
+        return [shown["followers_count"], shown["following_count"]]
+
+    assert counts(user) == counts(other_user) == [0, 0]
+    auth_client.post(f"{profile_url(other_user)}follow/")
+    assert (counts(user), counts(other_user)) == ([0, 1], [1, 0])
+    assert auth_client.get(profile_url(other_user)).json()["is_following"] is True
+    auth_client.delete(f"{profile_url(other_user)}follow/")
+    assert (counts(user), counts(other_user)) == ([0, 0], [0, 0])
+    assert auth_client.get(profile_url(other_user)).json()["is_following"] is False
+
+
+def test_a_renamed_user_answers_to_the_new_name_only_and_a_deleted_one_to_none(api_client, other_user):
+    old_url = profile_url(other_user)
+    assert api_client.get(old_url).status_code == 200
+    other_user.username = "renamed"
+    other_user.save()
+    assert api_client.get(old_url).status_code == 404
+    assert api_client.get("/api/users/RENAMED/").json()["username"] == "renamed"
+    old_name = old_url.split("/")[-2]
+    newcomer = UserFactory(username=old_name, email="newcomer@example.com")  # the old name, someone else's
+    assert api_client.get(old_url).json()["id"] == newcomer.id
+    other_user.delete()
+    assert api_client.get("/api/users/renamed/").status_code == 404

@@ -7,11 +7,14 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from api.cached_reads import CachedReadsTogether
 from api.exceptions import error_responses
+from api.filters import names_a_filter
+from api.shapes import compiled_row_output
 from movie_module.catalogue.api import movie_for_input
-from movie_module.catalogue.selectors import prepare_summaries
+from movie_module.catalogue.selectors import prepare_summaries, with_genre_names
 from movie_module.models import IMDB_ID_PATTERN, Review, WatchlistItem
-from scrapbook.response_cache import cached_response, cached_value, request_key
+from scrapbook.response_cache import CachedRead, cached_response, cached_value, request_key
 
 from . import selectors, services
 from .filters import ReviewFilter, WatchlistFilter
@@ -36,6 +39,7 @@ from .serializers import (
     destroy=extend_schema(responses={204: None, **error_responses(401, 404)}),
 )
 class WatchlistViewSet(
+    CachedReadsTogether,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.DestroyModelMixin,
@@ -51,6 +55,11 @@ class WatchlistViewSet(
         if getattr(self, "swagger_fake_view", False):  # schema generation has no user
             return WatchlistItem.objects.none()
         return selectors.user_watchlist(user=self.request.user)
+
+    def cached_reads(self, request, *, user_id, **url_kwargs):
+        if self.action != "list" or user_id is None:
+            return []
+        return [CachedRead("watchlist", key=request_key(request), user_id=user_id)]
 
     @extend_schema(
         request=WatchlistAddSerializer,
@@ -78,9 +87,13 @@ class WatchlistViewSet(
         return cached_response(request, "watchlist", build=self._list_data, user_id=request.user.pk)
 
     def _list_data(self) -> dict:
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        prepare_summaries(item.movie for item in page)
-        return self.get_paginated_response(WatchlistItemSerializer(page, many=True).data).data
+        if names_a_filter(self.request, WatchlistFilter):
+            page = self.paginate_queryset(selectors.watchlist_rows(self.filter_queryset(self.get_queryset())))
+        else:  # the whole watchlist, newest first: compiled queries
+            page = self.paginate_queryset(selectors.whole_watchlist(user=self.request.user))
+        with_genre_names(page, prefix="movie__")
+        shown = compiled_row_output(WatchlistItemSerializer)
+        return self.get_paginated_response([shown(row) for row in page]).data
 
     def retrieve(self, request, pk=None):
         return self._item_response(self.get_object(), status.HTTP_200_OK)
@@ -109,6 +122,7 @@ class IsAuthorOrReadOnly(permissions.BasePermission):
     destroy=extend_schema(responses={204: None, **error_responses(401, 403, 404)}),
 )
 class ReviewViewSet(
+    CachedReadsTogether,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.DestroyModelMixin,
@@ -123,12 +137,25 @@ class ReviewViewSet(
     def get_queryset(self):
         return selectors.review_list(viewer=self.request.user)
 
+    def cached_reads(self, request, *, user_id, **url_kwargs):
+        if self.action != "list":
+            return []
+        key = request_key(request) if user_id is None else request_key(request, "data")
+        return [CachedRead("review-list", key=key)]
+
     def list(self, request):
         # The list is the same for everyone but `liked_by_me`: cached as anonymous people see
         # it, then the caller's likes of the page's reviews are written in (one query).
         def build():
-            page = self.paginate_queryset(self.filter_queryset(selectors.review_list()))
-            return self.get_paginated_response(ReviewSerializer(page, many=True).data).data
+            if names_a_filter(request, ReviewFilter):
+                reviews = self.filter_queryset(selectors.review_order()).values_list("id", flat=True)
+                page_ids = self.paginate_queryset(reviews)
+            else:  # every review, newest first: compiled queries
+                page_ids = [row["id"] for row in self.paginate_queryset(selectors.all_review_ids())]
+            shown = compiled_row_output(ReviewSerializer)
+            return self.get_paginated_response(
+                [shown(row) for row in selectors.review_rows(ids=page_ids)]
+            ).data
 
         if not request.user.is_authenticated:
             return cached_response(request, "review-list", build=build)
@@ -148,7 +175,8 @@ class ReviewViewSet(
             review = services.review_create(user=request.user, movie=movie, **fields)
         except services.AlreadyReviewed:
             raise ValidationError({"imdb_id": ["You have already reviewed this movie."]}) from None
-        return Response(self._reread(review), status=status.HTTP_201_CREATED)
+        review.like_count, review.liked_by_me = 0, False  # nobody can have liked it yet
+        return Response(ReviewSerializer(review).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
         request=ReviewUpdateSerializer,

@@ -2,14 +2,19 @@
 
 from dataclasses import dataclass
 
+from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.models import BooleanField, Exists, OuterRef, QuerySet, Value
 
+from api.pagination import CompiledList, counted, rows_in_order
 from api.shapes import output_columns
 from movie_module.models import Movie, Review, ReviewLike, WatchlistItem
 from movie_module.subqueries import count_of
+from scrapbook.internals.django_compiled_queries import CompiledQuery
 
 from .serializers import ReviewSerializer, WatchlistItemSerializer
+
+User = get_user_model()
 
 # A user's relation to one movie: (watchlist item id, watched, review id); None where absent.
 MovieRelation = tuple[int | None, bool, int | None]
@@ -29,16 +34,28 @@ def user_movie_relations(*, user) -> dict[int, MovieRelation] | None:
     `movie_relation` reads one movie's.
     """
     limit = RELATIONS_IN_ONE_READ
-    items = WatchlistItem.objects.filter(user=user).values_list("movie_id", "id", "watched")
-    items = list(items[: limit + 1])
-    reviews = list(Review.objects.filter(user=user).values_list("movie_id", "id")[: limit + 1])
+    items = USER_ITEMS.rows(values={"user_id": user.pk}, shape={"limit": limit + 1})
+    reviews = USER_REVIEWS.rows(values={"user_id": user.pk}, shape={"limit": limit + 1})
     if len(items) > limit or len(reviews) > limit:
         return None
-    relations = {movie_id: (item_id, watched, None) for movie_id, item_id, watched in items}
-    for movie_id, review_id in reviews:
-        item_id, watched, _ = relations.get(movie_id, NO_RELATION)
-        relations[movie_id] = (item_id, watched, review_id)
+    relations = {item["movie_id"]: (item["id"], item["watched"], None) for item in items}
+    for review in reviews:
+        item_id, watched, _ = relations.get(review["movie_id"], NO_RELATION)
+        relations[review["movie_id"]] = (item_id, watched, review["id"])
     return relations
+
+
+# Compiled once per process: the map is read again after each of the user's own writes.
+USER_ITEMS = CompiledQuery(
+    lambda *, user_id, limit: (
+        WatchlistItem.objects.filter(user_id=user_id).order_by().values("movie_id", "id", "watched")[:limit]
+    )
+)
+USER_REVIEWS = CompiledQuery(
+    lambda *, user_id, limit: (
+        Review.objects.filter(user_id=user_id).order_by().values("movie_id", "id")[:limit]
+    )
+)
 
 
 def movie_relation(*, movie_id: int, user) -> MovieRelation:
@@ -70,15 +87,38 @@ class MovieForUser:
 def movie_for_user(*, movie: Movie, user, relation: MovieRelation) -> MovieForUser:
     """The caller's `relation` to the movie, with their review."""
     watchlist_id, watched, review_id = relation
-    review = None
-    if review_id is not None:
-        review = Review.objects.annotate(**like_annotations(review=OuterRef("pk"), viewer=user)).get(
-            pk=review_id
-        )
-        review.movie, review.user = movie, user
+    review = None if review_id is None else own_review(review_id=review_id, movie=movie, user=user)
     return MovieForUser(
         in_watchlist=watchlist_id is not None, watched=watched, watchlist_id=watchlist_id, review=review
     )
+
+
+def _own_reviews(*, user_id: int):
+    likes = like_annotations(review=OuterRef("pk"), viewer=User(pk=user_id))
+    return (
+        Review.objects.filter(user_id=user_id).order_by().values(*output_columns(ReviewSerializer), **likes)
+    )
+
+
+OWN_REVIEWS = CompiledQuery(_own_reviews)
+
+
+def own_review_rows(*, user) -> list[dict]:
+    """All of the user's reviews as rows of what a review shows, `liked_by_me` as they see
+    it: one compiled query (read with their map of movies, at most RELATIONS_IN_ONE_READ)."""
+    return OWN_REVIEWS.rows(values={"user_id": user.pk})
+
+
+def own_review(*, review_id: int, movie: Movie, user) -> Review | None:
+    """The user's review `review_id` of `movie`, with its likes, in one query; None if gone."""
+    review = (
+        Review.objects.filter(pk=review_id, user=user)
+        .annotate(**like_annotations(review=OuterRef("pk"), viewer=user))
+        .first()
+    )
+    if review is not None:
+        review.movie, review.user = movie, user
+    return review
 
 
 def user_watchlist(*, user) -> QuerySet:
@@ -104,6 +144,53 @@ def review_list(*, viewer=None) -> QuerySet:
         .annotate(**like_annotations(review=OuterRef("pk"), viewer=viewer))
         .order_by("-created_at", "-id")
     )
+
+
+def review_order() -> QuerySet:
+    """Reviews newest first, with nothing else: a page's ids are read from it."""
+    return Review.objects.order_by("-created_at", "-id")
+
+
+ALL_REVIEW_IDS = CompiledQuery(lambda: review_order().values("id"))
+REVIEW_COUNT = CompiledQuery(lambda: counted(Review.objects.all()))
+
+
+def all_review_ids() -> CompiledList:
+    """The ids of every review, newest first, for a page of them to be read with compiled
+    queries (then `review_rows`): the review list most asked for, with no filter."""
+    return CompiledList(ALL_REVIEW_IDS, REVIEW_COUNT, {})
+
+
+def _reviews_with_ids(*, ids: list[int]) -> QuerySet:
+    likes = like_annotations(review=OuterRef("pk"), viewer=None)
+    return Review.objects.filter(id__in=ids).values(*output_columns(ReviewSerializer), **likes)
+
+
+REVIEWS_WITH_IDS = CompiledQuery(_reviews_with_ids)
+
+
+def review_rows(*, ids: list[int]) -> list[dict]:
+    """The reviews `ids`, in that order, as rows of what a review shows (its movie, author
+    and like count; `liked_by_me` false, as nobody in particular sees it): one compiled
+    query whatever the page's ordering, which chose `ids` (PostgreSQL sorted every review,
+    their like counts with them, to skip to a late page)."""
+    return rows_in_order(ids, REVIEWS_WITH_IDS.rows(values={"ids": list(ids)}))
+
+
+def watchlist_rows(items: QuerySet) -> QuerySet:
+    """Watchlist items as rows of what an item shows, its movie's id (`movie__id`) included:
+    pass a page of them to catalogue.selectors.with_genre_names(prefix="movie__")."""
+    return items.values(*output_columns(WatchlistItemSerializer), "movie__id")
+
+
+WHOLE_WATCHLIST = CompiledQuery(lambda *, user_id: watchlist_rows(user_watchlist(user=user_id)))
+WATCHLIST_LENGTH = CompiledQuery(lambda *, user_id: counted(WatchlistItem.objects.filter(user_id=user_id)))
+
+
+def whole_watchlist(*, user) -> CompiledList:
+    """The user's watchlist as `watchlist_rows`, newest first, for a page of it to be read
+    with compiled queries: the list most asked for, with no filter."""
+    return CompiledList(WHOLE_WATCHLIST, WATCHLIST_LENGTH, {"user_id": user.pk})
 
 
 def like_annotations(*, review, viewer) -> dict:

@@ -1,0 +1,194 @@
+"""CPU time of single API requests, in-process through the ASGI application (no network).
+
+    .venv/bin/python bench/profile_api.py --database-url postgres://... [--redis-url redis://...]
+        [--no-cache] [--requests 300] [--rounds 3] [--profile "GET /api/feed/"] [--sort tottime]
+
+Runs against a database that bench/api.py has filled (its 200 `bench` users, their
+follows and activities). Each endpoint is asked the same `--requests` requests, one at a
+time, once unmeasured (so, with the cache, each answer is then a hit) and then in
+`--rounds` rounds that take the endpoints in turn; it prints the CPU time (process time,
+robust to a busy machine) and wall time per request, and each one's ratio to the bare
+view's CPU time. `--profile NAME` also runs cProfile over that
+endpoint's requests, through Django's test client in this thread, and prints its top
+functions. --no-cache builds every answer from the database.
+"""
+
+import argparse
+import asyncio
+import cProfile
+import os
+import pstats
+import random
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(BASE_DIR))
+
+
+def environment(arguments) -> dict:
+    env = {
+        "DJANGO_SETTINGS_MODULE": "scrapbook.settings",
+        "DJANGO_ROOT_URLCONF": "bench.urls",
+        "DJANGO_DEBUG": "0",
+        "DJANGO_SECRET_KEY": "bench-only-" + "x" * 60,
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "DJANGO_SECURE_SSL_REDIRECT": "0",
+        "LOG_LEVEL": "WARNING",
+        "DATABASE_URL": arguments.database_url,
+        "RECOMMENDER_AUTO_REFIT": "0",
+    }
+    if arguments.redis_url:
+        env["REDIS_URL"] = arguments.redis_url
+    if arguments.no_cache:
+        env["API_CACHE_SECONDS"] = "0"
+    return env
+
+
+async def asgi_get(application, url: str, token: str | None) -> tuple[int, bytes]:
+    """One GET through the ASGI application: (status, body)."""
+    parts = urlsplit(url)
+    headers = [(b"host", b"127.0.0.1")]
+    if token:
+        headers.append((b"authorization", f"Bearer {token}".encode()))
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": parts.path,
+        "raw_path": parts.path.encode(),
+        "query_string": parts.query.encode(),
+        "root_path": "",
+        "headers": headers,
+        "client": ("127.0.0.1", 40000),
+        "server": ("127.0.0.1", 80),
+    }
+    sent, answered, asked = [], asyncio.Event(), []
+
+    async def receive():
+        if not asked:
+            asked.append(True)
+            return {"type": "http.request", "body": b"", "more_body": False}
+        await answered.wait()  # a client that stays until the answer is sent
+        return {"type": "http.disconnect"}
+
+    async def send(message):
+        sent.append(message)
+        if message["type"] == "http.response.body" and not message.get("more_body"):
+            answered.set()
+
+    await application(scope, receive, send)
+    status = next(message["status"] for message in sent if message["type"] == "http.response.start")
+    body = b"".join(message.get("body", b"") for message in sent if message["type"] == "http.response.body")
+    return status, body
+
+
+def endpoints(rng: random.Random) -> dict:
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    from authentication.models import User
+    from movie_module.models import Movie, Review
+
+    people = list(User.objects.filter(username__startswith="bench").order_by("id"))
+    tokens = [str(AccessToken.for_user(person)) for person in people]
+    imdb_ids = list(Movie.objects.values_list("imdb_id", flat=True))
+    movie_pages = max(1, len(imdb_ids) // 20)
+    review_pages = max(1, Review.objects.count() // 20)
+    usernames = [person.username for person in people]
+    return {
+        "bare": lambda: ("/bench/ceiling/", None),
+        "GET /api/movies/": lambda: (f"/api/movies/?page={rng.randint(1, movie_pages)}", None),
+        "GET /api/movies/<id>/": lambda: (f"/api/movies/{rng.choice(imdb_ids)}/", rng.choice(tokens)),
+        "GET /api/watchlist/": lambda: ("/api/watchlist/", rng.choice(tokens)),
+        "GET /api/reviews/": lambda: (f"/api/reviews/?page={rng.randint(1, review_pages)}", None),
+        "GET /api/feed/": lambda: ("/api/feed/", rng.choice(tokens)),
+        "GET /api/users/<username>/": lambda: (f"/api/users/{rng.choice(usernames)}/", None),
+    }
+
+
+async def warm_up(application, requests: list) -> None:
+    """Each request once, unmeasured: connections opened, queries compiled, answers cached."""
+    for url, token in requests:
+        status, body = await asgi_get(application, url, token)
+        assert status == 200, (url, status, body[:200])
+
+
+async def measure(application, requests: list) -> tuple[float, float]:
+    """(CPU seconds, wall seconds) of asking `requests` one after the other."""
+    cpu, wall = time.process_time(), time.perf_counter()
+    for url, token in requests:
+        await asgi_get(application, url, token)
+    return time.process_time() - cpu, time.perf_counter() - wall
+
+
+def profile_in_this_thread(requests: list, sort: str, lines: int) -> None:
+    """cProfile of `requests` through Django's test client, in this thread: the same
+    middleware and view as under ASGI, where they run on a request thread cProfile cannot see."""
+    from django.test import Client
+
+    client = Client(HTTP_HOST="127.0.0.1")
+
+    def ask_all():
+        for url, token in requests:
+            headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"} if token else {}
+            client.get(url, **headers)
+
+    ask_all()  # warm up
+    profiler = cProfile.Profile()
+    profiler.enable()
+    ask_all()
+    profiler.disable()
+    pstats.Stats(profiler).sort_stats(sort).print_stats(lines)
+
+
+def main():
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--database-url", required=True)
+    parser.add_argument("--redis-url", default="")
+    parser.add_argument("--no-cache", action="store_true")
+    parser.add_argument("--requests", type=int, default=300, help="per endpoint and round")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--only", default="", help="endpoints whose name contains this")
+    parser.add_argument("--profile", default="", help="an endpoint's name: print its cProfile")
+    parser.add_argument("--sort", default="cumulative")
+    parser.add_argument("--lines", type=int, default=40)
+    arguments = parser.parse_args()
+    os.environ.update(environment(arguments))
+
+    from scrapbook.asgi import django_application
+
+    rng = random.Random(5)
+    asked = {
+        name: [next_request() for _ in range(arguments.requests)]
+        for name, next_request in endpoints(rng).items()
+        if not arguments.only or arguments.only in name or name == "bare"
+    }
+    if arguments.profile:
+        profile_in_this_thread(asked[arguments.profile], arguments.sort, arguments.lines)
+    for requests in asked.values():
+        asyncio.run(warm_up(django_application, requests))
+    # In rounds that take the endpoints in turn: a machine that gets busier or quieter
+    # weighs on them all alike.
+    totals = {name: [0.0, 0.0] for name in asked}
+    for _ in range(arguments.rounds):
+        for name, requests in asked.items():
+            cpu, wall = asyncio.run(measure(django_application, requests))
+            totals[name][0] += cpu
+            totals[name][1] += wall
+    count = arguments.requests * arguments.rounds
+    results = {name: (cpu * 1000 / count, wall * 1000 / count) for name, (cpu, wall) in totals.items()}
+    bare_cpu = results["bare"][0]
+    print("| endpoint | CPU ms | wall ms | CPU × bare |")
+    print("|---|---:|---:|---:|")
+    for name, (cpu, wall) in results.items():
+        print(f"| {name} | {cpu:.2f} | {wall:.2f} | {cpu / bare_cpu:.1f} |")
+
+
+if __name__ == "__main__":
+    main()
