@@ -46,19 +46,20 @@ class SharedClientRedisCacheClient(RedisCacheClient):
     """Django's Redis client, with one connection pool and one `redis.Redis` per process
     for each server and set of pool options."""
 
-    _clients = {}  # (server URL, pool options) -> redis.Redis, for the whole process
+    _clients = {}  # (server URL, pool options, kernel timeouts) -> redis.Redis, for the process
     _clients_lock = threading.Lock()
 
     def get_client(self, key=None, *, write=False):
         server = self._servers[self._get_connection_pool_index(write)]
-        shared_key = (server, repr(sorted(self._pool_options.items())))
+        kernel_timeouts = settings.REDIS_KERNEL_TIMEOUTS and urlsplit(server).scheme == "redis"
+        shared_key = (server, repr(sorted(self._pool_options.items())), kernel_timeouts)
         client = self._clients.get(shared_key)
         if client is None:
             with self._clients_lock:
                 client = self._clients.get(shared_key)
                 if client is None:
                     options = dict(self._pool_options)
-                    if settings.REDIS_KERNEL_TIMEOUTS and urlsplit(server).scheme == "redis":
+                    if kernel_timeouts:
                         options.setdefault("connection_class", KernelTimeoutConnection)
                     pool = self._pool_class.from_url(server, **options)
                     client = self._clients[shared_key] = self._client(connection_pool=pool)
