@@ -89,6 +89,7 @@ bench-chat: install-dev js-install
 
 lint: install-dev
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 check-deploy: install
 	DJANGO_DEBUG=0 DJANGO_SECRET_KEY=check-deploy-only-$$(printf 'x%.0s' $$(seq 60)) \

@@ -81,12 +81,16 @@ def user_delete(*, user: User) -> None:
     """Delete the account and everything it owns, in one transaction: every table that
     points at the user cascades, and its refresh tokens (which simplejwt would keep,
     their user set to null) go too. Its access tokens are refused from then on (their
-    user is gone), and its chat connections end once the deletion commits."""
+    user is gone), and its chat connections end once the deletion commits; the rooms it
+    wrote in are told `message_deleted` for each of its messages, as for any deletion."""
     from chat.closed_accounts import announce_account_closed
+    from chat.models import Message
+    from chat.services import messages_delete_announced
 
     user_id = user.pk
     with transaction.atomic():
         OutstandingToken.objects.filter(user=user).delete()  # their blacklist rows cascade
+        messages_delete_announced(messages=Message.objects.filter(user_id=user_id))
         user.delete()
         transaction.on_commit(lambda: announce_account_closed(user_id))
 

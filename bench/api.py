@@ -13,6 +13,11 @@ throughput as a share of the bare view's, measured in the same run. The time is 
 rounds that take the endpoints in turn, so a machine that gets busier or quieter during the
 run weighs on the bare view and the endpoints alike.
 
+It also prints the server's CPU per request (its processes' user and system time, from
+/proc, over the requests answered) and the bare view's CPU per request as a share of each
+endpoint's: the capacity the endpoint leaves, which the load generator, PostgreSQL and Redis
+sharing the machine's cores weigh on less than on throughput.
+
 Answers are cached until a write changes them (scrapbook/response_cache.py); after the warm-up
 the public lists come from the cache, while the movie page still reads the caller's own
 watchlist item and review. --no-cache (API_CACHE_SECONDS=0) measures every request built
@@ -168,7 +173,35 @@ async def drive(url: str, next_request, tokens: list[str], seconds: float, concu
     return latencies, errors, elapsed
 
 
-def summary(latencies: list[float], errors: int, elapsed: float) -> dict:
+def process_tree(pid: int) -> list[int]:
+    """`pid` and its descendants (uvicorn's workers), from /proc."""
+    parents = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    tree, pending = [], [pid]
+    while pending:
+        tree.append(pending.pop())
+        pending.extend(parents.get(tree[-1], []))
+    return tree
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User and system CPU time of the processes `pids` so far."""
+    ticks = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def summary(latencies: list[float], errors: int, elapsed: float, cpu: float = 0.0) -> dict:
     latencies = sorted(latencies)
     return {
         "rps": len(latencies) / elapsed,
@@ -176,6 +209,7 @@ def summary(latencies: list[float], errors: int, elapsed: float) -> dict:
         "p99": latencies[int(len(latencies) * 0.99) - 1] * 1000,
         "requests": len(latencies),
         "errors": errors,
+        "cpu_ms": cpu * 1000 / max(len(latencies), 1),
     }
 
 
@@ -218,12 +252,15 @@ def main():
     command = uvicorn_command(port=arguments.port, workers=arguments.workers)
     url = f"http://127.0.0.1:{arguments.port}"
     requests = endpoints(fixtures)
-    measured = {name: ([], 0, 0.0) for name in requests}
-    with serving(command, env=env, url=url, ready_path="/bench/ceiling/"):
+    measured = {name: ([], 0, 0.0, 0.0) for name in requests}
+    with serving(command, env=env, url=url, ready_path="/bench/ceiling/") as server:
+        time.sleep(1)  # uvicorn's workers started
+        server_processes = process_tree(server.pid)
         for next_request in requests.values():
             asyncio.run(drive(url, next_request, fixtures["tokens"], 2, arguments.concurrency))  # warm up
         for _ in range(arguments.rounds):
             for name, next_request in requests.items():
+                cpu_before = cpu_seconds(server_processes)
                 latencies, errors, elapsed = asyncio.run(
                     drive(
                         url,
@@ -233,11 +270,18 @@ def main():
                         arguments.concurrency,
                     )
                 )
+                cpu = cpu_seconds(server_processes) - cpu_before
                 so_far = measured[name]
-                measured[name] = (so_far[0] + latencies, so_far[1] + errors, so_far[2] + elapsed)
+                measured[name] = (
+                    so_far[0] + latencies,
+                    so_far[1] + errors,
+                    so_far[2] + elapsed,
+                    so_far[3] + cpu,
+                )
     results = {name: summary(*totals) for name, totals in measured.items()}
 
     ceiling = results["bare JsonResponse (ceiling)"]["rps"]
+    ceiling_cpu = results["bare JsonResponse (ceiling)"]["cpu_ms"]
     engine = "PostgreSQL" if arguments.database_url else "SQLite"
     cache = "Redis cache" if arguments.redis_url else "local-memory cache"
     cache = "no cache" if arguments.no_cache else cache
@@ -245,12 +289,16 @@ def main():
         f"\nuvicorn workers={arguments.workers}, {engine}, {cache}, concurrency={arguments.concurrency}, "
         f"{arguments.seconds:.0f} s per endpoint in {arguments.rounds} rounds\n"
     )
-    print("| endpoint | requests/s | p50 ms | p99 ms | errors | share of ceiling |")
-    print("|---|---:|---:|---:|---:|---:|")
+    print(
+        "| endpoint | requests/s | p50 ms | p99 ms | errors | share of ceiling "
+        "| server CPU ms/request | CPU share |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for name, result in results.items():
         print(
             f"| {name} | {result['rps']:.0f} | {result['p50']:.1f} | {result['p99']:.1f} | "
-            f"{result['errors']} | {result['rps'] / ceiling:.2f} |"
+            f"{result['errors']} | {result['rps'] / ceiling:.2f} | {result['cpu_ms']:.2f} | "
+            f"{ceiling_cpu / result['cpu_ms']:.2f} |"
         )
 
 

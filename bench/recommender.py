@@ -142,14 +142,10 @@ class ImplicitCosine:
         return self
 
     def recommend(self, user_ratings: dict, n: int = 10, exclude=()) -> list:
-        known = [
-            (self.lookup[movie], r) for movie, r in user_ratings.items() if movie in self.lookup
-        ]
+        known = [(self.lookup[movie], r) for movie, r in user_ratings.items() if movie in self.lookup]
         columns = np.array([code for code, _ in known], dtype=np.int32)
         values = np.array([r for _, r in known], dtype=np.float32)
-        row = sp.csr_matrix(
-            (values, columns, np.array([0, len(columns)])), shape=(1, len(self.movie_ids))
-        )
+        row = sp.csr_matrix((values, columns, np.array([0, len(columns)])), shape=(1, len(self.movie_ids)))
         codes, scores = self.model.recommend(0, row, N=n, filter_already_liked_items=True)
         return list(zip(self.movie_ids[codes].tolist(), scores.tolist(), strict=True))
 

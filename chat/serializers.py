@@ -2,16 +2,18 @@
 
 from rest_framework import serializers
 
+from api.shapes import FastOutput
+
 from .models import ROOM_NAME_MAX_LENGTH, Message, validate_room_name
 from .selectors import PAGE_LIMIT_DEFAULT, PAGE_LIMIT_MAX
 
 
-class MessageUserSerializer(serializers.Serializer):
+class MessageUserSerializer(FastOutput, serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
     username = serializers.CharField(read_only=True)
 
 
-class MessageSerializer(serializers.ModelSerializer):
+class MessageSerializer(FastOutput, serializers.ModelSerializer):
     """`Message` = `{id, room, user: {id, username}, text, created_at, edited_at}`, on REST and
     Socket.IO (`edited_at` null until edited)."""
 

@@ -226,6 +226,9 @@ if not FAST_REQUEST_THREADS:
 # One redis.Redis client and pool per process for the cache (Django's RedisCacheClient
 # internals). 0: Django's RedisCache as shipped, a client per call and a pool per request.
 REDIS_SHARED_CLIENT = env_bool("REDIS_SHARED_CLIENT", True)
+# With the shared client, the cache's sockets block and the kernel keeps their timeouts: no
+# poll before each send and receive (redis-py's Connection._connect). 0: redis-py's own.
+REDIS_KERNEL_TIMEOUTS = env_bool("REDIS_KERNEL_TIMEOUTS", True)
 # Chat broadcasts handed to each recipient's engine.io socket in a loop, not one asyncio task
 # each (python-socketio's manager interface). 0: python-socketio's own managers' emit.
 SOCKETIO_FAST_BROADCAST = env_bool("SOCKETIO_FAST_BROADCAST", True)
@@ -295,6 +298,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["api.parsers.JSONParser"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "api.negotiation.RememberedContentNegotiation",
     "DEFAULT_PAGINATION_CLASS": "api.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": ["api.filters.FilterBackend"],

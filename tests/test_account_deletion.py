@@ -16,7 +16,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from authentication.tests.factories import PASSWORD, UserFactory
 from chat.models import Message
-from chat.tests.clients import ChatClient
+from chat.tests.clients import ChatClient, unique_room
 from conftest import access_token_for
 from movie_module.tests.factories import MovieFactory, ReviewFactory, WatchlistItemFactory
 from your_data.models import Import, ImportUpload
@@ -120,6 +120,9 @@ def test_a_deleted_accounts_chat_connections_end_and_leave_presence(live_server_
     user.set_password(PASSWORD)
     user.save(update_fields=["password"])
     token, other_token = access_token_for(user), access_token_for(other)
+    room = unique_room()
+    written = [Message.objects.create(room=room, user=user, text=f"mine {number}") for number in range(3)]
+    kept = Message.objects.create(room=room, user=other, text="theirs")
 
     async def scenario():
         leaving = ChatClient(live_server_url, token, transports=["websocket"])
@@ -127,6 +130,7 @@ def test_a_deleted_accounts_chat_connections_end_and_leave_presence(live_server_
         await leaving.connect()
         await staying.connect()
         await staying.presence("lobby", sorted([user.username, other.username]))
+        await staying.call("join", {"room": room})
 
         answer = await asyncio.to_thread(
             requests.delete,
@@ -140,6 +144,19 @@ def test_a_deleted_accounts_chat_connections_end_and_leave_presence(live_server_
         await leaving.wait_until(lambda: leaving.disconnects, "the deleted account's disconnect")
         assert leaving.received["session_expired"] == [{}]
         await staying.presence("lobby", [other.username])
+        # The room drops what the account wrote, as the history does.
+        await staying.wait_until(lambda: len(staying.received["message_deleted"]) == 3, "three deletions")
+        history = await asyncio.to_thread(
+            requests.get,
+            f"{live_server_url}/api/chat/rooms/{room}/messages/",
+            headers={"Authorization": f"Bearer {other_token}"},
+            timeout=10,
+        )
         await staying.close()
+        return staying.received["message_deleted"], history.json()["results"]
 
-    asyncio.run(scenario())
+    deleted, history = asyncio.run(scenario())
+    assert sorted(deleted, key=lambda event: event["id"]) == [
+        {"id": message.id, "room": room} for message in written
+    ]
+    assert [message["id"] for message in history] == [kept.id]

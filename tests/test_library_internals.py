@@ -9,11 +9,16 @@ its WRITTEN_AGAINST. docs/ARCHITECTURE.md, "Library internals", lists the bounda
 """
 
 import asyncio
+import contextlib
 import importlib.metadata
 import inspect
 import json
 import logging
 import re
+import socket
+import struct
+import threading
+import time
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -68,6 +73,7 @@ PRIVATE_NAMES = {
     r"\._pool_options\b": "scrapbook/internals/django_redis_cache.py",
     r"\._pool_class\b": "scrapbook/internals/django_redis_cache.py",
     r"\._get_connection_pool_index\b": "scrapbook/internals/django_redis_cache.py",
+    r"\._connect\(": "scrapbook/internals/django_redis_cache.py",
     r"\.get_compiler\(": "scrapbook/internals/django_compiled_queries.py",
     r"\.as_sql\(\)": "scrapbook/internals/django_compiled_queries.py",
     r"\.col_count\b": "scrapbook/internals/django_compiled_queries.py",
@@ -208,6 +214,99 @@ def test_caches_share_one_redis_client_per_process_only_with_the_setting(setting
     one, other = first._cache.get_client(write=True), second._cache.get_client(write=True)
     assert isinstance(one, redis.Redis)
     assert (one is other) is shared
+
+
+def test_redis_connections_connect_in_connect_which_sets_the_socket_timeout_and_returns_the_socket():
+    source = inspect.getsource(redis.Connection._connect)
+    assert "sock.settimeout(self.socket_timeout)" in source
+    assert "return sock" in source
+    assert "sock = self._connect()" in inspect.getsource(
+        redis.connection.AbstractConnection.connect_check_health
+    )
+    assert redis.Connection(socket_timeout=0.5).socket_timeout == 0.5
+
+
+@contextlib.contextmanager
+def fake_redis(*, answers: bool):
+    """A TCP server on a free port that answers every command with a nil (`answers`) or
+    accepts connections and never says a word."""
+    server = socket.create_server(("127.0.0.1", 0))
+    accepted = []
+
+    def serve():
+        while True:
+            try:
+                connection, _ = server.accept()
+            except OSError:
+                return
+            accepted.append(connection)
+            if answers:
+                threading.Thread(target=answer_nil, args=(connection,), daemon=True).start()
+
+    def answer_nil(connection):
+        # Each command (an array of bulk strings): to redis-py's greeting, RESP3 and OK; to the
+        # rest, a nil.
+        with contextlib.suppress(OSError), connection.makefile("rb") as commands:
+            while header := commands.readline():
+                words = []
+                for _ in range(int(header[1:])):
+                    length = int(commands.readline()[1:])
+                    words.append(commands.read(length + 2)[:-2])
+                command = words[0].upper()
+                if command == b"HELLO":
+                    connection.sendall(b"%1\r\n$5\r\nproto\r\n:3\r\n")
+                else:
+                    connection.sendall(b"+OK\r\n" if command == b"CLIENT" else b"_\r\n")
+
+    threading.Thread(target=serve, daemon=True).start()
+    try:
+        yield f"redis://127.0.0.1:{server.getsockname()[1]}/0"
+    finally:
+        server.close()
+        for connection in accepted:
+            connection.close()
+
+
+@pytest.mark.parametrize("kernel", [True, False], ids=["kernel-timeouts", "stock"])
+def test_the_cache_socket_blocks_with_its_timeout_kept_by_the_kernel_only_with_the_setting(settings, kernel):
+    from scrapbook.cache import ResilientRedisCache
+
+    settings.REDIS_SHARED_CLIENT = True
+    settings.REDIS_KERNEL_TIMEOUTS = kernel
+    with fake_redis(answers=True) as url:
+        cache = ResilientRedisCache(url, {"OPTIONS": {"socket_timeout": 0.25, "socket_connect_timeout": 1}})
+        assert cache.get("anything", "default") == "default"  # a nil: a miss
+        pool = cache._cache.get_client().connection_pool
+        connection = pool.get_connection()
+        try:
+            expected = django_redis_cache.KernelTimeoutConnection if kernel else redis.Connection
+            assert type(connection) is expected
+            sock = connection._sock
+            expected_seconds = 0.25 if kernel else 0  # 0: no timeout in the kernel
+            for option in (socket.SO_RCVTIMEO, socket.SO_SNDTIMEO):
+                whole, micro = struct.unpack("@ll", sock.getsockopt(socket.SOL_SOCKET, option, 16))
+                assert whole + micro / 1e6 == pytest.approx(expected_seconds, abs=0.02)  # in ticks
+            assert sock.gettimeout() == (None if kernel else 0.25)
+        finally:
+            pool.release(connection)
+            pool.disconnect()
+
+
+@pytest.mark.timeout(30)  # without a working timeout, the read would wait forever
+@pytest.mark.parametrize("kernel", [True, False], ids=["kernel-timeouts", "stock"])
+def test_a_redis_that_never_answers_costs_the_timeout_then_the_cache_degrades(settings, kernel, caplog):
+    from scrapbook.cache import ResilientRedisCache
+
+    settings.REDIS_SHARED_CLIENT = True
+    settings.REDIS_KERNEL_TIMEOUTS = kernel
+    with fake_redis(answers=False) as url:
+        cache = ResilientRedisCache(url, {"OPTIONS": {"socket_timeout": 0.25, "socket_connect_timeout": 1}})
+        started = time.monotonic()
+        assert cache.get("anything", "default") == "default"
+        waited = time.monotonic() - started
+        cache._cache.get_client().connection_pool.disconnect()
+    assert 0.2 < waited < 5
+    assert "Redis cache unreachable" in caplog.text
 
 
 # --- Django's SQL compiler (scrapbook/internals/django_compiled_queries.py) ------------------

@@ -75,3 +75,17 @@ def test_many_accounts_may_have_no_email():
     User.objects.create(username="one", email="")
     User.objects.create(username="two", email="")
     assert User.objects.count() == 2
+
+
+def test_an_ascii_name_folds_as_the_full_unicode_fold_would():
+    import random
+    import string
+
+    from authentication.usernames import unicode_fold
+
+    names = ["".join(chr(code) for code in range(128)), string.printable, "Alice_Smith.99", ""]
+    rng = random.Random(3)
+    names += [
+        "".join(rng.choices([chr(code) for code in range(128)], k=rng.randint(1, 40))) for _ in range(500)
+    ]
+    assert [username_key(name) for name in names] == [unicode_fold(name) for name in names]

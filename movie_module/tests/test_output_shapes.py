@@ -10,6 +10,9 @@ from rest_framework.renderers import JSONRenderer
 
 import scrapbook.urls  # noqa: F401  (every view, so every serializer, is loaded)
 from api.shapes import FastOutput, compiled_row_output, output_columns
+from chat import selectors as chat
+from chat.models import Message
+from chat.serializers import MessageSerializer, MessageUserSerializer
 from movie_module.catalogue import selectors as catalogue
 from movie_module.catalogue.api import PAGE_FIELDS_IN_ROW
 from movie_module.catalogue.serializers import MoviePageSerializer
@@ -140,7 +143,19 @@ INSTANCES = {
     ],
     FollowerSerializer: lambda user, movies: list(people.followers(user=user)),
     FollowedSerializer: lambda user, movies: list(people.following(user=user)),
+    MessageSerializer: lambda user, movies: chat_history(user),
+    MessageUserSerializer: lambda user, movies: [message.user for message in chat_history(user)],
 }
+
+
+def chat_history(user):
+    """A room's history page as the chat's REST history and Socket.IO show it, an edited
+    message in it."""
+    Message.objects.create(room="movie:tt0113277", user=user, text="Heat at nine? 🎬")
+    edited = Message.objects.create(room="movie:tt0113277", user=user, text="Make it ten.")
+    edited.text, edited.edited_at = "Make it ten, then.", edited.created_at + datetime.timedelta(minutes=2)
+    edited.save()
+    return chat.room_message_page(room="movie:tt0113277").results
 
 
 def fast_shapes() -> set[type]:
