@@ -122,3 +122,29 @@ def test_createsuperuser_sets_the_key(monkeypatch):
     monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "a-Strong-passphrase-42")
     call_command("createsuperuser", interactive=False, username="Root", email="root@example.com", verbosity=0)
     assert User.objects.get(username_key="root").is_superuser
+
+
+@pytest.mark.parametrize("how", ["one", "bulk"])
+def test_staff_delete_an_account_as_its_owner_would(staff_client, how):
+    from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
+    from rest_framework_simplejwt.tokens import RefreshToken
+
+    from chat.models import Message
+
+    leaving, staying = UserFactory(), UserFactory()
+    RefreshToken.for_user(leaving)  # an outstanding refresh token, which simplejwt would keep
+    Message.objects.create(room="lobby", user=leaving, text="bye")
+    kept = Message.objects.create(room="lobby", user=staying, text="hi")
+    if how == "one":
+        url = reverse("admin:authentication_user_delete", args=[leaving.id])
+        response = staff_client.post(url, {"post": "yes"})
+    else:
+        response = staff_client.post(
+            reverse("admin:authentication_user_changelist"),
+            {"action": "delete_selected", "post": "yes", "_selected_action": [leaving.id]},
+        )
+    assert response.status_code == 302
+    assert not User.objects.filter(id=leaving.id).exists()
+    # Its refresh tokens went with it (Django's own deletion would keep them, their user null).
+    assert not OutstandingToken.objects.filter(user__isnull=True).exists()
+    assert list(Message.objects.values_list("id", flat=True)) == [kept.id]
