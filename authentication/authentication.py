@@ -17,6 +17,7 @@ from rest_framework_simplejwt.utils import aware_utcnow, get_md5_hash_password
 
 from scrapbook.internals.django_compiled_queries import CompiledQuery
 from scrapbook.response_cache import cached_value
+from scrapbook.stored_answers import record_token_expiry
 
 
 @functools.lru_cache(maxsize=4096)
@@ -97,6 +98,7 @@ class CachedUserJWTAuthentication(JWTAuthentication):
             token.check_exp(current_time=aware_utcnow())
         except TokenError:
             return super().get_validated_token(raw_token)  # refused, in simplejwt's words
+        record_token_expiry(token.get("exp"))
         return token
 
     def get_user(self, validated_token):

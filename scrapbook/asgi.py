@@ -13,6 +13,7 @@ import django.urls
 from .handlers import django_asgi_handler
 from .log_filters import install_credential_redaction
 from .request_body import BufferedRequestBody
+from .stored_answers import StoredAnswers
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "scrapbook.settings")
 django.setup(set_prefix=False)  # as get_asgi_application() does, before the imports below
@@ -40,9 +41,11 @@ install_credential_redaction("uvicorn.access", "uvicorn.error")
 
 application = ProtocolTypeRouter(
     {
-        # A request reaches Django, and takes one of its threads, once its body is all there.
+        # A GET answered before is answered again from here, while still current; any other
+        # request reaches Django, and takes one of its threads, once its body is all there.
         "http": PathPrefixRouter(
-            {"/socket.io/": socketio_app}, default=BufferedRequestBody(django_application)
+            {"/socket.io/": socketio_app},
+            default=StoredAnswers(BufferedRequestBody(django_application)),
         ),
         "websocket": PathPrefixRouter({"/socket.io/": socketio_app}),
         "lifespan": LifespanApp(on_startup=[start_periodic_tasks], on_shutdown=[stop_periodic_tasks]),

@@ -25,6 +25,7 @@ workers without Redis would each keep their own generations, so API_CACHE_SECOND
 bounds how old an answer can get.
 """
 
+import functools
 import hashlib
 import uuid
 from collections.abc import Callable, Iterable
@@ -39,6 +40,7 @@ from django.http import HttpResponse
 from rest_framework.renderers import JSONRenderer
 
 from .cached_data import read_depends_on
+from .stored_answers import answer_servable_again, record_generations, record_write
 
 GENERATION_PREFIX = "generation:"
 ANSWER_PREFIX = "answer:"
@@ -69,6 +71,7 @@ def invalidate(*names: str) -> None:
         if fetched:  # what this request fetched before its own write is stale now
             fetched.clear()
 
+    record_write()
     replace_tokens()
     transaction.on_commit(replace_tokens)
 
@@ -90,6 +93,14 @@ def _current_tokens(found: dict, generation_keys: list[str]) -> tuple | None:
     return tuple(found[key] for key in generation_keys)
 
 
+@functools.lru_cache(maxsize=65_536)
+def _generation_keys(read: str, user_id, movie_id) -> tuple[str, ...]:
+    # Remembered: a warm movie page asks for seven reads' keys, which cost more CPU to build
+    # than the cache's round trip.
+    names = read_depends_on(read, user_id=user_id, movie_id=movie_id)
+    return tuple(GENERATION_PREFIX + name for name in names)
+
+
 @dataclass(frozen=True)
 class CachedRead:
     """A cached read a request is about to make: its declared name, key and user, as
@@ -100,9 +111,8 @@ class CachedRead:
     user_id: int | None = None
     movie_id: int | None = None
 
-    def generation_keys(self) -> list[str]:
-        names = read_depends_on(self.read, user_id=self.user_id, movie_id=self.movie_id)
-        return [GENERATION_PREFIX + name for name in names]
+    def generation_keys(self) -> tuple[str, ...]:
+        return _generation_keys(self.read, self.user_id, self.movie_id)
 
     def answer_key(self) -> str:
         return f"{ANSWER_PREFIX}{self.read}:{self.user_id or ''}:{self.key}"
@@ -155,6 +165,7 @@ def cached_value(read: str, build: Callable[[], object], *, key: str = "", user_
     answer_key = wanted.answer_key()
     found = _cache_get_many([*generation_keys, answer_key])
     tokens = _current_tokens(found, generation_keys)
+    record_generations(generation_keys, tokens)
     if tokens is None:  # no cache to ask: answer from the database
         return build()
     stored = found.get(answer_key)
@@ -216,4 +227,5 @@ def cached_response(request, read: str, *, build: Callable[[], dict], user_id=No
     body = cached_value(
         read, lambda: JSONRenderer().render(build()), key=request_key(request), user_id=user_id
     )
+    answer_servable_again()
     return HttpResponse(body, content_type="application/json")

@@ -212,6 +212,9 @@ else:
 # on; this bounds their age all the same, e.g. for several workers without Redis. 0: off.
 API_CACHE_SECONDS = env_int("API_CACHE_SECONDS", 300)
 SOCKETIO_CHANNEL = os.environ.get("SOCKETIO_CHANNEL", "scrapbook-socketio")
+# Whole answers to GETs built from cached reads alone, served again from the event loop
+# before Django while their data is unchanged (scrapbook/stored_answers.py). 0: off.
+STORED_ANSWERS = env_bool("STORED_ANSWERS", True)
 
 # --- Speed-ups that lean on a library's private internals ---------------------------------
 # One boundary module each (scrapbook/internals/, chat/internals/; docs/ARCHITECTURE.md,

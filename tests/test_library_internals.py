@@ -54,6 +54,7 @@ from movie_module.people import selectors as people
 from movie_module.tests.factories import MovieFactory, ReviewFactory, WatchFactory
 from scrapbook.internals import django_asgi_handler, django_compiled_queries, django_redis_cache
 from tests.servers import uvicorn_server
+from tests.test_redis_outage import private_redis  # noqa: F401 (a fixture)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -224,6 +225,18 @@ def test_redis_connections_connect_in_connect_which_sets_the_socket_timeout_and_
         redis.connection.AbstractConnection.connect_check_health
     )
     assert redis.Connection(socket_timeout=0.5).socket_timeout == 0.5
+
+
+@pytest.mark.parametrize("value", [0, 7, 2**62 - 1, -3])
+def test_redis_cache_stores_an_int_as_its_decimal_digits_which_stored_answers_compare(private_redis, value):  # noqa: F811
+    # scrapbook/stored_answers.py compares generation tokens inside Redis (a Lua script).
+    cache = RedisCache(private_redis.url, {})
+    cache.set("token", value)
+    raw = redis.Redis.from_url(private_redis.url).get(cache.make_key("token"))
+    assert raw == django_redis_cache.raw_redis_value(value) == str(value).encode()
+    assert cache.get("token") == value
+    assert django_redis_cache.raw_redis_value(True) is None  # a bool is pickled
+    assert django_redis_cache.raw_redis_value("7") is None
 
 
 @contextlib.contextmanager

@@ -31,6 +31,7 @@ from scrapbook.response_cache import (
     request_key,
     store_answers,
 )
+from scrapbook.stored_answers import ANONYMOUS, SHARED, answer_servable_again
 
 from . import selectors
 from . import services as imdb_sync
@@ -91,6 +92,10 @@ def movie_for_input(imdb_id: str) -> Movie:
 )
 class MovieViewSet(CachedReadsTogether, viewsets.ReadOnlyModelViewSet):
     """The catalogue and the movie page."""
+
+    # Stored answers (scrapbook/stored_answers.py): the list is everyone's; the page's `me`
+    # block is each caller's own.
+    stored_answers = {"list": SHARED, "retrieve": ANONYMOUS}
 
     serializer_class = MovieSummarySerializer
     permission_classes = [permissions.AllowAny]
@@ -163,9 +168,13 @@ class MovieViewSet(CachedReadsTogether, viewsets.ReadOnlyModelViewSet):
             # storing them made the page without them stale.
             page = self._page(imdb_id)
         movie_id, movie_fields, refreshed_at, shared_json = page
-        if refreshed_at is not None:
-            # Details that are merely old are refreshed in the background; this page does not wait.
-            imdb_sync.refresh_if_stale(Movie(imdb_id=imdb_id, refreshed_at=refreshed_at))
+        # Details that are merely old are refreshed in the background; this page does not wait.
+        refresh_queued = refreshed_at is not None and imdb_sync.refresh_if_stale(
+            Movie(imdb_id=imdb_id, refreshed_at=refreshed_at)
+        )
+        if not refresh_queued and (refreshed_at is not None or imdb_sync.get_client() is None):
+            # No IMDb work this page starts: the same request may get this answer again.
+            answer_servable_again()
         if request.user.is_authenticated:
             me = self._me_json(movie_id, movie_fields, request.user)
             shared_json = shared_json[: -len(NO_ME)] + b'"me":' + me + b"}"
@@ -271,6 +280,8 @@ class MovieViewSet(CachedReadsTogether, viewsets.ReadOnlyModelViewSet):
 
 class GenreListView(APIView):
     """Every genre with its number of movies, by name."""
+
+    stored_answers = SHARED
 
     permission_classes = [permissions.AllowAny]
 

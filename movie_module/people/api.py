@@ -15,6 +15,7 @@ from api.exceptions import error_responses
 from authentication.usernames import username_key
 from movie_module.serializers import UserReferenceSerializer
 from scrapbook.response_cache import CachedRead, cached_response, cached_value, request_key
+from scrapbook.stored_answers import ANONYMOUS, PER_CALLER, answer_servable_again
 
 from . import selectors, services
 from .serializers import (
@@ -32,6 +33,10 @@ FEED_PAGE_SIZE = FeedQuerySerializer().fields["limit"].default
 
 class UserViewSet(CachedReadsTogether, viewsets.GenericViewSet):
     """Public profiles, who follows whom, and following."""
+
+    # Stored answers (scrapbook/stored_answers.py): a caller's profile view says whether
+    # they follow this user.
+    stored_answers = {"retrieve": ANONYMOUS}
 
     serializer_class = ProfileSerializer  # what OPTIONS describes; each action names its own
     permission_classes = [permissions.IsAuthenticatedOrReadOnly]
@@ -69,6 +74,7 @@ class UserViewSet(CachedReadsTogether, viewsets.GenericViewSet):
                 key=str(profile_id),
                 user_id=request.user.pk,
             )
+        answer_servable_again()
         return HttpResponse(
             before + (b"true" if following else b"false") + after, content_type="application/json"
         )
@@ -128,6 +134,7 @@ class FeedView(CachedReadsTogether, APIView):
     """What the people the caller follows did, newest first, a page at a time."""
 
     permission_classes = [permissions.IsAuthenticated]
+    stored_answers = PER_CALLER  # scrapbook/stored_answers.py
 
     def cached_reads(self, request, *, user_id, **url_kwargs):
         return [] if user_id is None else [CachedRead("feed", key=request_key(request), user_id=user_id)]

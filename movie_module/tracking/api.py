@@ -15,6 +15,7 @@ from movie_module.catalogue.api import movie_for_input
 from movie_module.catalogue.selectors import prepare_summaries, with_genre_names
 from movie_module.models import IMDB_ID_PATTERN, Review, WatchlistItem
 from scrapbook.response_cache import CachedRead, cached_response, cached_value, request_key
+from scrapbook.stored_answers import ANONYMOUS, PER_CALLER
 
 from . import selectors, services
 from .filters import ReviewFilter, WatchlistFilter
@@ -46,6 +47,8 @@ class WatchlistViewSet(
     viewsets.GenericViewSet,
 ):
     """The caller's watchlist; another user's item answers 404."""
+
+    stored_answers = {"list": PER_CALLER}  # scrapbook/stored_answers.py
 
     serializer_class = WatchlistItemSerializer
     permission_classes = [permissions.IsAuthenticated]
@@ -129,6 +132,9 @@ class ReviewViewSet(
     viewsets.GenericViewSet,
 ):
     """Reviews: public to read, the author's to write."""
+
+    # Stored answers (scrapbook/stored_answers.py): a caller's list shows their own likes.
+    stored_answers = {"list": ANONYMOUS}
 
     serializer_class = ReviewSerializer
     permission_classes = [permissions.IsAuthenticatedOrReadOnly, IsAuthorOrReadOnly]

@@ -17,6 +17,10 @@ Django's internals used here, and nowhere else (tests/test_library_internals.py 
   custom clients), reading `RedisCacheClient._servers`, `_pool_options`, `_pool_class`,
   `_client` and `_get_connection_pool_index(write)`, all set by its `__init__`.
 
+- How `RedisCache` stores a value: its serializer (`RedisSerializer.dumps`) leaves an int
+  unpickled, which redis-py sends as its decimal digits (`raw_redis_value`). Stored answers
+  (scrapbook/stored_answers.py) compare the generation tokens, ints, inside Redis.
+
 redis-py's internals used here (with REDIS_KERNEL_TIMEOUTS, on by default):
 
 - `Connection._connect()`, extended: it returns the connected socket, which it has given
@@ -107,3 +111,11 @@ def _timeval(seconds: float) -> bytes:
     """`seconds` as the C `struct timeval` that SO_RCVTIMEO takes (two longs on Linux)."""
     whole = int(seconds)
     return struct.pack("@ll", whole, int((seconds - whole) * 1_000_000))
+
+
+def raw_redis_value(value) -> bytes | None:
+    """The bytes Redis holds for `value` stored through Django's RedisCache, for an int (the
+    generation tokens); None for anything else, which Django pickles."""
+    if type(value) is not int:
+        return None
+    return str(value).encode()

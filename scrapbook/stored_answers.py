@@ -1,0 +1,370 @@
+"""Whole answers to GET requests under /api/, served again from the event loop before Django.
+
+A cached read (scrapbook/response_cache.py) spares a request its queries, not the rest: a
+thread hop, eleven middleware, DRF's dispatch and the token's checks cost the cached movie
+page twice the CPU of a bare Django view (docs/PERFORMANCE.md). Here, once Django has
+answered a GET whose answer it built from cached reads alone, the whole answer (status 200,
+headers, body) is stored with the generation tokens those reads were built under. The same
+request again is answered from the event loop with one round trip to the cache, as long as
+every one of those tokens is still current: the rule `cached_value` applies, so a write
+makes the stored answer stale exactly when it makes its parts stale.
+
+Which answers may be stored is declared by each view, per action, in `stored_answers`:
+
+- SHARED: the answer is everyone's (the catalogue): the key leaves the caller's token out;
+- PER_CALLER: each caller's own (their watchlist, their feed): the key holds the token;
+- ANONYMOUS: only the answer to a request without a token (the movie page, whose `me` block
+  is the caller's, is rarely asked twice by one caller: storing it would cost more than it
+  saves).
+
+A path whose view declares nothing goes straight to Django, as does every other method.
+"The same request" is the same method, scheme, path, query string and request headers, but
+for those in IGNORED_HEADERS, which nothing in Scrapbook reads: Host, Accept, Origin (CORS)
+and cookies are all part of the key, so another origin's answer is never served, nor
+another user's. An answer is stored only when:
+
+- the view said its answer is made of its cached reads alone (`answer_servable_again`:
+  cached_response, the movie page, the profile), and no read of the request went without
+  the cache (cache off or down) and nothing was written (`invalidate`);
+- it is a 200 that sets no cookie and varies on no ignored header;
+- a request that carried a token was authenticated with it: the caller's account is one of
+  the reads (deactivated, deleted or a new password: a new generation), and the stored
+  answer expires with the token (`record_token_expiry`).
+
+The store is the Django cache's: with REDIS_URL, Redis, where a Lua script checks the
+tokens and returns the answer in the one round trip (shared by every worker, as the
+generations are); otherwise the process's own cache. STORED_ANSWERS=0 turns it off;
+API_CACHE_SECONDS=0 too. What a stored answer skips, besides the CPU: the views' background
+refresh of a movie's IMDb details (the movie page is stored only while they are fresh), and
+Django's request signals.
+"""
+
+import asyncio
+import functools
+import hashlib
+import json
+import logging
+import time
+import weakref
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from django.urls import Resolver404, resolve
+
+from .internals.django_redis_cache import raw_redis_value
+
+logger = logging.getLogger(__name__)
+
+# What a view declares of its GET answers, in `stored_answers` (per action for a viewset).
+SHARED = "shared"
+PER_CALLER = "per-caller"
+ANONYMOUS = "anonymous"
+
+API_PREFIX = "/api/"
+# Request headers that no middleware or view of Scrapbook reads: left out of the key, so that
+# they do not split one answer into many. Any other header is part of it.
+IGNORED_HEADERS = frozenset(
+    {
+        b"accept-encoding",
+        b"cache-control",
+        b"connection",
+        b"dnt",
+        b"keep-alive",
+        b"pragma",
+        b"priority",
+        b"referer",
+        b"sec-ch-ua",
+        b"sec-ch-ua-mobile",
+        b"sec-ch-ua-platform",
+        b"sec-fetch-dest",
+        b"sec-fetch-mode",
+        b"sec-fetch-site",
+        b"te",
+        b"traceparent",
+        b"user-agent",
+    }
+)
+# Answers past this size are not stored: a page of 100 movies is about 60 kB.
+MAX_STORED_BYTES = 1_000_000
+KEY_PREFIX = "stored-answer:"
+
+
+@dataclass
+class AnswerRecording:
+    """What one request's reads were built from, as Django answers it."""
+
+    generations: dict = field(default_factory=dict)  # cache key -> token
+    servable: bool = False  # the view: the answer is its cached reads
+    spoiled: bool = False  # a read without the cache, or a write
+    token_expires_at: float | None = None  # the caller's token's `exp`
+
+
+_recording: ContextVar[AnswerRecording | None] = ContextVar("answer_recording", default=None)
+
+
+def record_generations(keys, tokens) -> None:
+    """The reads of the running request were built under these generations (`tokens` None:
+    without the cache)."""
+    recording = _recording.get()
+    if recording is None:
+        return
+    if tokens is None:
+        recording.spoiled = True
+    else:
+        recording.generations.update(zip(keys, tokens, strict=True))
+
+
+def record_write() -> None:
+    """The running request wrote: its answer is no read."""
+    recording = _recording.get()
+    if recording is not None:
+        recording.spoiled = True
+
+
+def record_token_expiry(expires_at) -> None:
+    """The caller's access token, verified, expires at `expires_at` (seconds since the epoch)."""
+    recording = _recording.get()
+    if recording is not None and expires_at is not None:
+        recording.token_expires_at = float(expires_at)
+
+
+def answer_servable_again() -> None:
+    """The view's answer is made of the cached reads it made, and of nothing else."""
+    recording = _recording.get()
+    if recording is not None:
+        recording.servable = True
+
+
+def enabled() -> bool:
+    return settings.STORED_ANSWERS and settings.API_CACHE_SECONDS > 0
+
+
+@functools.lru_cache(maxsize=10_000)
+def declared_for(path: str) -> str | None:
+    """What the view of `path` declares of its GET answers (SHARED, PER_CALLER, ANONYMOUS),
+    or None."""
+    try:
+        match = resolve(path)
+    except Resolver404:
+        return None
+    view_class = getattr(match.func, "cls", None) or getattr(match.func, "view_class", None)
+    declared = getattr(view_class, "stored_answers", None)
+    if isinstance(declared, dict):  # a viewset's, by action
+        declared = declared.get((getattr(match.func, "actions", None) or {}).get("get"))
+    return declared
+
+
+@receiver(setting_changed)
+def forget_declarations(setting, **kwargs):
+    if setting == "ROOT_URLCONF":
+        declared_for.cache_clear()
+
+
+def request_key(scope) -> tuple[str, str] | None:
+    """The stored answer's key for this request and what its view declares; None for a
+    request never answered so."""
+    path = scope["path"]
+    if scope["method"] != "GET" or not path.startswith(API_PREFIX):
+        return None
+    declared = declared_for(path)
+    if declared is None:
+        return None
+    digest = hashlib.blake2b(digest_size=20)
+    for part in (scope.get("scheme", "http"), scope.get("root_path", ""), path):
+        digest.update(part.encode() + b"\0")
+    digest.update(scope.get("query_string", b"") + b"\0")
+    for name, value in sorted(scope["headers"]):
+        name = name.lower()
+        if name in (b"content-length", b"transfer-encoding"):
+            return None  # a GET with a body: Django's to answer
+        if name == b"authorization":
+            if declared == ANONYMOUS:
+                return None
+            if declared == SHARED:
+                continue  # the same answer whoever asks
+        if name not in IGNORED_HEADERS:
+            digest.update(name + b":" + value + b"\0")
+    return KEY_PREFIX + digest.hexdigest(), declared
+
+
+def _storable_headers(headers) -> list | None:
+    """The answer's headers as stored, or None when the answer must not be stored."""
+    stored = []
+    for name, value in headers:
+        lowered = name.lower()
+        if lowered == b"set-cookie":
+            return None
+        if lowered == b"vary":
+            varies_on = {part.strip().lower().encode() for part in value.decode("latin-1").split(",")}
+            if b"*" in varies_on or varies_on & IGNORED_HEADERS:
+                return None
+        stored.append([name.decode("latin-1"), value.decode("latin-1")])
+    return stored
+
+
+class CacheAnswerStore:
+    """Stored answers in the process's own Django cache (local memory)."""
+
+    def __init__(self, cache):
+        self.cache = cache
+
+    async def answer(self, key: str):
+        stored = self.cache.get(key)
+        if stored is None:
+            return None
+        generations, headers, body = stored
+        current = self.cache.get_many(list(generations))
+        if any(current.get(name) != token for name, token in generations.items()):
+            return None
+        return headers, body
+
+    async def store(self, key: str, generations: dict, headers: list, body: bytes, seconds: float):
+        self.cache.set(key, (generations, headers, body), timeout=seconds)
+
+
+# The tokens compared where the generations are, in the one round trip: the entry is
+# "<generation keys>\n<their tokens>\n<answer>", each list separated by spaces.
+_ANSWER_IF_CURRENT = """
+local entry = redis.call('GET', KEYS[1])
+if not entry then return false end
+local keys_end = string.find(entry, '\\n', 1, true)
+local tokens_end = string.find(entry, '\\n', keys_end + 1, true)
+local names = {}
+for name in string.gmatch(string.sub(entry, 1, keys_end - 1), '%S+') do names[#names + 1] = name end
+local current = redis.call('MGET', unpack(names))
+for position = 1, #names do
+  if not current[position] then return false end
+end
+if table.concat(current, ' ') ~= string.sub(entry, keys_end + 1, tokens_end - 1) then return false end
+return string.sub(entry, tokens_end + 1)
+"""
+
+
+class RedisAnswerStore:
+    """Stored answers in the Django cache's Redis, read with redis-py's asyncio client.
+
+    The script reads generation keys it is not given as KEYS: fine on one Redis server
+    (Scrapbook's deployment), not on a Redis Cluster.
+    """
+
+    retry_after_seconds = 5.0
+
+    def __init__(self, cache: RedisCache):
+        import redis.asyncio
+
+        self.cache = cache
+        location = settings.CACHES["default"]["LOCATION"]
+        url = location if isinstance(location, str) else location[0]
+        self.client = redis.asyncio.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
+        self.script = self.client.register_script(_ANSWER_IF_CURRENT)
+        self.down_until = 0.0
+
+    async def answer(self, key: str):
+        if self.down_until > time.monotonic():
+            return None
+        try:
+            found = await self.script(keys=[self.cache.make_key(key)])
+        except Exception as error:  # any failure: Django answers, as without this store
+            self._mark_down(error)
+            return None
+        if found is None:
+            return None
+        head, _, body = found.partition(b"\n")
+        return json.loads(head), body
+
+    async def store(self, key: str, generations: dict, headers: list, body: bytes, seconds: float):
+        if self.down_until > time.monotonic():
+            return
+        names = [self.cache.make_key(name) for name in generations]
+        tokens = [raw_redis_value(token) for token in generations.values()]
+        if None in tokens or any(b" " in name.encode() or b"\n" in name.encode() for name in names):
+            return
+        entry = b"\n".join([" ".join(names).encode(), b" ".join(tokens), json.dumps(headers).encode(), body])
+        try:
+            await self.client.set(self.cache.make_key(key), entry, px=max(1, int(seconds * 1000)))
+        except Exception as error:
+            self._mark_down(error)
+
+    def _mark_down(self, error) -> None:
+        if self.down_until <= time.monotonic():
+            logger.warning("Stored answers unreachable in Redis, Django answers: %s", error)
+        self.down_until = time.monotonic() + self.retry_after_seconds
+
+
+def _store_of_running_loop(stores) -> CacheAnswerStore | RedisAnswerStore:
+    # An asyncio Redis client belongs to the event loop it was made on.
+    loop = asyncio.get_running_loop()
+    cache = caches["default"]
+    store = stores.get(loop)
+    if store is None or store.cache.__class__ is not cache.__class__:
+        store = RedisAnswerStore(cache) if isinstance(cache, RedisCache) else CacheAnswerStore(cache)
+        stores[loop] = store
+    return store
+
+
+class StoredAnswers:
+    """ASGI middleware: stored answers to GET requests under /api/, before `app` (Django)."""
+
+    def __init__(self, app):
+        self.app = app
+        self._stores = weakref.WeakKeyDictionary()
+
+    async def __call__(self, scope, receive, send):
+        keyed = request_key(scope) if scope["type"] == "http" and enabled() else None
+        if keyed is None:
+            return await self.app(scope, receive, send)
+        key, declared = keyed
+        store = _store_of_running_loop(self._stores)
+        found = await store.answer(key)
+        if found is not None:
+            headers, body = found
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 200,
+                    "headers": [(name.encode("latin-1"), value.encode("latin-1")) for name, value in headers],
+                }
+            )
+            await send({"type": "http.response.body", "body": body})
+            return
+        await self._answer_and_store(store, key, declared, scope, receive, send)
+
+    async def _answer_and_store(self, store, key, declared, scope, receive, send):
+        recording = AnswerRecording()
+        answer = {"status": None, "headers": None, "body": [], "size": 0}
+
+        async def send_and_keep(message):
+            if message["type"] == "http.response.start":
+                answer["status"], answer["headers"] = message["status"], message.get("headers", [])
+            elif message["type"] == "http.response.body" and answer["size"] <= MAX_STORED_BYTES:
+                answer["body"].append(message.get("body", b""))
+                answer["size"] += len(message.get("body", b""))
+            await send(message)
+
+        token = _recording.set(recording)
+        try:
+            await self.app(scope, receive, send_and_keep)
+        finally:
+            _recording.reset(token)
+        seconds = self._seconds_to_keep(scope, declared, recording)
+        if answer["status"] != 200 or seconds is None or answer["size"] > MAX_STORED_BYTES:
+            return
+        headers = _storable_headers(answer["headers"])
+        if headers is not None:
+            await store.store(key, recording.generations, headers, b"".join(answer["body"]), seconds)
+
+    @staticmethod
+    def _seconds_to_keep(scope, declared: str, recording: AnswerRecording) -> float | None:
+        if not recording.servable or recording.spoiled or not recording.generations:
+            return None
+        seconds = float(settings.API_CACHE_SECONDS)
+        if declared == PER_CALLER:
+            if recording.token_expires_at is None:
+                return None  # no token, or one that did not authenticate the caller
+            seconds = min(seconds, recording.token_expires_at - time.time())
+        return seconds if seconds >= 1 else None
