@@ -19,9 +19,11 @@ by hand, one dict display per row:
 - each key is a field's name, read from the field's `source` as DRF reads it (dotted);
 - None shows as None without conversion, as in DRF;
 - a field whose DRF conversion gives back what the model holds (`CharField`,
-  `IntegerField`, `BooleanField`, and `ListField`s of them) shows the value as read; any
-  other converts with its own `to_representation` (datetimes, star ratings), a nested
-  serializer with its own compiled output.
+  `IntegerField`, `BooleanField`, and `ListField`s of them) shows the value as read; an
+  aware datetime of a field with its own time zone (api/serializers.py) is converted as DRF
+  would, without DRF's per-call lookups; any other converts with its own
+  `to_representation` (star ratings, naive datetimes), a nested serializer with its own
+  compiled output.
 
 The function is generated as source text (as `dataclasses` does) from names in our own
 serializers, never from input; `compiled_output(Shape).source` shows it.
@@ -39,12 +41,13 @@ movie_module/tests/test_output_shapes.py checks that every FastOutput shape show
 what DRF itself would, and that the derived columns cover what each selector's rows show.
 """
 
+import datetime
 import functools
 import keyword
 from collections.abc import Callable, Iterator
 
 from django.core.exceptions import FieldDoesNotExist
-from rest_framework import serializers
+from rest_framework import ISO_8601, serializers
 from rest_framework.settings import api_settings
 
 # DRF's conversions that give back the value itself when the model holds the wire type:
@@ -150,6 +153,12 @@ def _output_columns(serializer_class, model) -> tuple[str, ...]:
     return tuple(dict.fromkeys(_columns(serializer_class, model, prefix="")))
 
 
+def field_output(field) -> Callable[[object], object]:
+    """How `field` shows a value (not None), as a FastOutput shape shows it: DRF's output."""
+    convert = _converter(field)
+    return (lambda value: value) if convert is None else convert
+
+
 def _readable_fields(serializer_class) -> list[tuple[str, serializers.Field]]:
     # `.fields` binds each field to the serializer, which sets its `source`.
     fields = serializer_class().fields
@@ -180,11 +189,42 @@ def _converter(field) -> Callable[[object], object] | None:
         return lambda items: [None if item is None else show(item) for item in items]
     if type(field).to_representation in _CONVERSIONS_THAT_KEEP_THE_VALUE:
         return None
+    if _is_iso_datetime_in_its_own_zone(field):
+        return _iso_datetime(field)
     if type(field).to_representation is serializers.BigIntegerField.to_representation and not getattr(
         field, "coerce_to_string", api_settings.COERCE_BIGINT_TO_STRING
     ):
         return None  # an int, unless settings ask for strings
     return field.to_representation
+
+
+def _is_iso_datetime_in_its_own_zone(field) -> bool:
+    """A DateTimeField shown in ISO 8601, with a time zone of its own (api/serializers.py)."""
+    output_format = getattr(field, "format", api_settings.DATETIME_FORMAT)
+    return (
+        type(field).to_representation is serializers.DateTimeField.to_representation
+        and type(field).enforce_timezone is serializers.DateTimeField.enforce_timezone
+        and getattr(field, "timezone", None) is not None
+        and isinstance(output_format, str)
+        and output_format.lower() == ISO_8601
+    )
+
+
+def _iso_datetime(field) -> Callable[[object], object]:
+    """DRF's conversion of an aware datetime, `astimezone(field.timezone)` in ISO 8601 with "Z"
+    for UTC, without its checks; anything else (naive, out of range) goes through DRF's own."""
+    zone, shown_by_drf = field.timezone, field.to_representation
+
+    def show(value):
+        if value.__class__ is datetime.datetime and value.utcoffset() is not None:
+            try:
+                text = value.astimezone(zone).isoformat()
+            except OverflowError:
+                return shown_by_drf(value)
+            return text[:-6] + "Z" if text.endswith("+00:00") else text
+        return shown_by_drf(value)
+
+    return show
 
 
 def _columns(serializer_class, model, prefix: str) -> Iterator[str]:

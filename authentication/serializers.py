@@ -7,6 +7,8 @@ from rest_framework_simplejwt.serializers import TokenRefreshSerializer
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
+from api.serializers import ApiModelSerializer
+
 from . import services
 from .models import EMAIL_TAKEN, USERNAME_TAKEN, User
 
@@ -34,7 +36,7 @@ def normalized_email(email: str) -> str:
     return email
 
 
-class RegisterSerializer(serializers.ModelSerializer):
+class RegisterSerializer(ApiModelSerializer):
     email = serializers.EmailField(max_length=254)
     password = serializers.CharField(write_only=True, trim_whitespace=False, max_length=128)
 
@@ -66,7 +68,7 @@ class RegisterSerializer(serializers.ModelSerializer):
         return attrs
 
 
-class UserSerializer(serializers.ModelSerializer):
+class UserSerializer(ApiModelSerializer):
     email = serializers.EmailField(max_length=254, required=True)
 
     class Meta:

@@ -2,6 +2,7 @@
 
 from rest_framework import serializers
 
+from api.serializers import ApiModelSerializer
 from api.shapes import FastOutput
 
 from .models import ROOM_NAME_MAX_LENGTH, Message, validate_room_name
@@ -13,7 +14,7 @@ class MessageUserSerializer(FastOutput, serializers.Serializer):
     username = serializers.CharField(read_only=True)
 
 
-class MessageSerializer(FastOutput, serializers.ModelSerializer):
+class MessageSerializer(FastOutput, ApiModelSerializer):
     """`Message` = `{id, room, user: {id, username}, text, created_at, edited_at}`, on REST and
     Socket.IO (`edited_at` null until edited)."""
 

@@ -7,6 +7,7 @@ and the selectors' `.only(...)` columns (output_columns) all come from it (api/s
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from api.serializers import ApiModelSerializer
 from api.shapes import FastOutput
 
 from .models import IMDB_ID_PATTERN, RATING_VALUES, Movie
@@ -60,7 +61,7 @@ class MeanRatingField(serializers.FloatField):
 
 # `average_rating` and `review_count` are the movie's counters (catalogue/counters.py);
 # `genres` its genres' names, prefetched for a page by catalogue.selectors.prepare_summaries.
-class MovieSummarySerializer(FastOutput, serializers.ModelSerializer):
+class MovieSummarySerializer(FastOutput, ApiModelSerializer):
     poster_url = PosterUrlField(read_only=True)
     imdb_rating = serializers.FloatField(allow_null=True)
     average_rating = MeanRatingField(allow_null=True, read_only=True)
@@ -82,7 +83,7 @@ class MovieSummarySerializer(FastOutput, serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class MovieReferenceSerializer(FastOutput, serializers.ModelSerializer):
+class MovieReferenceSerializer(FastOutput, ApiModelSerializer):
     poster_url = PosterUrlField(read_only=True)
 
     class Meta:

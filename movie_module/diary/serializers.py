@@ -5,6 +5,7 @@ import datetime
 from django.utils import timezone
 from rest_framework import serializers
 
+from api.serializers import ApiModelSerializer
 from api.shapes import FastOutput
 from movie_module.models import EARLIEST_WATCHED_AT, Watch
 from movie_module.serializers import ImdbIdField, MovieReferenceSerializer, StarRatingField
@@ -17,7 +18,7 @@ def latest_date_anywhere() -> datetime.date:
     return (timezone.now() + LATEST_UTC_OFFSET).date()
 
 
-class WatchSerializer(FastOutput, serializers.ModelSerializer):
+class WatchSerializer(FastOutput, ApiModelSerializer):
     movie = MovieReferenceSerializer(read_only=True)
     rating = StarRatingField(allow_null=True)
     # An annotation: selectors.with_rewatch sets it on every watch it reads.

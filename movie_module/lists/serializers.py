@@ -2,6 +2,7 @@
 
 from rest_framework import serializers
 
+from api.serializers import ApiModelSerializer
 from api.shapes import FastOutput
 from movie_module.models import MovieList, MovieListItem
 from movie_module.serializers import ImdbIdField, MovieSummarySerializer, UserReferenceSerializer
@@ -10,7 +11,7 @@ from movie_module.serializers import ImdbIdField, MovieSummarySerializer, UserRe
 MAX_LIST_ITEMS = 1000
 
 
-class MovieListSerializer(FastOutput, serializers.ModelSerializer):
+class MovieListSerializer(FastOutput, ApiModelSerializer):
     owner = UserReferenceSerializer(read_only=True)
     # An annotation: selectors.visible_lists counts it in the reading query.
     item_count = serializers.IntegerField(read_only=True)
@@ -21,7 +22,7 @@ class MovieListSerializer(FastOutput, serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class MovieListItemSerializer(FastOutput, serializers.ModelSerializer):
+class MovieListItemSerializer(FastOutput, ApiModelSerializer):
     movie = MovieSummarySerializer(read_only=True)
 
     class Meta:

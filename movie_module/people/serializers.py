@@ -2,7 +2,8 @@
 
 from rest_framework import serializers
 
-from api.shapes import FastOutput, compiled_row_output
+from api.serializers import UtcDateTimeField
+from api.shapes import FastOutput, compiled_row_output, field_output
 from movie_module.diary.serializers import WatchSerializer
 from movie_module.lists.serializers import MovieListSerializer
 from movie_module.models import Activity
@@ -28,7 +29,7 @@ class ProfileStatsSerializer(serializers.Serializer):
 class ProfileSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     username = serializers.CharField()
-    date_joined = serializers.DateTimeField()
+    date_joined = UtcDateTimeField()
     followers_count = serializers.IntegerField()
     following_count = serializers.IntegerField()
     is_following = serializers.BooleanField()
@@ -60,7 +61,7 @@ def activity_shown(row: dict) -> dict:
         "id": row["id"],
         "kind": kind,
         "user": {"id": row["user__id"], "username": row["user__username"]},
-        "created_at": _CREATED_AT.to_representation(row["created_at"]),
+        "created_at": _show_created_at(row["created_at"]),
     }
     if kind == Activity.Kind.REVIEW:
         # The author of a review and the owner of a list are the activity's user.
@@ -81,7 +82,7 @@ def activity_shown(row: dict) -> dict:
     return shown
 
 
-_CREATED_AT = serializers.DateTimeField()
+_show_created_at = field_output(UtcDateTimeField())
 
 
 # Shows a row of people.selectors.feed (activity_shown).
@@ -89,7 +90,7 @@ class ActivitySerializer(serializers.Serializer):
     id = serializers.IntegerField()
     kind = serializers.ChoiceField(choices=Activity.Kind.choices)
     user = UserReferenceSerializer()
-    created_at = serializers.DateTimeField()
+    created_at = UtcDateTimeField()
     review = ReviewSerializer(required=False)
     watch = WatchSerializer(required=False)
     list = MovieListSerializer(required=False)

@@ -2,6 +2,7 @@
 what DRF itself would show, and the columns derived for the selectors must cover it."""
 
 import datetime
+import zoneinfo
 from decimal import Decimal
 
 import pytest
@@ -330,3 +331,35 @@ def test_the_feeds_reviews_watches_and_lists_show_what_drf_shows_of_them(user, c
         parts = [activity[kind] for activity in shown if kind in activity]
         same_as_drf(shape, parts, [instances[part["id"]] for part in parts], at_least=at_least)
     assert any(part["review"]["liked_by_me"] for part in shown if "review" in part)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        datetime.datetime(2026, 11, 30, 18, 5, 7, 123456, tzinfo=datetime.UTC),
+        datetime.datetime(2026, 11, 30, 18, 5, 7, tzinfo=datetime.UTC),
+        datetime.datetime(2026, 6, 1, 1, 30, tzinfo=zoneinfo.ZoneInfo("Europe/Paris")),
+        datetime.datetime(2026, 1, 1, 23, 59, tzinfo=datetime.timezone(datetime.timedelta(hours=-5))),
+        datetime.datetime(1, 1, 1, 0, 30, tzinfo=datetime.timezone(datetime.timedelta(hours=1))),
+        datetime.datetime(2026, 3, 4, 5, 6, 7),  # naive
+    ],
+    ids=["utc", "utc-whole-second", "paris-summer", "minus-five", "before-year-one-in-utc", "naive"],
+)
+@pytest.mark.parametrize("active_zone", ["UTC", "Asia/Kolkata"])
+def test_times_show_as_drf_shows_them_in_utc_whatever_zone_is_active(value, active_zone):
+    from django.utils import timezone
+
+    from api.serializers import UtcDateTimeField
+    from api.shapes import field_output
+
+    field = UtcDateTimeField()
+    with timezone.override(active_zone):
+        try:
+            expected = field.to_representation(value)
+        except Exception as error:  # DRF refuses a time out of range: so must the fast output
+            with pytest.raises(type(error)):
+                field_output(field)(value)
+            return
+        assert field_output(field)(value) == expected
+    if value.tzinfo is not None:  # the contract: ISO 8601 in UTC
+        assert expected.endswith("Z")

@@ -4,6 +4,7 @@ from django.utils import timezone
 from drf_spectacular.extensions import OpenApiSerializerExtension
 from rest_framework import serializers
 
+from api.serializers import ApiModelSerializer, UtcDateTimeField
 from api.shapes import FastOutput
 from movie_module.models import (
     EARLIEST_WATCHED_AT,
@@ -19,7 +20,7 @@ from movie_module.serializers import (
 )
 
 
-class ReviewSerializer(FastOutput, serializers.ModelSerializer):
+class ReviewSerializer(FastOutput, ApiModelSerializer):
     movie = MovieReferenceSerializer(read_only=True)
     user = UserReferenceSerializer(read_only=True)
     rating = StarRatingField()
@@ -71,7 +72,7 @@ class MeSerializer(FastOutput, serializers.Serializer):
     review = ReviewSerializer(allow_null=True)
 
 
-class WatchlistItemSerializer(FastOutput, serializers.ModelSerializer):
+class WatchlistItemSerializer(FastOutput, ApiModelSerializer):
     movie = MovieSummarySerializer(read_only=True)
 
     class Meta:
@@ -86,7 +87,7 @@ class WatchlistAddSerializer(serializers.Serializer):
 
 class WatchlistUpdateSerializer(serializers.Serializer):
     watched = serializers.BooleanField()
-    watched_at = serializers.DateTimeField(required=False, allow_null=True)
+    watched_at = UtcDateTimeField(required=False, allow_null=True)
 
     def validate(self, attrs):
         watched_at = attrs.get("watched_at")

@@ -3,6 +3,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from api.serializers import ApiModelSerializer
 from your_data.models import Import
 
 COUNT_NAMES = ["rows", "reviews", "watches", "watchlist", "lists", "unchanged", "unmatched"]
@@ -31,7 +32,7 @@ class UnmatchedRowSerializer(serializers.Serializer):
     reason = serializers.CharField()
 
 
-class ImportSerializer(serializers.ModelSerializer):
+class ImportSerializer(ApiModelSerializer):
     counts = serializers.SerializerMethodField()
     unmatched = UnmatchedRowSerializer(many=True, read_only=True)
     error = serializers.SerializerMethodField()
