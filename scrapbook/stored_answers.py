@@ -18,15 +18,15 @@ Which answers may be stored is declared by each view, per action, in `stored_ans
   saves).
 
 A path whose view declares nothing goes straight to Django, as does every other method.
-"The same request" is the same method, scheme, path, query string and request headers, but
-for those in IGNORED_HEADERS, which nothing in Scrapbook reads: Host, Accept, Origin (CORS)
-and cookies are all part of the key, so another origin's answer is never served, nor
-another user's. An answer is stored only when:
+"The same request" is the same method, scheme, path, query string and KEYED_HEADERS, the
+request headers Scrapbook reads: Host, Accept, Origin (CORS), cookies and, for answers of
+each caller's own, the token, so another origin's answer is never served, nor another
+user's. An answer is stored only when:
 
 - the view said its answer is made of its cached reads alone (`answer_servable_again`:
   cached_response, the movie page, the profile), and no read of the request went without
   the cache (cache off or down) and nothing was written (`invalidate`);
-- it is a 200 that sets no cookie and varies on no ignored header;
+- it is a 200 that sets no cookie and varies on no header outside KEYED_HEADERS;
 - a request that carried a token was authenticated with it: the caller's account is one of
   the reads (deactivated, deleted or a new password: a new generation), and the stored
   answer expires with the token (`record_token_expiry`).
@@ -66,27 +66,20 @@ PER_CALLER = "per-caller"
 ANONYMOUS = "anonymous"
 
 API_PREFIX = "/api/"
-# Request headers that no middleware or view of Scrapbook reads: left out of the key, so that
-# they do not split one answer into many. Any other header is part of it.
-IGNORED_HEADERS = frozenset(
+# The request headers that Scrapbook's middleware and views read, by name: the only ones in
+# the key. Any other header (User-Agent, a proxy's X-Request-Id or X-Forwarded-For, which
+# uvicorn has already made the client's address) would only split one answer into many.
+KEYED_HEADERS = frozenset(
     {
-        b"accept-encoding",
-        b"cache-control",
-        b"connection",
-        b"dnt",
-        b"keep-alive",
-        b"pragma",
-        b"priority",
-        b"referer",
-        b"sec-ch-ua",
-        b"sec-ch-ua-mobile",
-        b"sec-ch-ua-platform",
-        b"sec-fetch-dest",
-        b"sec-fetch-mode",
-        b"sec-fetch-site",
-        b"te",
-        b"traceparent",
-        b"user-agent",
+        b"accept",  # DRF's content negotiation
+        b"accept-language",
+        b"authorization",  # the caller, for PER_CALLER answers
+        b"cookie",
+        b"host",  # ALLOWED_HOSTS, and the absolute URLs of pagination links
+        b"origin",  # CORS
+        b"x-forwarded-host",  # behind TRUSTED_PROXIES: USE_X_FORWARDED_HOST
+        b"x-forwarded-port",
+        b"x-forwarded-proto",  # SECURE_PROXY_SSL_HEADER
     }
 )
 # Answers past this size are not stored: a page of 100 movies is about 60 kB.
@@ -187,13 +180,14 @@ def request_key(scope) -> tuple[str, str] | None:
                 return None
             if declared == SHARED:
                 continue  # the same answer whoever asks
-        if name not in IGNORED_HEADERS:
+        if name in KEYED_HEADERS:
             digest.update(name + b":" + value + b"\0")
     return KEY_PREFIX + digest.hexdigest(), declared
 
 
-def _storable_headers(headers) -> list | None:
-    """The answer's headers as stored, or None when the answer must not be stored."""
+def _storable_headers(headers, keyed=KEYED_HEADERS) -> list | None:
+    """The answer's headers as stored, or None when the answer must not be stored: it sets a
+    cookie, or varies on a request header outside the key (`keyed`)."""
     stored = []
     for name, value in headers:
         lowered = name.lower()
@@ -201,7 +195,7 @@ def _storable_headers(headers) -> list | None:
             return None
         if lowered == b"vary":
             varies_on = {part.strip().lower().encode() for part in value.decode("latin-1").split(",")}
-            if b"*" in varies_on or varies_on & IGNORED_HEADERS:
+            if not varies_on <= keyed:  # "*" included
                 return None
         stored.append([name.decode("latin-1"), value.decode("latin-1")])
     return stored
@@ -296,15 +290,26 @@ class RedisAnswerStore:
         self.down_until = time.monotonic() + self.retry_after_seconds
 
 
-def _store_of_running_loop(stores) -> CacheAnswerStore | RedisAnswerStore:
-    # An asyncio Redis client belongs to the event loop it was made on.
+# The store of each event loop: an asyncio Redis client belongs to the loop it was made on.
+# Made once per loop, not looked up per request: `caches["default"]` builds a cache object
+# in each new asyncio context, about 45 µs, a tenth of what a stored answer costs.
+_stores = weakref.WeakKeyDictionary()
+
+
+def _store_of_running_loop() -> CacheAnswerStore | RedisAnswerStore:
     loop = asyncio.get_running_loop()
-    cache = caches["default"]
-    store = stores.get(loop)
-    if store is None or store.cache.__class__ is not cache.__class__:
+    store = _stores.get(loop)
+    if store is None:
+        cache = caches["default"]
         store = RedisAnswerStore(cache) if isinstance(cache, RedisCache) else CacheAnswerStore(cache)
-        stores[loop] = store
+        _stores[loop] = store
     return store
+
+
+@receiver(setting_changed)
+def forget_stores(setting, **kwargs):
+    if setting == "CACHES":
+        _stores.clear()
 
 
 class StoredAnswers:
@@ -312,14 +317,13 @@ class StoredAnswers:
 
     def __init__(self, app):
         self.app = app
-        self._stores = weakref.WeakKeyDictionary()
 
     async def __call__(self, scope, receive, send):
         keyed = request_key(scope) if scope["type"] == "http" and enabled() else None
         if keyed is None:
             return await self.app(scope, receive, send)
         key, declared = keyed
-        store = _store_of_running_loop(self._stores)
+        store = _store_of_running_loop()
         found = await store.answer(key)
         if found is not None:
             headers, body = found
@@ -354,7 +358,8 @@ class StoredAnswers:
         seconds = self._seconds_to_keep(scope, declared, recording)
         if answer["status"] != 200 or seconds is None or answer["size"] > MAX_STORED_BYTES:
             return
-        headers = _storable_headers(answer["headers"])
+        keyed = KEYED_HEADERS - {b"authorization"} if declared == SHARED else KEYED_HEADERS
+        headers = _storable_headers(answer["headers"], keyed)
         if headers is not None:
             await store.store(key, recording.generations, headers, b"".join(answer["body"]), seconds)
 

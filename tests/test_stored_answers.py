@@ -19,6 +19,7 @@ from conftest import access_token_for
 from movie_module.tests.factories import MovieFactory
 from scrapbook.stored_answers import (
     ANONYMOUS,
+    KEYED_HEADERS,
     PER_CALLER,
     SHARED,
     CacheAnswerStore,
@@ -147,6 +148,12 @@ def test_shared_answers_are_stored_once_for_everyone_and_a_callers_movie_page_ne
         assert requests.get(f"{url}/api/movies/{movie.imdb_id}/", timeout=10).json()["me"] is None
         assert len(stored_keys(store, 2)) == 2
 
+        # Headers that Scrapbook never reads (a proxy's request id, the browser) share one answer.
+        for number in range(3):
+            varied = {"User-Agent": f"browser/{number}", "X-Request-Id": f"request-{number}"}
+            assert requests.get(f"{url}/api/movies/", headers=varied, timeout=10).content == anonymous.content
+        assert len(stored_keys(store)) == 2
+
         # Another Origin is another key: its CORS headers are its own.
         origin = {"Origin": "http://localhost:3000"}
         cors = requests.get(f"{url}/api/movies/", headers=origin, timeout=10)
@@ -180,6 +187,8 @@ def test_answers_that_set_a_cookie_or_vary_on_an_ignored_header_are_not_stored()
     assert _storable_headers([(b"Set-Cookie", b"csrftoken=x")]) is None
     assert _storable_headers([(b"Vary", b"User-Agent, Origin")]) is None
     assert _storable_headers([(b"Vary", b"*")]) is None
+    assert _storable_headers([(b"Vary", b"Authorization")]) == [["Vary", "Authorization"]]
+    assert _storable_headers([(b"Vary", b"Authorization")], KEYED_HEADERS - {b"authorization"}) is None
 
 
 def test_the_local_store_serves_an_answer_while_its_generations_are_current():
