@@ -36,6 +36,12 @@ def test_database_environment() -> dict[str, str]:
     return {"DATABASE_URL": urlunsplit(parts._replace(path="/" + name))}
 
 
+def test_server_environment() -> dict[str, str]:
+    """Environment of a server or worker the tests start: the test database, and the tests'
+    settings (tests/server_settings.py)."""
+    return {**test_database_environment(), "DJANGO_SETTINGS_MODULE": "tests.server_settings"}
+
+
 def wait_until_serving(
     url: str, process: subprocess.Popen, path: str = "/api/health/", deadline_seconds: float = 30
 ) -> None:
@@ -97,7 +103,7 @@ def uvicorn_process(
     with tempfile.TemporaryDirectory(prefix=f"scrapbook-test-model-{port}-") as model_dir:
         env = {
             **os.environ,
-            **test_database_environment(),
+            **test_server_environment(),
             "AUTH_THROTTLE_RATE": "10000/minute",
             "RECOMMENDER_AUTO_REFIT": "0",
             "RECOMMENDER_MODEL_DIR": model_dir,
@@ -175,7 +181,7 @@ def celery_worker(*, log_path: Path, pool: str = "solo", beat: bool = False, ext
     ends; yield a CeleryWorker once it is consuming."""
     env = {
         **os.environ,
-        **test_database_environment(),
+        **test_server_environment(),
         "RECOMMENDER_AUTO_REFIT": "0",
         "PYTHONUNBUFFERED": "1",
         **(extra_env or {}),

@@ -113,9 +113,7 @@ def test_every_token_of_a_deleted_account_stops_working_at_once(api_client, user
     assert api_client.post("/api/auth/login/", login, format="json").status_code == 401
 
 
-def test_a_deleted_accounts_chat_connections_end_and_leave_presence(live_server_url, settings):
-    # The server checks the password with its own hashers, not the tests' fast one.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
+def test_a_deleted_accounts_chat_connections_end_and_leave_presence(live_server_url):
     user, other = UserFactory(), UserFactory()
     user.set_password(PASSWORD)
     user.save(update_fields=["password"])

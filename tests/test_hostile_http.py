@@ -129,7 +129,7 @@ def test_the_access_log_never_shows_a_token(tmp_path):
     port = free_port()
     log_path = tmp_path / "server.log"
     command = [sys.executable, "-m", "scrapbook.serve", "--host", "127.0.0.1", "--port", str(port)]
-    env = {**os.environ, **servers.test_database_environment(), "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, **servers.test_server_environment(), "PYTHONUNBUFFERED": "1"}
     with open(log_path, "wb") as log:
         process = subprocess.Popen(command, cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT)
         try:

@@ -99,8 +99,7 @@ def test_the_store_never_gives_one_callers_answer_to_another(private_redis, user
             assert requests.get(f"{url}/api/feed/", headers=theirs, timeout=10).json()["results"] == []
 
 
-def test_a_stored_answer_outlives_neither_its_token_nor_a_password_change(private_redis, user, settings):  # noqa: F811
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]  # the server's
+def test_a_stored_answer_outlives_neither_its_token_nor_a_password_change(private_redis, user):  # noqa: F811
     user.set_password(PASSWORD)
     user.save()
     store = redis.Redis.from_url(private_redis.url)
