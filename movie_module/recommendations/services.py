@@ -12,7 +12,6 @@ from api.shapes import output_columns
 from movie_module.models import CorpusRating, Movie, Review, Watch, WatchlistItem
 from movie_module.recommendations import store as model_store
 from movie_module.recommendations.serializers import SeedReviewSerializer
-from movie_module.recommender import SEED_THRESHOLD, PopularityModel
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +59,8 @@ def recommend_for_user(*, user, limit: int = 10) -> Recommendations:
     Without a review above 3.5 stars (or before the recommender was ever fitted) the
     answer is the most popular movies.
     """
+    from movie_module.recommender import SEED_THRESHOLD  # with pandas: recommendations.store
+
     reviews = list(
         Review.objects.filter(user=user)
         .select_related("movie")
@@ -117,6 +118,8 @@ def popular_titles(*, limit: int, exclude=()) -> list[Recommended]:
     if not rows:
         return []
     movie_ids, counts, totals = zip(*rows, strict=True)
+    from movie_module.recommender import PopularityModel  # with pandas: recommendations.store
+
     model = PopularityModel().fit_totals(movie_ids, counts, [float(total) for total in totals])
     return named(model.most_popular(limit, exclude=exclude))
 

@@ -3,7 +3,13 @@
 `fit_recommender` writes the model files atomically; every uvicorn worker loads them on
 first use and picks up a newer fit by itself (it looks at the files' modification times
 at most every few seconds), so a refit needs no restart.
+
+The models and pandas are imported where they are first used: with SciPy and scikit-learn
+they cost a process 1.3 s of CPU to import, which a server that is not asked for a
+recommendation, a Celery worker or a management command should not pay at start-up.
 """
+
+from __future__ import annotations
 
 import json
 import logging
@@ -13,14 +19,18 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 from django.conf import settings
 from django.db.models import Max
 
 from movie_module.models import CorpusRating, Movie, MovieGenre, Review, Watch
-from movie_module.recommender import ItemSimilarityModel, ModelFileError, PopularityModel, fit_calibrated
-from movie_module.recommender.similar_movies import SimilarMoviesModel
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from movie_module.recommender import ItemSimilarityModel, PopularityModel
+    from movie_module.recommender.similar_movies import SimilarMoviesModel
 
 logger = logging.getLogger(__name__)
 
@@ -64,6 +74,8 @@ def fit_marker_path() -> Path:
 def site_ratings() -> pd.DataFrame:
     """This site's ratings, one per user and movie: the review's, else the latest rated watch's
     (as recommendations.services.recommend_for_user reads them), in the order they were given."""
+    import pandas as pd
+
     columns = ["user_id", "movie_id", "rating", "created_at"]
     reviews = pd.DataFrame.from_records(
         Review.objects.values_list(*columns).iterator(chunk_size=20000), columns=columns
@@ -89,6 +101,8 @@ def training_ratings() -> pd.DataFrame:
     first (site ratings by when they were given, corpus ratings in the order they were
     stored), which is the order the calibration's holdout and `recommend` read them in.
     """
+    import pandas as pd
+
     corpus = pd.DataFrame.from_records(
         CorpusRating.objects.order_by("id")
         .values_list("source", "external_user_id", "movie_id", "rating")
@@ -116,6 +130,8 @@ def training_ratings() -> pd.DataFrame:
 def movie_facts() -> pd.DataFrame:
     """Every catalogue movie's facts, which "similar movies" compares (movie_id, title,
     year, genres, directors, cast, plot); the genres' names in a second query, by name."""
+    import pandas as pd
+
     columns = ["id", "title", "year", "directors", "cast", "plot"]
     facts = pd.DataFrame.from_records(
         Movie.objects.order_by().values_list(*columns).iterator(chunk_size=5000), columns=columns
@@ -130,6 +146,9 @@ def movie_facts() -> pd.DataFrame:
 
 def fit_and_save() -> dict:
     """Fit both models on every stored rating and replace the files atomically."""
+    from movie_module.recommender import ItemSimilarityModel, PopularityModel, fit_calibrated
+    from movie_module.recommender.similar_movies import SimilarMoviesModel
+
     last_review_id = Review.objects.aggregate(last=Max("id"))["last"] or 0
     started = time.perf_counter()
     ratings = training_ratings()
@@ -199,6 +218,8 @@ class _WorkerCopy:
             return None
         if self._models is not None and self._models.fitted_at == modified:
             return self._models
+        from movie_module.recommender import ItemSimilarityModel, ModelFileError, PopularityModel
+
         try:
             titles = json.loads(titles_path().read_text())
             models = FittedModels(
@@ -216,6 +237,8 @@ class _WorkerCopy:
 
 
 def _similar_movies_if_fitted() -> SimilarMoviesModel | None:
+    from movie_module.recommender.similar_movies import SimilarMoviesModel
+
     if not similar_movies_path().exists():
         return None
     return SimilarMoviesModel.load(similar_movies_path())

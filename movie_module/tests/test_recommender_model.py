@@ -397,3 +397,19 @@ def test_the_model_package_imports_no_django():
         [sys.executable, "-c", code], cwd=REPOSITORY, capture_output=True, text=True, check=False
     )
     assert finished.returncode == 0, finished.stderr
+
+
+def test_a_server_starts_without_importing_the_models():
+    # pandas, SciPy and scikit-learn double what a server or worker costs to start; they come
+    # with the first recommendation (movie_module/recommendations/store.py).
+    code = (
+        "import os, sys; os.environ['DJANGO_SETTINGS_MODULE'] = 'scrapbook.settings'; "
+        "import scrapbook.asgi, scrapbook.celery; "
+        "loaded = sorted({m.split('.')[0] for m in sys.modules} & {'pandas', 'scipy', 'sklearn'}); "
+        "assert not loaded, loaded"
+    )
+    environment = {key: value for key, value in os.environ.items() if key != "DJANGO_SETTINGS_MODULE"}
+    finished = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPOSITORY, env=environment, capture_output=True, text=True, check=False
+    )
+    assert finished.returncode == 0, finished.stderr
