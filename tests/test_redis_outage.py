@@ -8,7 +8,6 @@ import time
 
 import pytest
 import requests
-from django.contrib.auth.hashers import PBKDF2PasswordHasher
 
 from conftest import access_token_for
 from movie_module.models import Review, WatchlistItem
@@ -82,9 +81,7 @@ def wait_for_health(url, status, deadline_seconds=15):
 
 
 def test_with_redis_down_the_api_keeps_serving_and_loses_nothing(private_redis, user):
-    # The server hashes with Django's default hasher, not the tests' fast one.
-    hasher = PBKDF2PasswordHasher()
-    user.password = hasher.encode("correct-horse-battery-staple", hasher.salt())
+    user.set_password("correct-horse-battery-staple")  # as the test servers hash
     user.save(update_fields=["password"])
     movie = MovieFactory(title="Stalker")
     headers = {"Authorization": f"Bearer {access_token_for(user)}"}

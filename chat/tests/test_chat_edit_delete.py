@@ -6,7 +6,6 @@ from datetime import datetime
 
 import pytest
 import requests
-from django.contrib.auth.hashers import PBKDF2PasswordHasher
 
 from authentication.tests.factories import UserFactory
 from chat.models import Message
@@ -190,9 +189,9 @@ def admin_session(url: str, staff) -> requests.Session:
 
 
 def staff_with_password():
-    # The server checks passwords with its own hashers, not the tests' fast MD5 one.
+    # Hashed as the test servers hash (tests/server_settings.py).
     staff = UserFactory(is_staff=True)
-    staff.password = PBKDF2PasswordHasher().encode(STAFF_PASSWORD, "chat-admin-salt")
+    staff.set_password(STAFF_PASSWORD)
     staff.save(update_fields=["password"])
     return staff
 
