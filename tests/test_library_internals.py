@@ -51,7 +51,8 @@ from conftest import access_token_for
 from movie_module.catalogue import selectors as catalogue
 from movie_module.models import Activity, Follow, Movie
 from movie_module.people import selectors as people
-from movie_module.tests.factories import MovieFactory, ReviewFactory, WatchFactory
+from movie_module.tests.factories import MovieFactory, ReviewFactory, WatchFactory, WatchlistItemFactory
+from movie_module.tracking import selectors as tracking
 from scrapbook.internals import django_asgi_handler, django_compiled_queries, django_redis_cache
 from tests.servers import uvicorn_server
 from tests.test_redis_outage import private_redis  # noqa: F401 (a fixture)
@@ -373,9 +374,7 @@ def test_compiled_queries_read_the_rows_django_reads(settings, compiled):
     second_newest = Activity.objects.order_by("-id").values_list("id", flat=True)[1]
 
     def feed_by_django(**before):
-        ids = [row["id"] for row in people._feed_ids(viewer_id=viewer.pk, limit=4, **before)]
-        rows = {row["id"]: row for row in people._feed_rows(ids=ids, viewer_id=viewer.pk)}
-        return [rows[row_id] for row_id in ids]
+        return list(people._feed_page(viewer_id=viewer.pk, limit=4, **before))
 
     for _ in range(3):  # compiled, then run again (prepared, on PostgreSQL)
         assert people.feed(viewer=viewer, before=None, limit=4) == feed_by_django()
@@ -394,6 +393,32 @@ def test_compiled_queries_read_the_rows_django_reads(settings, compiled):
         for start, stop in [(0, 2), (1, 3), (2, 3), (0, 3)]:  # pages of one SQL, the window as parameters
             assert catalogue_pages[start:stop] == every[start:stop]
         assert catalogue.genre_names_of(ids[:1]) == {ids[0]: ["Crime", "Drama"]}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("compiled", [True, False], ids=["compiled", "stock"])
+def test_a_page_built_inside_its_query_reads_its_rows_and_the_lists_length_in_one_query(
+    settings, compiled, django_assert_num_queries
+):
+    settings.COMPILED_QUERIES = compiled
+    owner, other = UserFactory(), UserFactory()
+    for movie in MovieFactory.create_batch(5, genres=["Drama", "Crime"]):
+        WatchlistItemFactory(user=owner, movie=movie)
+        WatchlistItemFactory(user=other, movie=movie)
+    every = list(tracking.watchlist_rows(tracking.user_watchlist(user=owner)))
+    assert len(every) == 5 and all(row["movie__genre_names"] == ["Crime", "Drama"] for row in every)
+    for _ in range(2):  # compiled, then run again (prepared, on PostgreSQL)
+        # The owner's id is a parameter before the window (the page's ids) and after it.
+        for start, stop in [(0, 2), (2, 4), (4, 5), (1, 5), (0, 5)]:
+            pages = tracking.whole_watchlist(user=owner)
+            with django_assert_num_queries(1):
+                pages.read_ahead((start, stop - start))
+                assert pages.count() == 5
+                assert pages[start:stop] == every[start:stop]
+        past_the_end = tracking.whole_watchlist(user=other)
+        with django_assert_num_queries(2):  # no row to hold the length: counted apart
+            past_the_end.read_ahead((10, 5))
+            assert past_the_end.count() == 5
 
 
 @pytest.mark.django_db

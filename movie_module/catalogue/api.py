@@ -136,7 +136,7 @@ class MovieViewSet(CachedReadsTogether, viewsets.ReadOnlyModelViewSet):
         else:  # the whole catalogue by title: compiled queries
             page = self.paginate_queryset(selectors.whole_catalogue())
         shown = compiled_row_output(MovieSummarySerializer)
-        return self.get_paginated_response([shown(row) for row in selectors.with_genre_names(page)]).data
+        return self.get_paginated_response([shown(row) for row in page]).data
 
     def cached_reads(self, request, *, user_id, imdb_id=None, **url_kwargs):
         if self.action == "list":

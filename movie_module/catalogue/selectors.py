@@ -16,12 +16,12 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Lower
 from django.utils import timezone
 
-from api.pagination import CompiledList, counted
+from api.pagination import CompiledList, counted, list_length
 from api.shapes import output_columns
 from movie_module.imdb.matching import wanted_title
 from movie_module.models import Genre, Movie, MovieGenre, WatchlistItem
 from movie_module.serializers import MovieSummarySerializer
-from movie_module.subqueries import count_of
+from movie_module.subqueries import AmongIds, ListedValues, count_of
 from scrapbook.internals.django_compiled_queries import CompiledQuery
 
 from .search import search_movies
@@ -70,13 +70,28 @@ def movie_list(*, search: str = "") -> QuerySet:
     return search_movies(search).only(*summary_columns)
 
 
-def summary_rows(movies: QuerySet) -> QuerySet:
-    """The movies as rows of what a summary shows (pass a page of them to `with_genre_names`):
-    no model instances to build, for a page that is rendered at once."""
-    return movies.values("id", *output_columns(MovieSummarySerializer))
+def genre_names(*, movie: str) -> ListedValues:
+    """The names of the genres of the movie whose id is the column `movie`, by name, as a
+    column of the reading query."""
+    return ListedValues(MovieGenre.objects.filter(movie_id=OuterRef(movie)), "genre__name")
 
 
-WHOLE_CATALOGUE = CompiledQuery(lambda: summary_rows(movie_list()))
+def summary_rows(movies: QuerySet, **columns) -> QuerySet:
+    """The movies as rows of what a summary shows, their `genre_names` included: no model
+    instances to build, for a page that is rendered at once."""
+    return movies.values(
+        "id", *output_columns(MovieSummarySerializer), genre_names=genre_names(movie="id"), **columns
+    )
+
+
+def _catalogue_page(*, page: slice) -> QuerySet:
+    # The page's ids first, from the title index: the genres are read for its rows alone.
+    page_ids = movie_list().values("id")[page]
+    by_title = Movie.objects.filter(AmongIds("id", page_ids)).order_by("title", "id")
+    return summary_rows(by_title, **list_length(Movie.objects.all()))
+
+
+WHOLE_CATALOGUE = CompiledQuery(_catalogue_page, builds_its_page=True)
 CATALOGUE_SIZE = CompiledQuery(lambda: counted(Movie.objects.all()))
 
 
@@ -84,15 +99,6 @@ def whole_catalogue() -> CompiledList:
     """The catalogue by title as `summary_rows`, for a page of it to be read with compiled
     queries: the list most asked for, with no search and no filter."""
     return CompiledList(WHOLE_CATALOGUE, CATALOGUE_SIZE, {})
-
-
-def with_genre_names(rows: list[dict], *, prefix: str = "") -> list[dict]:
-    """Rows of movies (their ids at `<prefix>id`) with their genres' names at
-    `<prefix>genre_names`, by name: one query for the whole page."""
-    genres = genre_names_of([row[f"{prefix}id"] for row in rows])
-    for row in rows:
-        row[f"{prefix}genre_names"] = genres[row[f"{prefix}id"]]
-    return rows
 
 
 def movie_page(*, imdb_id: str) -> Movie | None:
@@ -111,7 +117,11 @@ def movie_page(*, imdb_id: str) -> Movie | None:
 def _movie_page_row(*, imdb_id: str) -> QuerySet:
     watchlist_count = count_of(WatchlistItem.objects.filter(movie=OuterRef("pk")), per="movie")
     return Movie.objects.filter(imdb_id=imdb_id).values(
-        "id", "refreshed_at", *output_columns(MoviePageSerializer), watchlist_count=watchlist_count
+        "id",
+        "refreshed_at",
+        *output_columns(MoviePageSerializer),
+        watchlist_count=watchlist_count,
+        genre_names=genre_names(movie="id"),
     )
 
 
@@ -125,14 +135,10 @@ def movie_id_with_imdb_id(*, imdb_id: str) -> int | None:
 
 
 def movie_page_row(*, imdb_id: str) -> dict | None:
-    """The movie page's columns as a row, with `watchlist_count` and `genre_names`, in two
-    compiled queries; None when the catalogue has no such movie."""
+    """The movie page's columns as a row, with `watchlist_count` and `genre_names`, in one
+    compiled query; None when the catalogue has no such movie."""
     found = MOVIE_PAGE_ROW.rows(values={"imdb_id": imdb_id})
-    if not found:
-        return None
-    row = found[0]
-    row["genre_names"] = genre_names_of([row["id"]])[row["id"]]
-    return row
+    return found[0] if found else None
 
 
 def genre_list() -> QuerySet:

@@ -24,14 +24,13 @@ from django.db.models import (
 )
 from django.db.models.functions import ExtractYear
 
-from api.pagination import rows_in_order
 from api.shapes import output_columns
 from movie_module.diary.selectors import rewatch_annotation
 from movie_module.diary.serializers import WatchSerializer
 from movie_module.lists.selectors import item_count_annotation
 from movie_module.lists.serializers import MovieListSerializer
 from movie_module.models import Activity, Follow, Movie, MovieGenre, Review, Watch, WatchlistItem
-from movie_module.subqueries import count_of
+from movie_module.subqueries import AmongIds, count_of
 from movie_module.tracking.selectors import like_annotations
 from movie_module.tracking.serializers import ReviewSerializer
 from scrapbook.internals.django_compiled_queries import CompiledQuery
@@ -238,35 +237,38 @@ def _feed_ids(*, viewer_id: int, limit: int, before: int | None = None) -> Query
     return ids.order_by("-id").values("id")[:limit]
 
 
-def _feed_rows(*, ids: list[int], viewer_id: int) -> QuerySet:
-    """The activities `ids` as rows of FEED_COLUMNS, with what they count: the review's
-    likes (`liked_by_me` as `viewer_id` sees them), the watch's `rewatch`, the list's items."""
+def _feed_rows(*, ids: QuerySet, viewer_id: int) -> QuerySet:
+    """The activities `ids` selects (a sliced query of ids) as rows of FEED_COLUMNS, newest
+    first, with what they count: the review's likes (`liked_by_me` as `viewer_id` sees
+    them), the watch's `rewatch`, the list's items."""
     likes = like_annotations(review=OuterRef("review_id"), viewer=User(pk=viewer_id))
     return (
-        _visible(Activity.objects.filter(id__in=ids))
+        _visible(Activity.objects.filter(AmongIds("id", ids)))
         .annotate(
             review_like_count=likes["like_count"],
             review_liked_by_me=likes["liked_by_me"],
             watch_rewatch=rewatch_annotation(watch="watch__"),
             list_item_count=item_count_annotation(movie_list="movie_list_id"),
         )
-        .order_by()
+        .order_by("-id")
         .values(*FEED_COLUMNS, "review_like_count", "review_liked_by_me", "watch_rewatch", "list_item_count")
     )
 
 
-FEED_IDS = CompiledQuery(_feed_ids)
-FEED_ROWS = CompiledQuery(_feed_rows)
+def _feed_page(*, viewer_id: int, limit: int, before: int | None = None) -> QuerySet:
+    page_ids = _feed_ids(viewer_id=viewer_id, limit=limit, before=before)
+    return _feed_rows(ids=page_ids, viewer_id=viewer_id)
+
+
+FEED_PAGE = CompiledQuery(_feed_page)
 
 
 def feed(*, viewer, before: int | None, limit: int) -> list[dict]:
     """Up to `limit` rows of the activities of the people `viewer` follows, newest first,
-    with id below `before`, in two queries whatever the number of people followed: the
-    page's ids from the activities' primary key (newest first) and the follows' index, then
-    their rows, joined and counted for those rows only. In one query, PostgreSQL joined every
-    activity it scanned before keeping the followed ones' (docs/PERFORMANCE.md)."""
+    with id below `before`, in one query whatever the number of people followed: the page's
+    ids from the activities' primary key (newest first) and the follows' index, in a
+    subquery whose LIMIT PostgreSQL runs first, then their rows, joined and counted for
+    those rows only. With the joins on the whole of it, PostgreSQL joined every activity it
+    scanned before keeping the followed ones' (docs/PERFORMANCE.md)."""
     values = {"viewer_id": viewer.pk} if before is None else {"viewer_id": viewer.pk, "before": before}
-    ids = [row["id"] for row in FEED_IDS.rows(values=values, shape={"limit": limit})]
-    if not ids:
-        return []
-    return rows_in_order(ids, FEED_ROWS.rows(values={"ids": ids, "viewer_id": viewer.pk}))
+    return FEED_PAGE.rows(values=values, shape={"limit": limit})

@@ -12,7 +12,7 @@ from api.exceptions import error_responses
 from api.filters import names_a_filter
 from api.shapes import compiled_row_output
 from movie_module.catalogue.api import movie_for_input
-from movie_module.catalogue.selectors import prepare_summaries, with_genre_names
+from movie_module.catalogue.selectors import prepare_summaries
 from movie_module.models import IMDB_ID_PATTERN, Review, WatchlistItem
 from scrapbook.response_cache import CachedRead, cached_response, cached_value, request_key
 from scrapbook.stored_answers import ANONYMOUS, PER_CALLER
@@ -94,7 +94,6 @@ class WatchlistViewSet(
             page = self.paginate_queryset(selectors.watchlist_rows(self.filter_queryset(self.get_queryset())))
         else:  # the whole watchlist, newest first: compiled queries
             page = self.paginate_queryset(selectors.whole_watchlist(user=self.request.user))
-        with_genre_names(page, prefix="movie__")
         shown = compiled_row_output(WatchlistItemSerializer)
         return self.get_paginated_response([shown(row) for row in page]).data
 
@@ -155,13 +154,11 @@ class ReviewViewSet(
         def build():
             if names_a_filter(request, ReviewFilter):
                 reviews = self.filter_queryset(selectors.review_order()).values_list("id", flat=True)
-                page_ids = self.paginate_queryset(reviews)
+                page = selectors.review_rows(ids=self.paginate_queryset(reviews))
             else:  # every review, newest first: compiled queries
-                page_ids = [row["id"] for row in self.paginate_queryset(selectors.all_review_ids())]
+                page = self.paginate_queryset(selectors.all_reviews())
             shown = compiled_row_output(ReviewSerializer)
-            return self.get_paginated_response(
-                [shown(row) for row in selectors.review_rows(ids=page_ids)]
-            ).data
+            return self.get_paginated_response([shown(row) for row in page]).data
 
         if not request.user.is_authenticated:
             return cached_response(request, "review-list", build=build)

@@ -6,10 +6,11 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.models import BooleanField, Exists, OuterRef, QuerySet, Value
 
-from api.pagination import CompiledList, counted, rows_in_order
+from api.pagination import CompiledList, counted, list_length, rows_in_order
 from api.shapes import output_columns
+from movie_module.catalogue.selectors import genre_names
 from movie_module.models import Movie, Review, ReviewLike, WatchlistItem
-from movie_module.subqueries import count_of
+from movie_module.subqueries import AmongIds, count_of
 from scrapbook.internals.django_compiled_queries import CompiledQuery
 
 from .serializers import ReviewSerializer, WatchlistItemSerializer
@@ -151,19 +152,32 @@ def review_order() -> QuerySet:
     return Review.objects.order_by("-created_at", "-id")
 
 
-ALL_REVIEW_IDS = CompiledQuery(lambda: review_order().values("id"))
+def _review_page(*, page: slice) -> QuerySet:
+    # The page's ids first, from the creation index: PostgreSQL sorted every review, their
+    # like counts with them, to skip to a late page.
+    page_ids = review_order().values("id")[page]
+    newest_first = review_order().filter(AmongIds("id", page_ids))
+    return newest_first.values(
+        *output_columns(ReviewSerializer), **_anonymous_likes(), **list_length(Review.objects.all())
+    )
+
+
+REVIEW_PAGE = CompiledQuery(_review_page, builds_its_page=True)
 REVIEW_COUNT = CompiledQuery(lambda: counted(Review.objects.all()))
 
 
-def all_review_ids() -> CompiledList:
-    """The ids of every review, newest first, for a page of them to be read with compiled
-    queries (then `review_rows`): the review list most asked for, with no filter."""
-    return CompiledList(ALL_REVIEW_IDS, REVIEW_COUNT, {})
+def all_reviews() -> CompiledList:
+    """Every review, newest first, as `review_rows` shows them, for a page of them to be
+    read with compiled queries: the review list most asked for, with no filter."""
+    return CompiledList(REVIEW_PAGE, REVIEW_COUNT, {})
+
+
+def _anonymous_likes() -> dict:
+    return like_annotations(review=OuterRef("pk"), viewer=None)
 
 
 def _reviews_with_ids(*, ids: list[int]) -> QuerySet:
-    likes = like_annotations(review=OuterRef("pk"), viewer=None)
-    return Review.objects.filter(id__in=ids).values(*output_columns(ReviewSerializer), **likes)
+    return Review.objects.filter(id__in=ids).values(*output_columns(ReviewSerializer), **_anonymous_likes())
 
 
 REVIEWS_WITH_IDS = CompiledQuery(_reviews_with_ids)
@@ -177,13 +191,23 @@ def review_rows(*, ids: list[int]) -> list[dict]:
     return rows_in_order(ids, REVIEWS_WITH_IDS.rows(values={"ids": list(ids)}))
 
 
-def watchlist_rows(items: QuerySet) -> QuerySet:
-    """Watchlist items as rows of what an item shows, its movie's id (`movie__id`) included:
-    pass a page of them to catalogue.selectors.with_genre_names(prefix="movie__")."""
-    return items.values(*output_columns(WatchlistItemSerializer), "movie__id")
+def watchlist_rows(items: QuerySet, **columns) -> QuerySet:
+    """Watchlist items as rows of what an item shows, their movies' `genre_names` included."""
+    return items.values(
+        *output_columns(WatchlistItemSerializer),
+        movie__genre_names=genre_names(movie="movie_id"),
+        **columns,
+    )
 
 
-WHOLE_WATCHLIST = CompiledQuery(lambda *, user_id: watchlist_rows(user_watchlist(user=user_id)))
+def _watchlist_page(*, user_id: int, page: slice) -> QuerySet:
+    # The page's ids first, from the user's index: the genres are read for its rows alone.
+    page_ids = user_watchlist(user=user_id).values("id")[page]
+    newest_first = WatchlistItem.objects.filter(AmongIds("id", page_ids)).order_by("-added_at", "-id")
+    return watchlist_rows(newest_first, **list_length(WatchlistItem.objects.filter(user_id=user_id)))
+
+
+WHOLE_WATCHLIST = CompiledQuery(_watchlist_page, builds_its_page=True)
 WATCHLIST_LENGTH = CompiledQuery(lambda *, user_id: counted(WatchlistItem.objects.filter(user_id=user_id)))
 
 

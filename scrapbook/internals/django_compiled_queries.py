@@ -29,14 +29,16 @@ Parameters are found by placeholder: the queryset is built once with a distinct 
 string for each, and each must come back among the compiled SQL's parameters, unchanged and
 not written into the SQL itself; otherwise compiling raises TypeError (a lookup that
 transforms its value, such as `__contains`, cannot be a parameter here: make it part of the
-shape). A window (a page: OFFSET and LIMIT) is sent as the SQL's last two parameters, in
-place of the numbers Django writes at its end for a slice (checked, or TypeError), so that
-every page of a list runs one SQL.
+shape). A window (a page: OFFSET and LIMIT) is sent as two parameters, in place of the
+numbers Django writes for a slice (found once in the SQL, or TypeError), so that every page
+of a list runs one SQL: at the SQL's end for a query the window slices, or where the build
+function put it, for one that slices an inner query itself (`builds_its_page`).
 
 Written against Django 5.2.19 (`WRITTEN_AGAINST`). The stock behaviour, with
 COMPILED_QUERIES=0: the queryset is built with the call's values and evaluated by Django.
 """
 
+import re
 import threading
 import weakref
 from collections.abc import Callable
@@ -91,22 +93,33 @@ def _values_shape(values: dict) -> tuple:
     )
 
 
+# Django's slice, as it writes it into the SQL with the window's placeholders.
+_WRITTEN_WINDOW = f"LIMIT {_LIMIT_PLACEHOLDER} OFFSET {_OFFSET_PLACEHOLDER}"
+# A parameter's place in SQL: %s, not an escaped % (%%) followed by an s.
+_PARAMETER = re.compile(r"%%|%s")
+
+
 @dataclass(frozen=True)
 class _CompiledSql:
     sql: str
-    # Per SQL parameter: ("value", (name, index in its list or None)), or ("constant", value).
+    # Per SQL parameter: ("value", (name, index in its list or None)), ("constant", value),
+    # or ("window", 0 for the LIMIT, 1 for the OFFSET).
     slots: tuple
     names: tuple[str, ...]  # a row's keys
     expressions: tuple  # a row's expressions, whose converters apply to its values
 
     def run(self, connection, values: dict, converters: list, window: tuple | None = None) -> list[dict]:
+        limit_offset = (window[1], window[0]) if window is not None else ()
         params = [
-            slot if kind == "constant" else values[slot[0]] if slot[1] is None else values[slot[0]][slot[1]]
+            slot
+            if kind == "constant"
+            else limit_offset[slot]
+            if kind == "window"
+            else values[slot[0]]
+            if slot[1] is None
+            else values[slot[0]][slot[1]]
             for kind, slot in self.slots
         ]
-        if window is not None:
-            offset, limit = window
-            params += [limit, offset]
         with _cursor(connection) as cursor:
             cursor.execute(self.sql, params)
             rows = cursor.fetchall()
@@ -149,23 +162,29 @@ def _cursor(connection):
         raw.cursor_factory, raw.prepare_threshold = usual
 
 
+def _window_slots(sql: str) -> tuple[str, int]:
+    """`sql` with the window, written by Django as the placeholders' numbers, made two
+    parameters; and how many parameters come before them."""
+    if sql.count(_WRITTEN_WINDOW) != 1:
+        raise TypeError("A compiled query's window must be written once in its SQL, as Django slices.")
+    before, after = sql.split(_WRITTEN_WINDOW)
+    position = sum(1 for found in _PARAMETER.findall(before) if found == "%s")
+    return f"{before}LIMIT %s OFFSET %s{after}", position
+
+
 def _compile(queryset: QuerySet, placeholders: dict, connection, *, windowed: bool) -> _CompiledSql | None:
     """The queryset's SQL with its placeholders located; None when it can have no rows.
-    `windowed`: its LIMIT and OFFSET become the last two parameters."""
-    if windowed:
-        queryset = queryset[_OFFSET_PLACEHOLDER : _OFFSET_PLACEHOLDER + _LIMIT_PLACEHOLDER]
+    `windowed`: the queryset, or a query within it, was sliced with the window's
+    placeholders, whose LIMIT and OFFSET become parameters."""
     query = queryset.query
     compiler = query.get_compiler(connection=connection)
     try:
         sql, params = compiler.as_sql()
     except EmptyResultSet:
         return None
+    window_position = None
     if windowed:
-        # Django writes a slice into the SQL: at its end, as these numbers.
-        written = f" LIMIT {_LIMIT_PLACEHOLDER} OFFSET {_OFFSET_PLACEHOLDER}"
-        if not sql.endswith(written):
-            raise TypeError("A compiled query's window must be its SQL's last LIMIT and OFFSET.")
-        sql = sql[: -len(written)] + " LIMIT %s OFFSET %s"
+        sql, window_position = _window_slots(sql)
     where = {}  # placeholder -> (name, index in its list or None)
     for name, placeholder in placeholders.items():
         if isinstance(placeholder, list):
@@ -181,6 +200,8 @@ def _compile(queryset: QuerySet, placeholders: dict, connection, *, windowed: bo
             reached.add(param)
         else:
             slots.append(("constant", param))
+    if window_position is not None:
+        slots[window_position:window_position] = [("window", 0), ("window", 1)]
     lost = {name for placeholder, (name, _) in where.items() if placeholder not in reached}
     lost |= {name for placeholder, (name, _) in where.items() if str(placeholder) in sql}
     if windowed and any(str(number) in sql for number in (_OFFSET_PLACEHOLDER, _LIMIT_PLACEHOLDER)):
@@ -207,10 +228,16 @@ class CompiledQuery:
     from call to call (ints and strs that filters compare with as they are, or lists of them
     for `__in`); `shape` is what changes the SQL itself (a page size, whether an optional
     filter applies), and keys the compiled SQL with the parameters' names and list lengths.
+
+    `builds_its_page`: asked for a window, `build` is given it as `page`, a slice, and
+    applies it itself, to the query of a page's ids, say, so that the rows' correlated
+    subqueries run for the page's rows alone (PostgreSQL computes a row's columns before
+    OFFSET skips it). Otherwise the window slices the whole query.
     """
 
-    def __init__(self, build: Callable[..., QuerySet]):
+    def __init__(self, build: Callable[..., QuerySet], *, builds_its_page: bool = False):
         self.build = build
+        self.builds_its_page = builds_its_page
         # Per connection (one per thread): the connection's own converters apply to the rows.
         self._compiled = weakref.WeakKeyDictionary()
         self._lock = threading.Lock()
@@ -222,11 +249,10 @@ class CompiledQuery:
         `window`, (offset, limit), that slice of them, sent as parameters: every page of a
         list runs the same SQL."""
         shape = shape or {}
-        if not settings.COMPILED_QUERIES:
-            rows = self.build(**values, **shape)
-            return list(rows if window is None else rows[window[0] : window[0] + window[1]])
         if window is not None and window[1] <= 0:
             return []
+        if not settings.COMPILED_QUERIES:
+            return list(self._built(values, shape, None if window is None else slice(window[0], sum(window))))
         connection = connections[using]
         key = (tuple(sorted(shape.items())), _values_shape(values), window is not None)
         compiled_here = self._compiled.get(connection)
@@ -236,7 +262,8 @@ class CompiledQuery:
         entry = compiled_here.get(key)
         if entry is None:
             placeholders = _placeholders(values)
-            queryset = self.build(**placeholders, **shape)
+            page = slice(_OFFSET_PLACEHOLDER, _OFFSET_PLACEHOLDER + _LIMIT_PLACEHOLDER)
+            queryset = self._built(placeholders, shape, None if window is None else page)
             compiled = _compile(queryset, placeholders, connection, windowed=window is not None)
             converters = [] if compiled is None else _converters(compiled.expressions, connection)
             entry = compiled_here[key] = (compiled, converters)
@@ -244,6 +271,13 @@ class CompiledQuery:
         if compiled is None:
             return []
         return compiled.run(connection, values, converters, window)
+
+    def _built(self, values: dict, shape: dict, page: slice | None) -> QuerySet:
+        if page is None:
+            return self.build(**values, **shape)
+        if self.builds_its_page:
+            return self.build(**values, **shape, page=page)
+        return self.build(**values, **shape)[page]
 
 
 def _converters(expressions, connection) -> list:
