@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class ApiConfig(AppConfig):
     name = "api"
     verbose_name = "API"
+
+    def ready(self):
+        from scrapbook.internals import psycopg_timestamps
+
+        psycopg_timestamps.install()

@@ -241,6 +241,9 @@ SOCKETIO_PREFRAMED_BROADCAST = env_bool("SOCKETIO_PREFRAMED_BROADCAST", True)
 # The feed's and the profile's queries compiled to SQL once per process, then run with each
 # request's values (Django's SQLCompiler internals). 0: Django builds and compiles them anew.
 COMPILED_QUERIES = env_bool("COMPILED_QUERIES", True)
+# PostgreSQL's timestamps read by psycopg's C loader, registered in place of Django's Python
+# one on each connection in UTC (scrapbook/internals/psycopg_timestamps.py). 0: Django's.
+PSYCOPG_C_TIMESTAMPS = env_bool("PSYCOPG_C_TIMESTAMPS", True)
 # ------------------------------------------------------------------------------------------
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -10,6 +10,7 @@ its WRITTEN_AGAINST. docs/ARCHITECTURE.md, "Library internals", lists the bounda
 
 import asyncio
 import contextlib
+import datetime
 import importlib.metadata
 import inspect
 import json
@@ -53,7 +54,12 @@ from movie_module.models import Activity, Follow, Movie
 from movie_module.people import selectors as people
 from movie_module.tests.factories import MovieFactory, ReviewFactory, WatchFactory, WatchlistItemFactory
 from movie_module.tracking import selectors as tracking
-from scrapbook.internals import django_asgi_handler, django_compiled_queries, django_redis_cache
+from scrapbook.internals import (
+    django_asgi_handler,
+    django_compiled_queries,
+    django_redis_cache,
+    psycopg_timestamps,
+)
 from tests.servers import uvicorn_server
 from tests.test_redis_outage import private_redis  # noqa: F401 (a fixture)
 
@@ -63,6 +69,7 @@ BOUNDARIES = [
     django_asgi_handler,
     django_redis_cache,
     django_compiled_queries,
+    psycopg_timestamps,
     socketio_broadcast,
     websocket_frames,
 ]
@@ -430,6 +437,55 @@ def test_a_parameter_django_transforms_cannot_be_compiled():
         by_title.rows(values={"words": "matrix"})
 
 
+# --- Django's timestamp loader (scrapbook/internals/psycopg_timestamps.py) -------------------
+
+
+def test_django_registers_its_timestamp_loader_again_only_for_another_time_zone():
+    from django.db.backends.base.base import BaseDatabaseWrapper
+    from django.db.backends.postgresql.base import DatabaseWrapper
+
+    create_cursor = inspect.getsource(DatabaseWrapper.create_cursor)
+    assert "tzloader = self.connection.adapters.get_loader(TIMESTAMPTZ_OID, Format.TEXT)" in create_cursor
+    assert "if self.timezone != tzloader.timezone:" in create_cursor
+    # The session's time zone is set before `connection_created` is sent.
+    connect = inspect.getsource(BaseDatabaseWrapper.connect)
+    assert connect.index("self.init_connection_state()") < connect.index("connection_created.send(")
+
+
+@pytest.mark.django_db
+def test_timestamps_read_by_psycopgs_c_loader_are_those_djangos_loader_reads():
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's timestamps: the PostgreSQL pass runs this")
+    from django.db.backends.postgresql.psycopg_any import register_tzloader
+    from psycopg import postgres, pq
+
+    connection.ensure_connection()
+    timestamptz = postgres.types["timestamptz"].oid
+    ours = psycopg_timestamps.c_timestamptz_loader()
+    assert ours is not None  # psycopg-binary is installed
+    assert connection.connection.adapters.get_loader(timestamptz, pq.Format.TEXT) is ours
+    sql = (
+        "SELECT '2026-11-30 12:34:56.123456+05'::timestamptz, '1999-12-31 23:59:59-08:30'::timestamptz,"
+        " '2024-02-29 00:00:00.000001+00'::timestamptz, NULL::timestamptz"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        read_in_c = cursor.fetchone()
+    with connection.cursor() as cursor:
+        register_tzloader(connection.timezone, cursor.cursor)  # Django's own, on this cursor
+        assert not isinstance(
+            cursor.cursor.adapters.get_loader(timestamptz, pq.Format.TEXT)(timestamptz), ours
+        )
+        cursor.execute(sql)
+        read_by_django = cursor.fetchone()
+    assert read_in_c == read_by_django
+    assert read_in_c[0] == datetime.datetime(2026, 11, 30, 7, 34, 56, 123456, tzinfo=datetime.UTC)
+    assert [value.tzinfo for value in read_in_c[:3]] == [datetime.UTC] * 3
+    assert [value.isoformat() for value in read_in_c[:3]] == [
+        value.isoformat() for value in read_by_django[:3]
+    ]
+
+
 # --- python-socketio and python-engineio (chat/internals/socketio_broadcast.py) -------------
 
 ROOM = "movie:tt0133093"
@@ -640,6 +696,7 @@ STOCK = {
     "SOCKETIO_FAST_BROADCAST": "0",
     "SOCKETIO_PREFRAMED_BROADCAST": "0",
     "COMPILED_QUERIES": "0",
+    "PSYCOPG_C_TIMESTAMPS": "0",
 }
 
 
