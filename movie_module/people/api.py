@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 
 from api.cached_reads import CachedReadsTogether
 from api.exceptions import error_responses
+from api.shapes import compiled_output
 from authentication.usernames import username_key
 from movie_module.serializers import UserReferenceSerializer
 from scrapbook.response_cache import CachedRead, cached_response, cached_value, request_key
@@ -171,15 +172,6 @@ def _profile_json(user_id: int) -> tuple[str, bytes, bytes] | None:
     profile = selectors.profile(user_id=user_id)
     if profile is None:
         return None
-    shown = {
-        "id": profile.id,
-        "username": profile.username,
-        "date_joined": profile.date_joined,
-        "followers_count": profile.followers_count,
-        "following_count": profile.following_count,
-        "is_following": False,
-        "stats": profile.stats,
-    }
-    rendered = JSONRenderer().render(ProfileSerializer(shown).data)
+    rendered = JSONRenderer().render(compiled_output(ProfileSerializer)(profile))
     before, after = rendered.split(NOT_FOLLOWING, 1)  # no earlier field can hold it: ids, a username, a date
     return profile.username_key, before + b'"is_following":', after

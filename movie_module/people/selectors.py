@@ -55,7 +55,8 @@ def user_or_none(*, username: str) -> User | None:
 
 @dataclass(frozen=True)
 class Profile:
-    """A user's profile but `is_following` (whoever looks): serializers.ProfileSerializer."""
+    """A user's profile as nobody in particular sees it: serializers.ProfileSerializer (the
+    view writes in each caller's `is_following`)."""
 
     id: int
     username: str
@@ -64,6 +65,7 @@ class Profile:
     followers_count: int
     following_count: int
     stats: "ProfileStats"
+    is_following: bool = False
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ class GenreCountSerializer(serializers.Serializer):
 
 
 # Shows a selectors.ProfileStats.
-class ProfileStatsSerializer(serializers.Serializer):
+class ProfileStatsSerializer(FastOutput, serializers.Serializer):
     watched = serializers.IntegerField()
     reviews = serializers.IntegerField()
     average_rating = MeanRatingField(allow_null=True)
@@ -25,8 +25,8 @@ class ProfileStatsSerializer(serializers.Serializer):
     top_genres = GenreCountSerializer(many=True)
 
 
-# Shows a selectors.Profile, with `is_following` set by the view.
-class ProfileSerializer(serializers.Serializer):
+# Shows a selectors.Profile with its `is_following` (api.ShownProfile).
+class ProfileSerializer(FastOutput, serializers.Serializer):
     id = serializers.IntegerField()
     username = serializers.CharField()
     date_joined = UtcDateTimeField()

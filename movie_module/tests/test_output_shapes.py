@@ -1,6 +1,7 @@
 """Each output shape is declared once, as a serializer (api/shapes.py): its fast output must be
 what DRF itself would show, and the columns derived for the selectors must cover it."""
 
+import dataclasses
 import datetime
 import zoneinfo
 from decimal import Decimal
@@ -11,6 +12,7 @@ from rest_framework.renderers import JSONRenderer
 
 import scrapbook.urls  # noqa: F401  (every view, so every serializer, is loaded)
 from api.shapes import FastOutput, compiled_row_output, output_columns
+from authentication.tests.factories import UserFactory
 from chat import selectors as chat
 from chat.models import Message
 from chat.serializers import MessageSerializer, MessageUserSerializer
@@ -27,7 +29,13 @@ from movie_module.lists.serializers import (
 )
 from movie_module.models import Activity, Follow, Movie, MovieList, MovieListItem, Review, Watch
 from movie_module.people import selectors as people
-from movie_module.people.serializers import FollowedSerializer, FollowerSerializer, activity_shown
+from movie_module.people.serializers import (
+    FollowedSerializer,
+    FollowerSerializer,
+    ProfileSerializer,
+    ProfileStatsSerializer,
+    activity_shown,
+)
 from movie_module.recommendations import services as recommendations
 from movie_module.recommendations.selectors import RecommendedMovie
 from movie_module.recommendations.serializers import RecommendedMovieSerializer, SeedReviewSerializer
@@ -142,11 +150,22 @@ INSTANCES = {
     MovieListItemSerializer: lambda user, movies: [
         item for page in list_pages(user) for item in page.shown_items
     ],
+    ProfileSerializer: lambda user, movies: profiles(user),
+    ProfileStatsSerializer: lambda user, movies: [profile.stats for profile in profiles(user)],
     FollowerSerializer: lambda user, movies: list(people.followers(user=user)),
     FollowedSerializer: lambda user, movies: list(people.following(user=user)),
     MessageSerializer: lambda user, movies: chat_history(user),
     MessageUserSerializer: lambda user, movies: [message.user for message in chat_history(user)],
 }
+
+
+def profiles(user):
+    """The profiles of a user with a review, diary entries and watched films, and of one
+    with none, as nobody and as a follower see them."""
+    newcomer = UserFactory()
+    shown = [people.profile(user_id=user.pk), people.profile(user_id=newcomer.pk)]
+    assert shown[0].stats.top_genres and shown[0].stats.watched_by_year and shown[0].stats.average_rating
+    return [*shown, dataclasses.replace(shown[0], is_following=True)]
 
 
 def chat_history(user):
