@@ -132,7 +132,7 @@ class MovieViewSet(CachedReadsTogether, viewsets.ReadOnlyModelViewSet):
             movies = selectors.movie_list(search=search)
             if browse is not None:
                 movies = browse.filter_queryset(movies)
-            page = self.paginate_queryset(selectors.summary_rows(movies))
+            page = selectors.summaries_of(self.paginate_queryset(movies.values_list("id", flat=True)))
         else:  # the whole catalogue by title: compiled queries
             page = self.paginate_queryset(selectors.whole_catalogue())
         shown = compiled_row_output(MovieSummarySerializer)

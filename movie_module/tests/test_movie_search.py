@@ -219,8 +219,8 @@ def test_a_search_pages_through_its_matches_in_one_order(api_client, catalogue):
 def test_search_runs_the_same_queries_for_1_and_100_results_and_never_writes(
     api_client, catalogue, django_assert_num_queries
 ):
-    # the typo index, count, the page with its genres
+    # the typo index, count, the page's ids, their rows with their genres
     for page_size in (1, 100):
-        with CaptureQueriesContext(connection) as queries, django_assert_num_queries(3):
+        with CaptureQueriesContext(connection) as queries, django_assert_num_queries(4):
             assert len(search(api_client, "nihgt", page_size=page_size)["results"]) == page_size
         assert all(query["sql"].lstrip().upper().startswith("SELECT") for query in queries.captured_queries)
