@@ -6,6 +6,7 @@ class ApiConfig(AppConfig):
     verbose_name = "API"
 
     def ready(self):
-        from scrapbook.internals import psycopg_timestamps
+        from scrapbook.internals import psycopg_pool_check, psycopg_timestamps
 
         psycopg_timestamps.install()
+        psycopg_pool_check.install()

@@ -244,6 +244,10 @@ COMPILED_QUERIES = env_bool("COMPILED_QUERIES", True)
 # PostgreSQL's timestamps read by psycopg's C loader, registered in place of Django's Python
 # one on each connection in UTC (scrapbook/internals/psycopg_timestamps.py). 0: Django's.
 PSYCOPG_C_TIMESTAMPS = env_bool("PSYCOPG_C_TIMESTAMPS", True)
+# The PostgreSQL pool checks a connection before lending it with a round trip only when the
+# server has closed it (scrapbook/internals/psycopg_pool_check.py). 0: psycopg_pool's check,
+# an empty query before each request's first.
+PSYCOPG_POOL_QUIET_CHECK = env_bool("PSYCOPG_POOL_QUIET_CHECK", True)
 # ------------------------------------------------------------------------------------------
 
 AUTH_PASSWORD_VALIDATORS = [

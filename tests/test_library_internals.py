@@ -58,6 +58,7 @@ from scrapbook.internals import (
     django_asgi_handler,
     django_compiled_queries,
     django_redis_cache,
+    psycopg_pool_check,
     psycopg_timestamps,
 )
 from tests.servers import uvicorn_server
@@ -70,6 +71,7 @@ BOUNDARIES = [
     django_redis_cache,
     django_compiled_queries,
     psycopg_timestamps,
+    psycopg_pool_check,
     socketio_broadcast,
     websocket_frames,
 ]
@@ -91,6 +93,7 @@ PRIVATE_NAMES = {
     r"\bget_db_converters\(": "scrapbook/internals/django_compiled_queries.py",
     r"\bServerBindingCursor\b": "scrapbook/internals/django_compiled_queries.py",
     r"\.prepare_threshold\b": "scrapbook/internals/django_compiled_queries.py",
+    r"\._check\b": "scrapbook/internals/psycopg_pool_check.py",
     r"\.packet_class\b": "chat/internals/socketio_broadcast.py",
     r"\.host_id\b": "chat/internals/socketio_broadcast.py",
     r"\"skip_sid\": None": "chat/internals/socketio_broadcast.py",  # the hand-built pub/sub message
@@ -486,6 +489,32 @@ def test_timestamps_read_by_psycopgs_c_loader_are_those_djangos_loader_reads():
     ]
 
 
+# --- The PostgreSQL pool's check (scrapbook/internals/psycopg_pool_check.py) -----------------
+
+
+def test_django_creates_the_pool_with_psycopg_pools_check_which_it_keeps_and_calls_before_a_lend():
+    from django.db.backends.postgresql.base import DatabaseWrapper
+    from psycopg_pool import ConnectionPool
+
+    assert "check=ConnectionPool.check_connection if enable_checks else None," in inspect.getsource(
+        DatabaseWrapper.pool.fget
+    )
+    checked = []
+    pool = ConnectionPool("", open=False, check=checked.append)
+    assert pool._check == checked.append
+    pool._check_connection("a connection")  # what the pool does before each lend
+    assert checked == ["a connection"]
+    assert "self._check_connection(conn)" in inspect.getsource(ConnectionPool._getconn_with_check_loop)
+
+
+@pytest.mark.django_db
+def test_the_pool_lends_connections_with_the_quiet_check():
+    if connection.vendor != "postgresql" or connection.pool is None:
+        pytest.skip("PostgreSQL's pool: the PostgreSQL pass runs this")
+    connection.ensure_connection()
+    assert connection.pool._check is psycopg_pool_check.check_connection_unless_quiet
+
+
 # --- python-socketio and python-engineio (chat/internals/socketio_broadcast.py) -------------
 
 ROOM = "movie:tt0133093"
@@ -697,6 +726,7 @@ STOCK = {
     "SOCKETIO_PREFRAMED_BROADCAST": "0",
     "COMPILED_QUERIES": "0",
     "PSYCOPG_C_TIMESTAMPS": "0",
+    "PSYCOPG_POOL_QUIET_CHECK": "0",
 }
 
 
