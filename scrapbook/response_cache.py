@@ -165,7 +165,7 @@ def cached_value(read: str, build: Callable[[], object], *, key: str = "", user_
     answer_key = wanted.answer_key()
     found = _cache_get_many([*generation_keys, answer_key])
     tokens = _current_tokens(found, generation_keys)
-    record_generations(generation_keys, tokens)
+    record_generations(generation_keys, tokens, read)
     if tokens is None:  # no cache to ask: answer from the database
         return build()
     stored = found.get(answer_key)

@@ -13,9 +13,13 @@ Which answers may be stored is declared by each view, per action, in `stored_ans
 
 - SHARED: the answer is everyone's (the catalogue): the key leaves the caller's token out;
 - PER_CALLER: each caller's own (their watchlist, their feed): the key holds the token;
-- ANONYMOUS: only the answer to a request without a token (the movie page, whose `me` block
-  is the caller's, is rarely asked twice by one caller: storing it would cost more than it
-  saves).
+- ANONYMOUS: only the answer to a request without a token (a list that shows the caller's
+  own likes);
+- COMPOSED: the anonymous answer, and for a caller, the anonymous answer with the caller's
+  own part written in (`Composition`: the movie page and its `me` block). A caller rarely
+  asks for one movie's page twice, but asks for many: what is stored for them is their
+  parts of every page at once (their watchlist and reviews, one entry), and a page's answer
+  to them is composed from the two entries in the same one round trip.
 
 A path whose view declares nothing goes straight to Django, as does every other method.
 "The same request" is the same method, scheme, path, query string and KEYED_HEADERS, the
@@ -29,7 +33,9 @@ user's. An answer is stored only when:
 - it is a 200 that sets no cookie and varies on no header outside KEYED_HEADERS;
 - a request that carried a token was authenticated with it: the caller's account is one of
   the reads (deactivated, deleted or a new password: a new generation), and the stored
-  answer expires with the token (`record_token_expiry`).
+  answer expires with the token (`record_token_expiry`). A caller's parts (COMPOSED) are
+  stored under their token and the reads they were built from, the account's among them,
+  and expire with the token too.
 
 The store is the Django cache's: with REDIS_URL, Redis, where a Lua script checks the
 tokens and returns the answer in the one round trip (shared by every worker, as the
@@ -46,6 +52,7 @@ import json
 import logging
 import time
 import weakref
+from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 
@@ -64,6 +71,7 @@ logger = logging.getLogger(__name__)
 SHARED = "shared"
 PER_CALLER = "per-caller"
 ANONYMOUS = "anonymous"
+COMPOSED = "composed"
 
 API_PREFIX = "/api/"
 # The request headers that Scrapbook's middleware and views read, by name: the only ones in
@@ -85,6 +93,47 @@ KEYED_HEADERS = frozenset(
 # Answers past this size are not stored: a page of 100 movies is about 60 kB.
 MAX_STORED_BYTES = 1_000_000
 KEY_PREFIX = "stored-answer:"
+PARTS_KEY_PREFIX = "stored-parts:"
+# What a composed answer's request found missing or stale in the store, for Django's answer
+# to provide (`AnswerRecording.wanted`).
+ANONYMOUS_ANSWER = "anonymous answer"
+CALLER_PARTS = "caller's parts"
+
+
+@dataclass(frozen=True)
+class Composition:
+    """How a view's answer to a caller is its anonymous answer with the caller's part written
+    in (COMPOSED), declared by the view as `composition`.
+
+    The anonymous answer ends with `anonymous_end`, whose `hole` the caller's part of the
+    item fills; `item` names the item from the URL's keyword arguments (None: Django
+    answers). `shared_reads` are the cached reads the anonymous answer is built from,
+    `caller_reads` those the caller's parts are built from (the caller's account among them).
+    """
+
+    name: str
+    anonymous_end: bytes
+    hole: bytes
+    item: Callable[[dict], str | None]
+    shared_reads: tuple[str, ...]
+    caller_reads: tuple[str, ...]
+
+    def write_in(self, anonymous_body: bytes, part: bytes) -> bytes | None:
+        if not anonymous_body.endswith(self.anonymous_end):
+            return None
+        start = len(anonymous_body) - len(self.anonymous_end)
+        return anonymous_body[:start] + self.anonymous_end.replace(self.hole, part, 1)
+
+
+@dataclass(frozen=True)
+class CallerParts:
+    """What a view answering a caller provides for COMPOSED answers: the anonymous answer's
+    body, and the caller's part of each item: `parts` (None for an item whose answer only
+    Django gives, e.g. a movie the caller reviewed), `default` for every other item."""
+
+    anonymous_body: bytes
+    default: bytes = b""
+    parts: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -95,14 +144,17 @@ class AnswerRecording:
     servable: bool = False  # the view: the answer is its cached reads
     spoiled: bool = False  # a read without the cache, or a write
     token_expires_at: float | None = None  # the caller's token's `exp`
+    by_read: dict = field(default_factory=dict)  # read name -> {cache key: token}
+    wanted: frozenset = frozenset()  # COMPOSED: what the store lacked (ANONYMOUS_ANSWER, CALLER_PARTS)
+    caller_parts: CallerParts | None = None  # COMPOSED: what the view provided of them
 
 
 _recording: ContextVar[AnswerRecording | None] = ContextVar("answer_recording", default=None)
 
 
-def record_generations(keys, tokens) -> None:
-    """The reads of the running request were built under these generations (`tokens` None:
-    without the cache)."""
+def record_generations(keys, tokens, read: str = "") -> None:
+    """The read `read` of the running request was built under these generations (`tokens`
+    None: without the cache)."""
     recording = _recording.get()
     if recording is None:
         return
@@ -110,6 +162,29 @@ def record_generations(keys, tokens) -> None:
         recording.spoiled = True
     else:
         recording.generations.update(zip(keys, tokens, strict=True))
+        recording.by_read.setdefault(read, {}).update(zip(keys, tokens, strict=True))
+
+
+def caller_parts_wanted() -> frozenset:
+    """What the store lacks of the running COMPOSED request's answer (ANONYMOUS_ANSWER,
+    CALLER_PARTS): what `record_caller_parts` is asked to provide."""
+    recording = _recording.get()
+    return frozenset() if recording is None else recording.wanted
+
+
+def record_caller_parts(anonymous_body: bytes, parts: Callable[[], tuple[bytes, dict] | None]) -> None:
+    """The running COMPOSED request's anonymous answer, and `parts()`: the caller's part of
+    every item, `(default, {item: part or None})`, or None when the view cannot tell them all
+    (called only when the store lacks them)."""
+    recording = _recording.get()
+    if recording is None or not recording.wanted:
+        return
+    provided = CallerParts(anonymous_body)
+    if CALLER_PARTS in recording.wanted:
+        built = parts()
+        if built is not None:
+            provided = CallerParts(anonymous_body, *built)
+    recording.caller_parts = provided
 
 
 def record_write() -> None:
@@ -152,10 +227,20 @@ def declared_for(path: str) -> str | None:
     return declared
 
 
+@functools.lru_cache(maxsize=10_000)
+def composition_for(path: str) -> tuple[Composition, dict] | None:
+    """The composition the view of `path` declares, with the URL's keyword arguments."""
+    match = resolve(path)
+    view_class = getattr(match.func, "cls", None) or getattr(match.func, "view_class", None)
+    composition = getattr(view_class, "composition", None)
+    return None if composition is None else (composition, match.kwargs)
+
+
 @receiver(setting_changed)
 def forget_declarations(setting, **kwargs):
     if setting == "ROOT_URLCONF":
         declared_for.cache_clear()
+        composition_for.cache_clear()
 
 
 def request_key(scope) -> tuple[str, str] | None:
@@ -178,11 +263,54 @@ def request_key(scope) -> tuple[str, str] | None:
         if name == b"authorization":
             if declared == ANONYMOUS:
                 return None
-            if declared == SHARED:
-                continue  # the same answer whoever asks
+            if declared in (SHARED, COMPOSED):
+                continue  # the same answer whoever asks; a COMPOSED one, the anonymous answer
         if name in KEYED_HEADERS:
             digest.update(name + b":" + value + b"\0")
     return KEY_PREFIX + digest.hexdigest(), declared
+
+
+def _authorization(scope) -> bytes | None:
+    for name, value in scope["headers"]:
+        if name.lower() == b"authorization":
+            return value
+    return None
+
+
+def parts_key(composition: Composition, authorization: bytes) -> str:
+    """Where a caller's parts are stored: under their token (the Authorization header)."""
+    digest = hashlib.blake2b(composition.name.encode() + b"\0" + authorization, digest_size=20)
+    return PARTS_KEY_PREFIX + digest.hexdigest()
+
+
+def _with_content_length(headers: list, length: int) -> list:
+    return [[name, value] for name, value in headers if name.lower() != "content-length"] + [
+        ["content-length", str(length)]
+    ]
+
+
+def _parts_entry(default: bytes, parts: dict) -> bytes | None:
+    """The caller's parts as stored: the default part, then a line `<item>\t<part>` for each
+    item (an empty part: Django answers); None when one cannot be stored so."""
+    lines = [default]
+    for item, part in parts.items():
+        line = item.encode() + b"\t" + (part or b"")
+        lines.append(line)
+    if any(b"\n" in line for line in lines) or any(b"\t" in item.encode() for item in parts):
+        return None
+    return b"\n".join(lines)
+
+
+def _part_of(entry: bytes, item: str) -> bytes | None:
+    """The item's part in a stored parts entry (`_parts_entry`), b"" for Django's."""
+    default, _, lines = entry.partition(b"\n")
+    needle = b"\n" + item.encode() + b"\t"
+    at = (b"\n" + lines).find(needle)
+    if at < 0:
+        return default
+    start = at + len(needle) - 1
+    end = lines.find(b"\n", start)
+    return lines[start : None if end < 0 else end]
 
 
 def _storable_headers(headers, keyed=KEYED_HEADERS) -> list | None:
@@ -220,23 +348,77 @@ class CacheAnswerStore:
     async def store(self, key: str, generations: dict, headers: list, body: bytes, seconds: float):
         self.cache.set(key, (generations, headers, body), timeout=seconds)
 
+    async def composed(self, key: str, parts_key: str, item: str):
+        """`(headers, anonymous body, the item's part)` while both entries are current; else
+        what is missing or stale ({ANONYMOUS_ANSWER, CALLER_PARTS}; empty: the item's part
+        is Django's to give)."""
+        stored = self.cache.get_many([key, parts_key])
+        missing = set()
+        for name, label in ((key, ANONYMOUS_ANSWER), (parts_key, CALLER_PARTS)):
+            entry = stored.get(name)
+            if entry is None:
+                missing.add(label)
+                continue
+            current = self.cache.get_many(list(entry[0]))
+            if any(current.get(generation) != token for generation, token in entry[0].items()):
+                missing.add(label)
+        if missing:
+            return frozenset(missing)
+        part = _part_of(stored[parts_key][1], item)
+        if not part:
+            return frozenset()
+        _, headers, body = stored[key]
+        return headers, body, part
 
-# The tokens compared where the generations are, in the one round trip: the entry is
-# "<generation keys>\n<their tokens>\n<answer>", each list separated by spaces.
-_ANSWER_IF_CURRENT = """
-local entry = redis.call('GET', KEYS[1])
-if not entry then return false end
-local keys_end = string.find(entry, '\\n', 1, true)
-local tokens_end = string.find(entry, '\\n', keys_end + 1, true)
-local names = {}
-for name in string.gmatch(string.sub(entry, 1, keys_end - 1), '%S+') do names[#names + 1] = name end
-local current = redis.call('MGET', unpack(names))
-for position = 1, #names do
-  if not current[position] then return false end
+    async def store_parts(self, parts_key: str, generations: dict, entry: bytes, seconds: float):
+        self.cache.set(parts_key, (generations, entry), timeout=seconds)
+
+
+# The tokens compared where the generations are, in the one round trip: an entry is
+# "<generation keys>\n<their tokens>\n<value>", each list separated by spaces; `current`
+# returns its value while every token is current, else false.
+_CURRENT_ENTRY = """
+local function current(entry)
+  if not entry then return false end
+  local keys_end = string.find(entry, '\\n', 1, true)
+  local tokens_end = string.find(entry, '\\n', keys_end + 1, true)
+  local names = {}
+  for name in string.gmatch(string.sub(entry, 1, keys_end - 1), '%S+') do names[#names + 1] = name end
+  local tokens = redis.call('MGET', unpack(names))
+  for position = 1, #names do
+    if not tokens[position] then return false end
+  end
+  if table.concat(tokens, ' ') ~= string.sub(entry, keys_end + 1, tokens_end - 1) then return false end
+  return string.sub(entry, tokens_end + 1)
 end
-if table.concat(current, ' ') ~= string.sub(entry, keys_end + 1, tokens_end - 1) then return false end
-return string.sub(entry, tokens_end + 1)
 """
+# A stored answer (KEYS[1]): "<headers as JSON>\n<body>" while current.
+_ANSWER_IF_CURRENT = _CURRENT_ENTRY + "return current(redis.call('GET', KEYS[1]))\n"
+# A composed answer (COMPOSED): the anonymous answer's entry (KEYS[1]) and the caller's parts'
+# entry (KEYS[2], whose value is "<default part>\n<item>\t<part>\n..."), and the part of the
+# item ARGV[1]. Returns {answer, part}, or what is missing or stale: 1 the anonymous answer,
+# 2 the parts, 3 both, 0 neither (the item's part is empty: Django answers).
+_COMPOSED_IF_CURRENT = (
+    _CURRENT_ENTRY
+    + """
+local answer = current(redis.call('GET', KEYS[1]))
+local parts = current(redis.call('GET', KEYS[2]))
+if not answer or not parts then
+  return (answer and 0 or 1) + (parts and 0 or 2)
+end
+local default_end = string.find(parts, '\\n', 1, true) or (#parts + 1)
+local part = string.sub(parts, 1, default_end - 1)
+local needle = '\\n' .. ARGV[1] .. '\\t'
+local at = string.find(parts, needle, 1, true)
+if at then
+  local start = at + #needle
+  local stop = string.find(parts, '\\n', start, true) or (#parts + 1)
+  part = string.sub(parts, start, stop - 1)
+end
+if part == '' then return 0 end
+return {answer, part}
+"""
+)
 
 
 class RedisAnswerStore:
@@ -256,6 +438,7 @@ class RedisAnswerStore:
         url = location if isinstance(location, str) else location[0]
         self.client = redis.asyncio.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
         self.script = self.client.register_script(_ANSWER_IF_CURRENT)
+        self.composed_script = self.client.register_script(_COMPOSED_IF_CURRENT)
         self.down_until = 0.0
 
     async def answer(self, key: str):
@@ -272,13 +455,39 @@ class RedisAnswerStore:
         return json.loads(head), body
 
     async def store(self, key: str, generations: dict, headers: list, body: bytes, seconds: float):
+        await self._set(key, generations, json.dumps(headers).encode() + b"\n" + body, seconds)
+
+    async def composed(self, key: str, parts_key: str, item: str):
+        """As CacheAnswerStore.composed, in one round trip."""
+        if self.down_until > time.monotonic():
+            return frozenset({ANONYMOUS_ANSWER, CALLER_PARTS})
+        try:
+            found = await self.composed_script(
+                keys=[self.cache.make_key(key), self.cache.make_key(parts_key)], args=[item]
+            )
+        except Exception as error:  # any failure: Django answers, as without this store
+            self._mark_down(error)
+            return frozenset({ANONYMOUS_ANSWER, CALLER_PARTS})
+        if isinstance(found, int):
+            return frozenset(
+                label for bit, label in ((1, ANONYMOUS_ANSWER), (2, CALLER_PARTS)) if found & bit
+            )
+        answer, part = found
+        head, _, body = answer.partition(b"\n")
+        return json.loads(head), body, part
+
+    async def store_parts(self, parts_key: str, generations: dict, entry: bytes, seconds: float):
+        await self._set(parts_key, generations, entry, seconds)
+
+    async def _set(self, key: str, generations: dict, value: bytes, seconds: float):
+        """Store `value` under `key` after the generations it is current under (the scripts' format)."""
         if self.down_until > time.monotonic():
             return
         names = [self.cache.make_key(name) for name in generations]
         tokens = [raw_redis_value(token) for token in generations.values()]
         if None in tokens or any(b" " in name.encode() or b"\n" in name.encode() for name in names):
             return
-        entry = b"\n".join([" ".join(names).encode(), b" ".join(tokens), json.dumps(headers).encode(), body])
+        entry = b"\n".join([" ".join(names).encode(), b" ".join(tokens), value])
         try:
             await self.client.set(self.cache.make_key(key), entry, px=max(1, int(seconds * 1000)))
         except Exception as error:
@@ -312,6 +521,13 @@ def forget_stores(setting, **kwargs):
         _stores.clear()
 
 
+def _generations_of(recording: AnswerRecording, reads: tuple[str, ...]) -> dict | None:
+    """The generations the reads `reads` of the request were built under; None unless each made."""
+    if any(read not in recording.by_read for read in reads):
+        return None
+    return {key: token for read in reads for key, token in recording.by_read[read].items()}
+
+
 class StoredAnswers:
     """ASGI middleware: stored answers to GET requests under /api/, before `app` (Django)."""
 
@@ -324,22 +540,63 @@ class StoredAnswers:
             return await self.app(scope, receive, send)
         key, declared = keyed
         store = _store_of_running_loop()
+        if declared == COMPOSED and (authorization := _authorization(scope)) is not None:
+            return await self._compose(store, key, authorization, scope, receive, send)
         found = await store.answer(key)
         if found is not None:
-            headers, body = found
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 200,
-                    "headers": [(name.encode("latin-1"), value.encode("latin-1")) for name, value in headers],
-                }
-            )
-            await send({"type": "http.response.body", "body": body})
+            await self._send(send, *found)
             return
         await self._answer_and_store(store, key, declared, scope, receive, send)
 
-    async def _answer_and_store(self, store, key, declared, scope, receive, send):
-        recording = AnswerRecording()
+    async def _compose(self, store, key, authorization, scope, receive, send):
+        """A caller's COMPOSED answer: the anonymous answer with their part written in, or
+        Django's, from which what the store lacked is stored."""
+        composition, url_kwargs = composition_for(scope["path"])
+        item = composition.item(url_kwargs)
+        callers_key = parts_key(composition, authorization)
+        wanted = frozenset({ANONYMOUS_ANSWER, CALLER_PARTS})
+        if item is not None:
+            found = await store.composed(key, callers_key, item)
+            if isinstance(found, tuple):
+                headers, anonymous_body, part = found
+                body = composition.write_in(anonymous_body, part)
+                if body is not None:
+                    await self._send(send, _with_content_length(headers, len(body)), body)
+                    return
+            else:
+                wanted = found
+        recording = AnswerRecording(wanted=wanted)
+        answer = await self._answer(recording, scope, receive, send)
+        provided = recording.caller_parts
+        if answer["status"] != 200 or provided is None or not recording.servable or recording.spoiled:
+            return
+        if ANONYMOUS_ANSWER in wanted and composition.write_in(provided.anonymous_body, b"") is not None:
+            generations = _generations_of(recording, composition.shared_reads)
+            headers = _storable_headers(answer["headers"], KEYED_HEADERS - {b"authorization"})
+            if generations and headers is not None:
+                headers = _with_content_length(headers, len(provided.anonymous_body))
+                seconds = float(settings.API_CACHE_SECONDS)
+                await store.store(key, generations, headers, provided.anonymous_body, seconds)
+        seconds = self._seconds_to_keep(scope, PER_CALLER, recording)
+        generations = _generations_of(recording, composition.caller_reads)
+        if CALLER_PARTS in wanted and provided.default and seconds is not None and generations:
+            entry = _parts_entry(provided.default, provided.parts)
+            if entry is not None and len(entry) <= MAX_STORED_BYTES:
+                await store.store_parts(callers_key, generations, entry, seconds)
+
+    @staticmethod
+    async def _send(send, headers: list, body: bytes) -> None:
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(name.encode("latin-1"), value.encode("latin-1")) for name, value in headers],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+    async def _answer(self, recording: AnswerRecording, scope, receive, send) -> dict:
+        """Django's answer, sent as it comes, with what it was built from in `recording`."""
         answer = {"status": None, "headers": None, "body": [], "size": 0}
 
         async def send_and_keep(message):
@@ -355,6 +612,11 @@ class StoredAnswers:
             await self.app(scope, receive, send_and_keep)
         finally:
             _recording.reset(token)
+        return answer
+
+    async def _answer_and_store(self, store, key, declared, scope, receive, send):
+        recording = AnswerRecording()
+        answer = await self._answer(recording, scope, receive, send)
         seconds = self._seconds_to_keep(scope, declared, recording)
         if answer["status"] != 200 or seconds is None or answer["size"] > MAX_STORED_BYTES:
             return

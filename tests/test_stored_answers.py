@@ -16,13 +16,18 @@ import requests
 from rest_framework_simplejwt.tokens import AccessToken
 
 from conftest import access_token_for
-from movie_module.tests.factories import MovieFactory
+from movie_module.tests.factories import MovieFactory, ReviewFactory, WatchlistItemFactory
 from scrapbook.stored_answers import (
     ANONYMOUS,
+    ANONYMOUS_ANSWER,
+    CALLER_PARTS,
+    COMPOSED,
     KEYED_HEADERS,
     PER_CALLER,
     SHARED,
     CacheAnswerStore,
+    _part_of,
+    _parts_entry,
     _storable_headers,
     declared_for,
 )
@@ -43,6 +48,16 @@ def stored_keys(client: redis.Redis, count: int | None = None) -> list[bytes]:
         if count is None or len(keys) >= count or time.monotonic() > deadline:
             return keys
         time.sleep(0.02)
+
+
+def change_password(url: str, bearer: dict) -> None:
+    changed = requests.post(
+        f"{url}/api/auth/password/",
+        json={"old_password": PASSWORD, "new_password": "another-long-password-2"},
+        headers=bearer,
+        timeout=10,
+    )
+    assert changed.status_code == 204, changed.text
 
 
 def without_date(response: requests.Response) -> dict:
@@ -117,18 +132,12 @@ def test_a_stored_answer_outlives_neither_its_token_nor_a_password_change(privat
 
         for _ in range(2):
             assert requests.get(f"{url}/api/watchlist/", headers=bearer, timeout=10).status_code == 200
-        changed = requests.post(
-            f"{url}/api/auth/password/",
-            json={"old_password": PASSWORD, "new_password": "another-long-password-2"},
-            headers=bearer,
-            timeout=10,
-        )
-        assert changed.status_code == 204, changed.text
+        change_password(url, bearer)
         refused = requests.get(f"{url}/api/watchlist/", headers=bearer, timeout=10)
         assert refused.status_code == 401
 
 
-def test_shared_answers_are_stored_once_for_everyone_and_a_callers_movie_page_never(
+def test_shared_answers_are_stored_once_for_everyone_and_a_callers_movie_page_as_the_anonymous_one(
     private_redis,  # noqa: F811
     user,
 ):
@@ -143,9 +152,11 @@ def test_shared_answers_are_stored_once_for_everyone_and_a_callers_movie_page_ne
 
         page = requests.get(f"{url}/api/movies/{movie.imdb_id}/", headers=bearer, timeout=10)
         assert page.status_code == 200 and page.json()["me"]["in_watchlist"] is False
-        assert len(stored_keys(store)) == 1
-        assert requests.get(f"{url}/api/movies/{movie.imdb_id}/", timeout=10).json()["me"] is None
+        # The page as anyone sees it, and the caller's parts apart, under their token.
         assert len(stored_keys(store, 2)) == 2
+        assert len(list(store.scan_iter(match="*:stored-parts:*"))) == 1
+        assert requests.get(f"{url}/api/movies/{movie.imdb_id}/", timeout=10).json()["me"] is None
+        assert len(stored_keys(store)) == 2
 
         # Headers that Scrapbook never reads (a proxy's request id, the browser) share one answer.
         for number in range(3):
@@ -166,7 +177,7 @@ def test_shared_answers_are_stored_once_for_everyone_and_a_callers_movie_page_ne
 
 def test_views_declare_which_answers_may_be_stored():
     assert declared_for("/api/movies/") == SHARED
-    assert declared_for("/api/movies/tt0111161/") == ANONYMOUS
+    assert declared_for("/api/movies/tt0111161/") == COMPOSED
     assert declared_for("/api/watchlist/") == PER_CALLER
     assert declared_for("/api/feed/") == PER_CALLER
     assert declared_for("/api/reviews/") == ANONYMOUS
@@ -204,3 +215,143 @@ def test_the_local_store_serves_an_answer_while_its_generations_are_current():
     assert asyncio.run(store.answer("stored-answer:k")) is None
     cache.delete("generation:b")
     assert asyncio.run(store.answer("stored-answer:k")) is None
+
+
+def stored_parts(client: redis.Redis, count: int) -> list[bytes]:
+    """The callers' stored parts' keys, once there are `count` (stored after the answer)."""
+    deadline = time.monotonic() + 5
+    while True:
+        keys = sorted(client.scan_iter(match="*:stored-parts:*"))
+        if len(keys) >= count or time.monotonic() > deadline:
+            return keys
+        time.sleep(0.02)
+
+
+def test_a_callers_movie_page_is_the_anonymous_page_with_their_own_me_written_in(
+    private_redis,  # noqa: F811
+    user,
+    other_user,
+):
+    listed, reviewed, untouched = MovieFactory(), MovieFactory(), MovieFactory()
+    item = WatchlistItemFactory(user=user, movie=listed)
+    ReviewFactory(user=user, movie=reviewed, rating=4.5)
+    store = redis.Redis.from_url(private_redis.url)
+    mine = {"Authorization": f"Bearer {access_token_for(user)}"}
+    theirs = {"Authorization": f"Bearer {access_token_for(other_user)}"}
+    with uvicorn_server(workers=2, extra_env={"REDIS_URL": private_redis.url}) as url:
+
+        def page(movie, headers=None):
+            answer = requests.get(f"{url}/api/movies/{movie.imdb_id}/", headers=headers, timeout=10)
+            assert answer.status_code == 200, answer.text
+            return answer
+
+        built = {movie.imdb_id: page(movie, mine) for movie in (listed, reviewed, untouched)}
+        [parts_key] = stored_parts(store, 1)
+        stored_keys(store, 3)
+        for _ in range(4):  # whichever worker answers: what Django answered, byte for byte
+            for movie in (listed, reviewed, untouched):
+                again = page(movie, mine)
+                assert again.content == built[movie.imdb_id].content
+                assert without_date(again) == without_date(built[movie.imdb_id])
+        assert built[listed.imdb_id].json()["me"] == {
+            "in_watchlist": True,
+            "watched": False,
+            "watchlist_id": item.id,
+            "review": None,
+        }
+        assert built[reviewed.imdb_id].json()["me"]["review"]["rating"] == 4.5
+        assert built[untouched.imdb_id].json()["me"]["in_watchlist"] is False
+
+        # The parts are what the pages show: altered in Redis, the caller's pages show it, and
+        # nobody else's: the anonymous page, another caller's.
+        entry = store.get(parts_key)
+        assert entry.count(b'"watchlist_id":null') == 1  # the default: a movie not listed
+        store.set(parts_key, entry.replace(b'"watchlist_id":null', b'"watchlist_id":-7'), keepttl=True)
+        for _ in range(6):
+            assert page(untouched, mine).json()["me"]["watchlist_id"] == -7
+            assert page(untouched).json()["me"] is None
+            assert page(untouched, theirs).json()["me"]["watchlist_id"] is None
+            assert page(listed, theirs).json()["me"]["in_watchlist"] is False
+
+        # A write of the caller's, by either worker, shows on their next page at once.
+        watched = requests.patch(
+            f"{url}/api/watchlist/{item.id}/", json={"watched": True}, headers=mine, timeout=10
+        )
+        assert watched.status_code == 200, watched.text
+        for _ in range(6):
+            assert page(listed, mine).json()["me"]["watched"] is True
+            assert page(untouched, mine).json()["me"]["watchlist_id"] is None
+        added = requests.post(
+            f"{url}/api/watchlist/", json={"imdb_id": untouched.imdb_id}, headers=mine, timeout=10
+        )
+        assert added.status_code == 201, added.text
+        for _ in range(6):
+            assert page(untouched, mine).json()["me"]["watchlist_id"] == added.json()["id"]
+            assert page(untouched, theirs).json()["me"]["in_watchlist"] is False
+
+
+def test_a_callers_stored_parts_outlive_neither_their_token_nor_a_password_change(private_redis, user):  # noqa: F811
+    user.set_password(PASSWORD)
+    user.save()
+    movie = MovieFactory()
+    WatchlistItemFactory(user=user, movie=movie)
+    store = redis.Redis.from_url(private_redis.url)
+    bearer = {"Authorization": f"Bearer {access_token_for(user)}"}
+    with uvicorn_server(extra_env={"REDIS_URL": private_redis.url}) as url:
+        page_url = f"{url}/api/movies/{movie.imdb_id}/"
+        short_lived = AccessToken.for_user(user)
+        short_lived.set_exp(lifetime=datetime.timedelta(seconds=3))
+        short = {"Authorization": f"Bearer {short_lived}"}
+        assert requests.get(page_url, headers=short, timeout=10).json()["me"]["in_watchlist"] is True
+        [key] = stored_parts(store, 1)
+        assert 0 < store.pttl(key) <= 3000
+        assert requests.get(page_url, headers=short, timeout=10).json()["me"]["in_watchlist"] is True
+        time.sleep(3.2)
+        assert requests.get(page_url, headers=short, timeout=10).json()["me"] is None  # anonymous now
+
+        for _ in range(2):
+            assert requests.get(page_url, headers=bearer, timeout=10).json()["me"]["in_watchlist"] is True
+        change_password(url, bearer)
+        assert requests.get(page_url, headers=bearer, timeout=10).json()["me"] is None
+
+
+def test_a_callers_parts_are_stored_one_line_an_item_and_read_back_by_item():
+    default = b'{"in_watchlist":false}'
+    entry = _parts_entry(default, {"tt0000001": b'{"in_watchlist":true}', "tt0000002": None})
+    assert entry == b'{"in_watchlist":false}\ntt0000001\t{"in_watchlist":true}\ntt0000002\t'
+    assert _part_of(entry, "tt0000001") == b'{"in_watchlist":true}'
+    assert _part_of(entry, "tt0000002") == b""  # Django's to answer
+    assert _part_of(entry, "tt0000003") == default
+    assert _part_of(entry, "tt000000") == default  # a prefix of an item is another item
+    assert _part_of(_parts_entry(default, {}), "tt0000001") == default
+    assert _parts_entry(b"a\nb", {}) is None
+    assert _parts_entry(default, {"tt0000001": b"a\nb"}) is None
+
+
+def test_the_local_store_composes_while_both_entries_are_current():
+    from django.core.cache.backends.locmem import LocMemCache
+
+    cache = LocMemCache("stored-answers-composed-test", {})
+    store = CacheAnswerStore(cache)
+    cache.set("generation:page", 1)
+    cache.set("generation:caller", 2)
+    assert asyncio.run(store.composed("answer", "parts", "tt0000001")) == {ANONYMOUS_ANSWER, CALLER_PARTS}
+    asyncio.run(store.store("answer", {"generation:page": 1}, [["x", "y"]], b'{"me":null}', 60))
+    assert asyncio.run(store.composed("answer", "parts", "tt0000001")) == {CALLER_PARTS}
+    entry = _parts_entry(b"{}", {"tt0000001": b"[1]", "tt0000002": None})
+    asyncio.run(store.store_parts("parts", {"generation:caller": 2}, entry, 60))
+    assert asyncio.run(store.composed("answer", "parts", "tt0000001")) == (
+        [["x", "y"]],
+        b'{"me":null}',
+        b"[1]",
+    )
+    assert asyncio.run(store.composed("answer", "parts", "tt0000009")) == (
+        [["x", "y"]],
+        b'{"me":null}',
+        b"{}",
+    )
+    assert asyncio.run(store.composed("answer", "parts", "tt0000002")) == frozenset()
+    cache.set("generation:caller", 3)
+    assert asyncio.run(store.composed("answer", "parts", "tt0000001")) == {CALLER_PARTS}
+    cache.set("generation:page", 4)
+    assert asyncio.run(store.composed("answer", "parts", "tt0000001")) == {ANONYMOUS_ANSWER, CALLER_PARTS}

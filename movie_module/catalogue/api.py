@@ -1,5 +1,6 @@
 """The catalogue's views: the movie list and search, the movie page, its reviews and similar movies."""
 
+import functools
 import re
 
 from django.conf import settings
@@ -31,7 +32,13 @@ from scrapbook.response_cache import (
     request_key,
     store_answers,
 )
-from scrapbook.stored_answers import ANONYMOUS, SHARED, answer_servable_again
+from scrapbook.stored_answers import (
+    COMPOSED,
+    SHARED,
+    Composition,
+    answer_servable_again,
+    record_caller_parts,
+)
 
 from . import selectors
 from . import services as imdb_sync
@@ -51,6 +58,24 @@ NO_ME = b'"me":null}'  # how the movie page's JSON ends before `me` is written i
 NO_REVIEW = b'"review":null}'  # how `me` ends before the caller's review is written in
 # The movie page's field that is no column of selectors.movie_page_row, and its key for it.
 PAGE_FIELDS_IN_ROW = (("me", "me"),)
+
+
+def _imdb_id_in_url(url_kwargs: dict) -> str | None:
+    imdb_id = url_kwargs.get("imdb_id")
+    return imdb_id if isinstance(imdb_id, str) and IMDB_ID.fullmatch(imdb_id) else None
+
+
+# A caller's movie page, composed where stored answers are served (scrapbook/stored_answers.py):
+# the anonymous page with the caller's `me` written in, from their `me` of every movie,
+# built from their account and their relations' map. A movie they reviewed: Django's.
+MOVIE_PAGE_FOR_A_CALLER = Composition(
+    name="movie-page-me",
+    anonymous_end=NO_ME,
+    hole=b"null",
+    item=_imdb_id_in_url,
+    shared_reads=("movie-page",),
+    caller_reads=("auth-user", "movie-relations"),
+)
 
 
 def movie_columns_in_reviews() -> list[str]:
@@ -94,8 +119,9 @@ class MovieViewSet(CachedReadsTogether, viewsets.ReadOnlyModelViewSet):
     """The catalogue and the movie page."""
 
     # Stored answers (scrapbook/stored_answers.py): the list is everyone's; the page's `me`
-    # block is each caller's own.
-    stored_answers = {"list": SHARED, "retrieve": ANONYMOUS}
+    # block is each caller's own, written into the anonymous page.
+    stored_answers = {"list": SHARED, "retrieve": COMPOSED}
+    composition = MOVIE_PAGE_FOR_A_CALLER
 
     serializer_class = MovieSummarySerializer
     permission_classes = [permissions.AllowAny]
@@ -177,19 +203,40 @@ class MovieViewSet(CachedReadsTogether, viewsets.ReadOnlyModelViewSet):
             answer_servable_again()
         if request.user.is_authenticated:
             me = self._me_json(movie_id, movie_fields, request.user)
+            record_caller_parts(shared_json, functools.partial(self._me_of_every_movie, request.user))
             shared_json = shared_json[: -len(NO_ME)] + b'"me":' + me + b"}"
         return HttpResponse(shared_json, content_type="application/json")
+
+    @staticmethod
+    def _me_block(watchlist_id: int | None, watched: bool) -> bytes:
+        """`me` without the caller's review, as JSON: MeSerializer's output (FastOutput)
+        without building a serializer for each request."""
+        me = MovieForUser(
+            in_watchlist=watchlist_id is not None, watched=watched, watchlist_id=watchlist_id, review=None
+        )
+        return JSONRenderer().render(compiled_output(MeSerializer)(me))
+
+    def _me_of_every_movie(self, user) -> tuple[bytes, dict] | None:
+        """The caller's `me` on any movie's page: `(on a movie they neither listed nor
+        reviewed, {IMDb id: on that movie, or None for one they reviewed})`; None when their
+        relations are too many to hold in one map."""
+        relations = self._relations(user)
+        if relations is False:
+            return None
+        imdb_ids = selectors.imdb_ids_of(movie_ids=list(relations))
+        mine = {
+            imdb_ids[movie_id]: None if review_id is not None else self._me_block(watchlist_id, watched)
+            for movie_id, (watchlist_id, watched, review_id) in relations.items()
+            if movie_id in imdb_ids
+        }
+        return self._me_block(None, False), mine
 
     def _me_json(self, movie_id: int, movie_fields: dict, user) -> bytes:
         """The caller's `me` block as JSON: their watchlist item from the cached map of all
         their movies, their review of this movie (`movie_fields`: what it shows of the
         movie) as cached on its own."""
         watchlist_id, watched, review_id = self._relation(movie_id, user)
-        me = MovieForUser(
-            in_watchlist=watchlist_id is not None, watched=watched, watchlist_id=watchlist_id, review=None
-        )
-        # MeSerializer's output (FastOutput) without building a serializer for each request.
-        me_json = JSONRenderer().render(compiled_output(MeSerializer)(me))
+        me_json = self._me_block(watchlist_id, watched)
         assert me_json.endswith(NO_REVIEW)  # `review` is the block's last field
         if review_id is None:
             return me_json
@@ -204,6 +251,16 @@ class MovieViewSet(CachedReadsTogether, viewsets.ReadOnlyModelViewSet):
 
     def _relation(self, movie_id: int, user) -> tracking_selectors.MovieRelation:
         """The caller's relation to the movie, from a cached map of all of theirs when it fits."""
+        if settings.API_CACHE_SECONDS <= 0:  # nothing kept: this movie's relation alone is cheaper
+            return tracking_selectors.movie_relation(movie_id=movie_id, user=user)
+        relations = self._relations(user)
+        if relations is False:
+            return tracking_selectors.movie_relation(movie_id=movie_id, user=user)
+        return relations.get(movie_id, tracking_selectors.NO_RELATION)
+
+    def _relations(self, user) -> dict | bool:
+        """The cached map of the caller's relations to movies, by movie id; False when they
+        have too many for one map."""
 
         def all_relations():
             # Their reviews, as their pages show them, read with the map: one query for all
@@ -217,12 +274,7 @@ class MovieViewSet(CachedReadsTogether, viewsets.ReadOnlyModelViewSet):
                 store_answers("own-review", answers, tokens=tokens, user_id=user.pk)
             return False if relations is None else relations  # False: too many, and cached so
 
-        if settings.API_CACHE_SECONDS <= 0:  # nothing kept: this movie's relation alone is cheaper
-            return tracking_selectors.movie_relation(movie_id=movie_id, user=user)
-        relations = cached_value("movie-relations", all_relations, user_id=user.pk)
-        if relations is False:
-            return tracking_selectors.movie_relation(movie_id=movie_id, user=user)
-        return relations.get(movie_id, tracking_selectors.NO_RELATION)
+        return cached_value("movie-relations", all_relations, user_id=user.pk)
 
     def _page(self, imdb_id: str):
         """The cached shared page of `imdb_id` (see `_shared_page`); None when no such movie."""

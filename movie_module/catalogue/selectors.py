@@ -144,6 +144,11 @@ def movie_id_with_imdb_id(*, imdb_id: str) -> int | None:
     return found[0]["id"] if found else None
 
 
+def imdb_ids_of(*, movie_ids: list[int]) -> dict[int, str]:
+    """The IMDb id of each of these movies, by movie id, in one query."""
+    return dict(Movie.objects.filter(id__in=movie_ids).order_by().values_list("id", "imdb_id"))
+
+
 def movie_page_row(*, imdb_id: str) -> dict | None:
     """The movie page's columns as a row, with `watchlist_count` and `genre_names`, in one
     compiled query; None when the catalogue has no such movie."""
