@@ -17,6 +17,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from conftest import access_token_for
 from movie_module.tests.factories import MovieFactory, ReviewFactory, WatchlistItemFactory
+from scrapbook.answer_stores import CacheAnswerStore, part_of, parts_entry
 from scrapbook.stored_answers import (
     ANONYMOUS,
     ANONYMOUS_ANSWER,
@@ -25,9 +26,7 @@ from scrapbook.stored_answers import (
     KEYED_HEADERS,
     PER_CALLER,
     SHARED,
-    CacheAnswerStore,
-    _part_of,
-    _parts_entry,
+    _authorization,
     _storable_headers,
     declared_for,
 )
@@ -317,15 +316,15 @@ def test_a_callers_stored_parts_outlive_neither_their_token_nor_a_password_chang
 
 def test_a_callers_parts_are_stored_one_line_an_item_and_read_back_by_item():
     default = b'{"in_watchlist":false}'
-    entry = _parts_entry(default, {"tt0000001": b'{"in_watchlist":true}', "tt0000002": None})
+    entry = parts_entry(default, {"tt0000001": b'{"in_watchlist":true}', "tt0000002": None})
     assert entry == b'{"in_watchlist":false}\ntt0000001\t{"in_watchlist":true}\ntt0000002\t'
-    assert _part_of(entry, "tt0000001") == b'{"in_watchlist":true}'
-    assert _part_of(entry, "tt0000002") == b""  # Django's to answer
-    assert _part_of(entry, "tt0000003") == default
-    assert _part_of(entry, "tt000000") == default  # a prefix of an item is another item
-    assert _part_of(_parts_entry(default, {}), "tt0000001") == default
-    assert _parts_entry(b"a\nb", {}) is None
-    assert _parts_entry(default, {"tt0000001": b"a\nb"}) is None
+    assert part_of(entry, "tt0000001") == b'{"in_watchlist":true}'
+    assert part_of(entry, "tt0000002") == b""  # Django's to answer
+    assert part_of(entry, "tt0000003") == default
+    assert part_of(entry, "tt000000") == default  # a prefix of an item is another item
+    assert part_of(parts_entry(default, {}), "tt0000001") == default
+    assert parts_entry(b"a\nb", {}) is None
+    assert parts_entry(default, {"tt0000001": b"a\nb"}) is None
 
 
 def test_the_local_store_composes_while_both_entries_are_current():
@@ -338,7 +337,7 @@ def test_the_local_store_composes_while_both_entries_are_current():
     assert asyncio.run(store.composed("answer", "parts", "tt0000001")) == {ANONYMOUS_ANSWER, CALLER_PARTS}
     asyncio.run(store.store("answer", {"generation:page": 1}, [["x", "y"]], b'{"me":null}', 60))
     assert asyncio.run(store.composed("answer", "parts", "tt0000001")) == {CALLER_PARTS}
-    entry = _parts_entry(b"{}", {"tt0000001": b"[1]", "tt0000002": None})
+    entry = parts_entry(b"{}", {"tt0000001": b"[1]", "tt0000002": None})
     asyncio.run(store.store_parts("parts", {"generation:caller": 2}, entry, 60))
     assert asyncio.run(store.composed("answer", "parts", "tt0000001")) == (
         [["x", "y"]],
@@ -355,3 +354,13 @@ def test_the_local_store_composes_while_both_entries_are_current():
     assert asyncio.run(store.composed("answer", "parts", "tt0000001")) == {CALLER_PARTS}
     cache.set("generation:page", 4)
     assert asyncio.run(store.composed("answer", "parts", "tt0000001")) == {ANONYMOUS_ANSWER, CALLER_PARTS}
+
+
+def test_a_callers_parts_are_keyed_by_the_authorization_django_reads():
+    def scope(*authorizations):
+        return {"headers": [(b"accept", b"*/*"), *((b"authorization", value) for value in authorizations)]}
+
+    assert _authorization(scope()) is None
+    assert _authorization(scope(b"Bearer a")) == b"Bearer a"
+    # Two headers are one to Django ("Bearer a,Bearer b", no token): not the first one's parts.
+    assert _authorization(scope(b"Bearer a", b"Bearer b")) == b"Bearer a,Bearer b"
