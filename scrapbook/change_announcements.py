@@ -5,13 +5,15 @@ admin, `manage.py` commands and cascades), and AnnouncingQuerySet for the bulk w
 send no signal (`update()`, and `bulk_update()` through it, `bulk_create()`). What a write changes is
 declared in scrapbook/cached_data.py; the announcement replaces the data's generations
 (scrapbook/response_cache.py), now and again after the transaction commits. A write shown
-in feeds looks up the followers of its author (one query) to announce each one's feed.
+in feeds looks up the followers of its author (one query) to announce each one's feed. A
+write that moves rows to another user or movie (the admin changing a review's author)
+announces the data of those they named before as well as of those they name now.
 """
 
 from django.apps import apps
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import post_delete, post_save, pre_save
 
 from .cached_data import FOLLOWS, WRITES, changed_by_write
 from .response_cache import invalidate
@@ -56,8 +58,45 @@ def _users_of_rows(model, rows) -> dict:
     }
 
 
+def _tracked_paths(model) -> list[str]:
+    """The declared user (or movie) fields of `model` a save can change: all but the key."""
+    return [path for path in WRITES[model._meta.label].user_fields() if path != "pk"]
+
+
+def _first_field_name(model, path: str) -> str:
+    return model._meta.get_field(path.split("__")[0]).name
+
+
+def remember_previous_users(sender, instance, update_fields=None, raw=False, **kwargs):
+    """Before a stored row is saved again with a field that names a user or a movie (the
+    admin moving a review to another author or movie), what those fields named: the write
+    changes the data of both (`previous_values`). One query, and only for such a save."""
+    instance.__dict__.pop("_previous_values", None)
+    paths = _tracked_paths(sender)
+    if raw or not paths or instance._state.adding or instance.pk is None:
+        return
+    if update_fields is not None:
+        written = {sender._meta.get_field(name).name for name in update_fields}
+        paths = [path for path in paths if _first_field_name(sender, path) in written]
+        if not paths:
+            return
+    instance.__dict__["_previous_values"] = (
+        sender._base_manager.filter(pk=instance.pk).values(*paths).first() or {}
+    )
+
+
+def previous_values(instance) -> dict:
+    """What the declared user (or movie) fields of `instance` named before the save that is
+    running (path -> value); {} for a new row, or a save that left them alone."""
+    return instance.__dict__.get("_previous_values", {})
+
+
 def announce_saved_row(sender, instance, update_fields=None, **kwargs):
-    announce_write(sender, users=_users_of_rows(sender, [instance]), fields=update_fields)
+    users = _users_of_rows(sender, [instance])
+    for path, value in previous_values(instance).items():
+        if value is not None:
+            users.setdefault(path, set()).add(value)
+    announce_write(sender, users=users, fields=update_fields)
 
 
 def announce_deleted_row(sender, instance, **kwargs):
@@ -82,8 +121,15 @@ class AnnouncingQuerySet(models.QuerySet):
 
     def update(self, **changes):
         users = self._users()
+        changed = {self.model._meta.get_field(name).name for name in changes}
+        moves = any(_first_field_name(self.model, path) in changed for path in _tracked_paths(self.model))
+        moved_rows = list(self.values_list("pk", flat=True)) if moves else []
         rows = super().update(**changes)
         if rows:
+            if moved_rows:  # to another user or movie: whom they name now, besides whom they named
+                moved = type(self)(model=self.model, using=self.db).filter(pk__in=moved_rows)
+                for path, ids in moved._users().items():
+                    users.setdefault(path, set()).update(ids)
             announce_write(self.model, users=users, fields=changes)
         return rows
 
@@ -99,5 +145,6 @@ def connect_announcements() -> None:
     for label in WRITES:
         model = apps.get_model(label)
         uid = f"announce-{label}"
+        pre_save.connect(remember_previous_users, sender=model, dispatch_uid=f"{uid}-previous")
         post_save.connect(announce_saved_row, sender=model, dispatch_uid=f"{uid}-save")
         post_delete.connect(announce_deleted_row, sender=model, dispatch_uid=f"{uid}-delete")

@@ -21,7 +21,7 @@ from django.db.models.functions import Coalesce
 from django.db.models.signals import post_delete, post_save
 
 from movie_module.models import CorpusRating, Movie, Review, WatchlistItem
-from scrapbook.change_announcements import announce_write
+from scrapbook.change_announcements import announce_write, previous_values
 from scrapbook.internals.django_compiled_queries import CompiledQuery
 
 # A write of one of these fields of a counted row changes its movie's counters.
@@ -110,7 +110,8 @@ def recount_all_movies() -> None:
 
 def recount_saved_row(sender, instance, update_fields=None, **kwargs):
     if update_fields is None or COUNTED_FIELDS & set(update_fields):
-        recount_movies([instance.movie_id])
+        # A row moved to another movie (in the admin): the movie it left is recounted too.
+        recount_movies([instance.movie_id, previous_values(instance).get("movie_id")])
 
 
 def recount_deleted_row(sender, instance, **kwargs):

@@ -16,7 +16,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from conftest import access_token_for
 from movie_module.catalogue import services as imdb_sync
-from movie_module.models import Movie
+from movie_module.models import Movie, Review
 from movie_module.tracking import selectors
 from scrapbook import cached_data
 from scrapbook.response_cache import GENERATION_PREFIX
@@ -349,3 +349,55 @@ def test_a_warm_authenticated_read_is_one_round_trip_to_the_cache(user, round_tr
     round_trips.clear()
     assert client.get(url).status_code == 200
     assert round_trips == ["get_many"]
+
+
+@pytest.mark.parametrize("how", ["save", "save_update_fields", "queryset_update"])
+def test_a_review_the_admin_moves_to_another_author_and_movie_leaves_both_pages_right(
+    api_client, user, other_user, how
+):
+    left, joined = MovieFactory(), MovieFactory()
+    review = ReviewFactory(user=user, movie=left, rating=4.0)
+    mine, theirs = client_of(user), client_of(other_user)
+
+    def my_review_shown(client, movie):
+        return client.get(f"{MOVIES}{movie.imdb_id}/").json()["me"]["review"] is not None
+
+    def shown():
+        return {
+            "left": api_client.get(f"{MOVIES}{left.imdb_id}/").json()["review_count"],
+            "joined": api_client.get(f"{MOVIES}{joined.imdb_id}/").json()["review_count"],
+            "in the list of left": movie_in_list(api_client, left.imdb_id)["review_count"],
+            "my page of left": my_review_shown(mine, left),
+            "their page of joined": my_review_shown(theirs, joined),
+            "my profile": api_client.get(f"/api/users/{user.username}/").json()["stats"]["reviews"],
+            "their profile": api_client.get(f"/api/users/{other_user.username}/").json()["stats"]["reviews"],
+        }
+
+    before = {
+        "left": 1,
+        "joined": 0,
+        "in the list of left": 1,
+        "my page of left": True,
+        "their page of joined": False,
+        "my profile": 1,
+        "their profile": 0,
+    }
+    assert shown() == before  # and cached now
+    if how == "save":  # what the admin's change form does
+        review.user, review.movie = other_user, joined
+        review.save()
+    elif how == "save_update_fields":
+        review.user, review.movie = other_user, joined
+        review.save(update_fields=["user", "movie"])
+    else:
+        Review.objects.filter(pk=review.pk).update(user=other_user, movie=joined)
+
+    assert shown() == {
+        "left": 0,
+        "joined": 1,
+        "in the list of left": 0,
+        "my page of left": False,
+        "their page of joined": True,
+        "my profile": 0,
+        "their profile": 1,
+    }
