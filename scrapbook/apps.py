@@ -8,6 +8,7 @@ class ScrapbookConfig(AppConfig):
     verbose_name = "Scrapbook"
 
     def ready(self):
+        from . import checks  # noqa: F401 (registers the system checks)
         from .change_announcements import connect_announcements
 
         connect_announcements()

@@ -1,4 +1,8 @@
 import os
+import subprocess
+import sys
+import time
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import redis
@@ -83,3 +87,22 @@ def test_unknown_pages_outside_the_api_stay_html(client, settings):
     response = client.get("/nothing-here/")
     assert response.status_code == 404
     assert "text/html" in response["Content-Type"]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the pool is PostgreSQL's")
+def test_migrate_against_a_database_that_does_not_exist_says_so_at_once():
+    parts = urlsplit(os.environ["DATABASE_URL"])
+    missing = urlunsplit(parts._replace(path="/no_such_scrapbook_database"))
+    started = time.monotonic()
+    migrated = subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput"],
+        cwd=settings.BASE_DIR,
+        env={**os.environ, "DATABASE_URL": missing},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert migrated.returncode != 0
+    assert time.monotonic() - started < 8  # not the pool's 10 s timeout
+    assert "(scrapbook.E001) Cannot connect to the database 'default'" in migrated.stderr
+    assert 'database "no_such_scrapbook_database" does not exist' in migrated.stderr
