@@ -11,19 +11,23 @@ import requests
 from django.db import connection
 
 from scrapbook.internals.psycopg_pool_check import check_connection_unless_quiet
+from tests import servers
 from tests.servers import uvicorn_server
 
 on_postgresql = pytest.mark.skipif(connection.vendor != "postgresql", reason="the pool is PostgreSQL's")
 
 
-def close_the_servers_other_connections() -> int:
-    """What a restart does to every connection but this test's own: PostgreSQL ends them."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
-            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-        )
-        return cursor.fetchone()[0]
+SERVER_APPLICATION_NAME = "scrapbook-pool-test"
+
+
+def close_the_servers_connections() -> int:
+    """What a restart does to the server's connections: PostgreSQL ends them (this test's
+    own, and its process's pool, are left alone)."""
+    with psycopg.connect(**connection.get_connection_params(), autocommit=True) as admin:
+        return admin.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = %s",
+            [SERVER_APPLICATION_NAME],
+        ).fetchone()[0]
 
 
 @pytest.mark.slow
@@ -31,12 +35,17 @@ def close_the_servers_other_connections() -> int:
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("quiet_check", ["1", "0"], ids=["quiet-check", "psycopg-pools-check"])
 def test_requests_after_postgresql_closed_the_pools_connections_are_answered(quiet_check):
-    settings = {"DATABASE_POOL_MAX_SIZE": "4", "PSYCOPG_POOL_QUIET_CHECK": quiet_check}
+    named = f"?application_name={SERVER_APPLICATION_NAME}"
+    settings = {
+        "DATABASE_URL": servers.test_database_environment()["DATABASE_URL"] + named,
+        "DATABASE_POOL_MAX_SIZE": "4",
+        "PSYCOPG_POOL_QUIET_CHECK": quiet_check,
+    }
     with uvicorn_server(workers=1, extra_env=settings) as base_url:
         for _ in range(3):
             assert requests.get(f"{base_url}/api/health/", timeout=10).json()["database"] == "ok"
 
-        assert close_the_servers_other_connections() >= 2  # the pool keeps at least two
+        assert close_the_servers_connections() >= 2  # the pool keeps at least two
         time.sleep(0.2)  # the ended backends' goodbyes reach the server's sockets
 
         answers = [requests.get(f"{base_url}/api/health/", timeout=10) for _ in range(6)]
