@@ -24,6 +24,7 @@ django_application = django_asgi_handler()
 django.urls.get_resolver().url_patterns  # noqa: B018
 
 from chat.socket_server import socketio_app  # noqa: E402
+from movie_module.recommendations.store import load_in_background  # noqa: E402
 
 from .background import start_periodic_tasks, stop_periodic_tasks  # noqa: E402
 from .routing import LifespanApp, PathPrefixRouter, ProtocolTypeRouter  # noqa: E402
@@ -48,6 +49,8 @@ application = ProtocolTypeRouter(
             default=StoredAnswers(BufferedRequestBody(django_application)),
         ),
         "websocket": PathPrefixRouter({"/socket.io/": socketio_app}),
-        "lifespan": LifespanApp(on_startup=[start_periodic_tasks], on_shutdown=[stop_periodic_tasks]),
+        "lifespan": LifespanApp(
+            on_startup=[start_periodic_tasks, load_in_background], on_shutdown=[stop_periodic_tasks]
+        ),
     }
 )

@@ -386,6 +386,9 @@ RECOMMENDER_REFIT_CHECK_SECONDS = env_int("RECOMMENDER_REFIT_CHECK_SECONDS", 300
 RECOMMENDER_AUTO_REFIT = env_bool("RECOMMENDER_AUTO_REFIT", True)
 RECOMMENDER_FIT_LOCK_SECONDS = env_int("RECOMMENDER_FIT_LOCK_SECONDS", 1800)
 RECOMMENDER_RELOAD_CHECK_SECONDS = env_float("RECOMMENDER_RELOAD_CHECK_SECONDS", 5.0)
+# Each server worker loads the fitted recommender on a thread at its start, not at its
+# first caller of recommendations (movie_module/recommendations/store.py).
+RECOMMENDER_PRELOAD = env_bool("RECOMMENDER_PRELOAD", True)
 
 # Background work (scrapbook/background.py): IMDb refreshes and recommender refits never run
 # inside a request. With a broker (REDIS_URL, or CELERY_BROKER_URL apart) they are Celery

@@ -10,3 +10,6 @@ and with it the revocation claim of the tokens the test already holds.
 from scrapbook.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Each server the tests start would load the recommender at its start (1.3 s of CPU), and
+# the suite starts a hundred; the test of the preload turns it on.
+RECOMMENDER_PRELOAD = env_bool("RECOMMENDER_PRELOAD", False)  # noqa: F405
