@@ -11,7 +11,7 @@ from django.db import connection, connections
 from django.http import JsonResponse
 from django.urls import path
 
-from scrapbook.internals.django_asgi_handler import SyncChainASGIHandler
+from scrapbook.internals.django_asgi_handler import SyncChainASGIHandler, ThreadLine
 
 pytestmark = pytest.mark.usefixtures("transactional_db")
 
@@ -123,3 +123,50 @@ def test_requests_take_turns_on_a_fixed_set_of_threads_that_keep_their_connectio
     assert len(running["threads"]) == 2
     if not pooled:
         assert len(running["connections"]) == 2  # one per thread, not one per request
+
+
+async def take_in_turn(line: ThreadLine, name: str, order: list) -> None:
+    thread = await line.take()
+    order.append(name)
+    await asyncio.sleep(0)  # the request's work
+    line.give_back(thread)
+
+
+def test_waiting_requests_get_a_thread_in_the_order_they_came():
+    async def scenario():
+        line = ThreadLine(["the one thread"], asyncio.get_running_loop())
+        order = []
+        held = await line.take()
+        waiting = [asyncio.create_task(take_in_turn(line, name, order)) for name in ("first", "second")]
+        await asyncio.sleep(0)  # both are in line
+        # A request arriving as the thread is freed runs before the longest waiter wakes:
+        # it must not take the thread from under it.
+        late = asyncio.create_task(take_in_turn(line, "late", order))
+        line.give_back(held)
+        await asyncio.gather(*waiting, late)
+        return order, list(line.free)
+
+    order, free = asyncio.run(scenario())
+    assert order == ["first", "second", "late"]
+    assert free == ["the one thread"]
+
+
+def test_a_request_cancelled_in_line_loses_no_thread():
+    async def scenario():
+        line = ThreadLine(["the one thread"], asyncio.get_running_loop())
+        order = []
+        held = await line.take()
+        gone_while_waiting = asyncio.create_task(take_in_turn(line, "gone while waiting", order))
+        gone_when_handed = asyncio.create_task(take_in_turn(line, "gone when handed", order))
+        await asyncio.sleep(0)
+        gone_while_waiting.cancel()
+        await asyncio.sleep(0)
+        line.give_back(held)  # skips the first, hands the thread to the second...
+        gone_when_handed.cancel()  # ...which is cancelled before it runs
+        await asyncio.gather(gone_while_waiting, gone_when_handed, return_exceptions=True)
+        await asyncio.wait_for(take_in_turn(line, "next", order), timeout=1)
+        return order, list(line.free)
+
+    order, free = asyncio.run(scenario())
+    assert order == ["next"]
+    assert free == ["the one thread"]
