@@ -9,6 +9,9 @@ with the same options everywhere:
   only its connections' X-Forwarded-For is believed.
 - No per-message deflate on websockets: compressing every chat delivery cost more CPU than
   the bandwidth it saved (docs/PERFORMANCE.md).
+- With `--workers N`, each worker listens on a socket of its own (SO_REUSEPORT), so that
+  the kernel spreads connections evenly over them (scrapbook/internals/uvicorn_reuse_port.py;
+  SERVE_REUSE_PORT=0 keeps uvicorn's one shared socket).
 - With LOG_FORMAT=json, uvicorn's own lines are JSON too, the supervisor's of `--workers N`
   included (scrapbook/log_format.py), unless a `--log-config` of yours follows.
 """
@@ -18,6 +21,7 @@ import sys
 
 import uvicorn
 
+from scrapbook.internals import uvicorn_reuse_port
 from scrapbook.log_format import UVICORN_JSON_LOG_CONFIG, log_format
 
 APPLICATION = "scrapbook.asgi:application"
@@ -41,6 +45,7 @@ def main() -> None:
         arguments = uvicorn_arguments(sys.argv[1:])
     except ValueError as error:  # an unknown LOG_FORMAT
         sys.exit(str(error))
+    uvicorn_reuse_port.install()
     uvicorn.main(args=arguments, prog_name="python -m scrapbook.serve")
 
 

@@ -15,11 +15,14 @@ import importlib.metadata
 import inspect
 import json
 import logging
+import pickle
 import re
 import socket
 import struct
+import sys
 import threading
 import time
+from multiprocessing.reduction import ForkingPickler
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -42,6 +45,9 @@ from engineio import packet as engineio_packet
 from engineio.async_drivers import asgi as engineio_asgi
 from engineio.async_socket import AsyncSocket
 from socketio.async_pubsub_manager import AsyncPubSubManager
+from uvicorn import _subprocess as uvicorn_subprocess
+from uvicorn.config import Config as UvicornConfig
+from uvicorn.supervisors import Multiprocess
 from websockets import protocol as websockets_protocol
 from websockets import server as websockets_server
 
@@ -60,6 +66,7 @@ from scrapbook.internals import (
     django_redis_cache,
     psycopg_pool_check,
     psycopg_timestamps,
+    uvicorn_reuse_port,
 )
 from tests.servers import uvicorn_server
 from tests.test_redis_outage import private_redis  # noqa: F401 (a fixture)
@@ -72,6 +79,7 @@ BOUNDARIES = [
     django_compiled_queries,
     psycopg_timestamps,
     psycopg_pool_check,
+    uvicorn_reuse_port,
     socketio_broadcast,
     websocket_frames,
 ]
@@ -94,6 +102,7 @@ PRIVATE_NAMES = {
     r"\bServerBindingCursor\b": "scrapbook/internals/django_compiled_queries.py",
     r"\.prepare_threshold\b": "scrapbook/internals/django_compiled_queries.py",
     r"\._check\b": "scrapbook/internals/psycopg_pool_check.py",
+    r"\bConfig\.bind_socket\b": "scrapbook/internals/uvicorn_reuse_port.py",
     r"\.packet_class\b": "chat/internals/socketio_broadcast.py",
     r"\.host_id\b": "chat/internals/socketio_broadcast.py",
     r"\"skip_sid\": None": "chat/internals/socketio_broadcast.py",  # the hand-built pub/sub message
@@ -717,6 +726,47 @@ def test_the_watchlist_patch_body_requires_watched_in_the_schema():
     assert body["required"] is True
 
 
+# --- uvicorn's listening socket (scrapbook/internals/uvicorn_reuse_port.py) ----------------
+
+
+def test_uvicorn_binds_one_socket_in_the_supervisor_which_multiprocess_hands_to_each_worker():
+    uvicorn_main = sys.modules["uvicorn.main"]  # the package's `main` is the click command
+    run = inspect.getsource(uvicorn_main.run)
+    assert "sock = config.bind_socket()\n            Multiprocess(config, sockets=[sock]).run()" in run
+    assert "Process(self.config, self.sockets)" in inspect.getsource(Multiprocess.init_processes)
+    assert ".listen(" not in inspect.getsource(Multiprocess)  # the supervisor never listens
+    spawned = inspect.getsource(uvicorn_subprocess.get_subprocess)
+    assert '"sockets": sockets' in spawned and "spawn.Process(" in spawned
+    assert uvicorn_subprocess.spawn.get_start_method() == "spawn"
+
+
+def test_the_supervisors_socket_pickled_to_a_worker_is_a_socket_of_its_own_at_the_same_address():
+    stock = socket.socket()
+    stock.bind(("127.0.0.1", 0))
+    supervisors = uvicorn_reuse_port.per_worker(stock)
+    workers = pickle.loads(ForkingPickler.dumps(supervisors))  # as multiprocessing's spawn sends it
+    try:
+        assert type(workers) is socket.socket
+        assert workers.fileno() != supervisors.fileno()
+        assert workers.getsockname() == supervisors.getsockname()
+        assert workers.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT) == 1
+        workers.listen()
+        with socket.create_connection(supervisors.getsockname(), timeout=5):
+            workers.accept()[0].close()
+    finally:
+        supervisors.close()
+        workers.close()
+
+
+def test_uvicorns_config_binds_tcp_with_bind_socket():
+    config = UvicornConfig("scrapbook.asgi:application", host="127.0.0.1", port=0, workers=2)
+    sock = UvicornConfig.bind_socket(config)
+    try:
+        assert sock.family == socket.AF_INET and sock.getsockname()[0] == "127.0.0.1"
+    finally:
+        sock.close()
+
+
 # --- The behaviour with every speed-up on and off, on a real server --------------------------
 
 STOCK = {
@@ -727,6 +777,7 @@ STOCK = {
     "COMPILED_QUERIES": "0",
     "PSYCOPG_C_TIMESTAMPS": "0",
     "PSYCOPG_POOL_QUIET_CHECK": "0",
+    "SERVE_REUSE_PORT": "0",
 }
 
 
