@@ -137,7 +137,11 @@ REQUEST_BODY_LIMITS_BY_PATH = {"/api/imports/": (IMPORT_UPLOAD_MAX_BYTES + 64 * 
 # Threads per worker that run Django's synchronous code, one request each at a time
 # (scrapbook/handlers.py); further requests wait for a free one. Keep it at or under the
 # PostgreSQL pool's size, so a request never waits for a connection once it is running.
-REQUEST_THREADS = env_int("REQUEST_THREADS", 8)
+# Four, not more: the threads share one GIL, and under load each one more costs switching;
+# the load mix answered 15% more requests with 4 than with 8, 22% more with 2, but with 2
+# a couple of requests waiting on a slow IMDb API would hold the whole worker
+# (docs/PERFORMANCE.md, "Fair turns").
+REQUEST_THREADS = env_int("REQUEST_THREADS", 4)
 
 # Databases: SQLite file by default, PostgreSQL (or anything dj-database-url knows) via
 # DATABASE_URL.
