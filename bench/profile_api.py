@@ -8,7 +8,8 @@ follows and activities). Each endpoint is asked the same `--requests` requests, 
 time, once unmeasured (so, with the cache, each answer is then a hit) and then in
 `--rounds` rounds that take the endpoints in turn; it prints the CPU time (process time,
 robust to a busy machine) and wall time per request, and each one's ratio to the bare
-view's CPU time. `--profile NAME` also runs cProfile over that
+view's CPU time, and the CPU time PostgreSQL's processes spent meanwhile (the
+machine otherwise quiet). `--profile NAME` also runs cProfile over that
 endpoint's requests, through Django's test client in this thread, and prints its top
 functions. --no-cache builds every answer from the database.
 """
@@ -117,12 +118,28 @@ async def warm_up(application, requests: list) -> None:
         assert status == 200, (url, status, body[:200])
 
 
-async def measure(application, requests: list) -> tuple[float, float]:
-    """(CPU seconds, wall seconds) of asking `requests` one after the other."""
-    cpu, wall = time.process_time(), time.perf_counter()
+def database_cpu_seconds() -> float:
+    """User and system time of every `postgres` process on this machine, from /proc: on a
+    machine otherwise quiet, what the server spends on our queries."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue  # ended meanwhile
+        name, fields = text[text.index("(") + 1 : text.rindex(")")], text[text.rindex(")") + 2 :].split()
+        if name.startswith("postgres"):
+            total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
+async def measure(application, requests: list) -> tuple[float, float, float]:
+    """(CPU seconds, wall seconds, database CPU seconds) of asking `requests` one after the other."""
+    cpu, wall, database = time.process_time(), time.perf_counter(), database_cpu_seconds()
     for url, token in requests:
         await asgi_get(application, url, token)
-    return time.process_time() - cpu, time.perf_counter() - wall
+    return time.process_time() - cpu, time.perf_counter() - wall, database_cpu_seconds() - database
 
 
 def profile_in_this_thread(requests: list, sort: str, lines: int) -> None:
@@ -175,19 +192,18 @@ def main():
         asyncio.run(warm_up(django_application, requests))
     # In rounds that take the endpoints in turn: a machine that gets busier or quieter
     # weighs on them all alike.
-    totals = {name: [0.0, 0.0] for name in asked}
+    totals = {name: [0.0, 0.0, 0.0] for name in asked}
     for _ in range(arguments.rounds):
         for name, requests in asked.items():
-            cpu, wall = asyncio.run(measure(django_application, requests))
-            totals[name][0] += cpu
-            totals[name][1] += wall
+            for index, seconds in enumerate(asyncio.run(measure(django_application, requests))):
+                totals[name][index] += seconds
     count = arguments.requests * arguments.rounds
-    results = {name: (cpu * 1000 / count, wall * 1000 / count) for name, (cpu, wall) in totals.items()}
+    results = {name: [seconds * 1000 / count for seconds in total] for name, total in totals.items()}
     bare_cpu = results["bare"][0]
-    print("| endpoint | CPU ms | wall ms | CPU × bare |")
-    print("|---|---:|---:|---:|")
-    for name, (cpu, wall) in results.items():
-        print(f"| {name} | {cpu:.2f} | {wall:.2f} | {cpu / bare_cpu:.1f} |")
+    print("| endpoint | CPU ms | wall ms | CPU × bare | PostgreSQL CPU ms |")
+    print("|---|---:|---:|---:|---:|")
+    for name, (cpu, wall, database) in results.items():
+        print(f"| {name} | {cpu:.2f} | {wall:.2f} | {cpu / bare_cpu:.1f} | {database:.2f} |")
 
 
 if __name__ == "__main__":
