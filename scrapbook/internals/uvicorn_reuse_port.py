@@ -7,7 +7,8 @@ mostly to whichever worker wakes first, since uvloop accepts every pending conne
 once: 141 of 200 on one of two workers in bench/load.py. Keep-alive connections then stay
 where they landed, and that worker's clients wait twice as long as the other's. With a
 socket each, bound to the same address with SO_REUSEPORT, the kernel hashes each new
-connection to one of the listening sockets (Linux 3.9+).
+connection to one of the listening sockets (Linux 3.9+). Only a process of the same
+user can bind beside them: Linux keeps a SO_REUSEPORT group to one effective user id.
 
 uvicorn's internals used here, and nowhere else (tests/test_library_internals.py pins them):
 
