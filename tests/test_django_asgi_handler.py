@@ -7,8 +7,9 @@ import time
 
 import pytest
 from asgiref.sync import SyncToAsync
+from django.core.signals import request_finished
 from django.db import connection, connections
-from django.http import JsonResponse
+from django.http import JsonResponse, StreamingHttpResponse
 from django.urls import path
 
 from scrapbook.internals.django_asgi_handler import SyncChainASGIHandler, ThreadLine
@@ -78,9 +79,10 @@ def test_a_request_crosses_to_its_thread_a_few_times_not_once_per_middleware(mon
     # Every middleware still ran: the outermost and the innermost ones set these headers.
     assert headers["x-content-type-options"] == "nosniff"
     assert headers["x-frame-options"] == "DENY"
-    # request_started's receivers, the whole chain with the view, and response.close():
-    # in async mode each middleware's process_request/process_response was a hop (~15).
-    assert len(hops) <= 3, hops
+    # request_started's receivers, the whole chain with the view and response.close(), all
+    # in one: Django's handler made three hops, and in async mode each middleware's
+    # process_request/process_response was one more (~15).
+    assert hops == ["SyncChainASGIHandler._respond"]
 
 
 # A view that notes which thread ran it, how many ran at once, and its database connection.
@@ -101,7 +103,20 @@ def note_and_wait(request):
     return JsonResponse({})
 
 
-urlpatterns = [path("note/", note_and_wait)]
+def slow(request):
+    time.sleep(0.3)
+    return JsonResponse({})
+
+
+def streamed(request):
+    async def parts():
+        yield b"first "
+        yield b"second"
+
+    return StreamingHttpResponse(parts())
+
+
+urlpatterns = [path("note/", note_and_wait), path("slow/", slow), path("streamed/", streamed)]
 
 
 @pytest.mark.urls(__name__)
@@ -170,3 +185,64 @@ def test_a_request_cancelled_in_line_loses_no_thread():
     order, free = asyncio.run(scenario())
     assert order == ["next"]
     assert free == ["the one thread"]
+
+
+async def asgi_exchange(application, path: str, *, leave_after: float | None = None) -> list:
+    """The messages a GET of `path` sends, with "finished" where request_finished fired; the
+    client disconnects `leave_after` seconds after its request when given."""
+    messages = []
+
+    def note_finished(sender, **kwargs):
+        messages.append("finished")
+
+    async def receive():
+        if not messages or messages[0] != "asked":
+            messages.insert(0, "asked")
+            return {"type": "http.request", "body": b"", "more_body": False}
+        if leave_after is not None:
+            await asyncio.sleep(leave_after)
+            return {"type": "http.disconnect"}
+        await asyncio.Event().wait()
+
+    async def send(message):
+        messages.append(
+            message["type"].removeprefix("http.response.") + ":" + message.get("body", b"").decode()
+        )
+
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
+        "scheme": "http", "path": path, "raw_path": path.encode(), "root_path": "",
+        "query_string": b"", "headers": [(b"host", b"testserver")],
+        "client": ("127.0.0.1", 50000), "server": ("testserver", 80),
+    }  # fmt: skip
+    request_finished.connect(note_finished)
+    try:
+        await application(scope, receive, send)
+    finally:
+        request_finished.disconnect(note_finished)
+    return messages[1:]
+
+
+def exchange(path: str, **kwargs) -> list:
+    application = SyncChainASGIHandler(threads=1)
+    try:
+        return asyncio.run(asgi_exchange(application, path, **kwargs))
+    finally:
+        handler_threads_stop(application)
+
+
+@pytest.mark.urls(__name__)
+def test_an_answer_in_memory_is_closed_once_before_it_is_sent():
+    assert exchange("/note/") == ["finished", "start:", "body:{}"]
+
+
+@pytest.mark.urls(__name__)
+def test_a_streamed_answer_is_closed_once_after_its_last_part():
+    messages = exchange("/streamed/")
+    assert messages[0] == "start:" and messages[-1] == "finished"
+    assert "".join(message.removeprefix("body:") for message in messages[1:-1]) == "first second"
+
+
+@pytest.mark.urls(__name__)
+def test_a_client_leaving_before_its_answer_gets_none_and_the_request_finishes_once():
+    assert exchange("/slow/", leave_after=0.05) == ["finished"]

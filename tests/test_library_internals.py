@@ -11,6 +11,7 @@ its WRITTEN_AGAINST. docs/ARCHITECTURE.md, "Library internals", lists the bounda
 import asyncio
 import contextlib
 import datetime
+import hashlib
 import importlib.metadata
 import inspect
 import json
@@ -87,6 +88,8 @@ BOUNDARIES = [
 # Each private name, and the one module allowed to name it (tests aside).
 PRIVATE_NAMES = {
     r"\._middleware_chain\b": "scrapbook/internals/django_asgi_handler.py",
+    r"\._resource_closers\b": "scrapbook/internals/django_asgi_handler.py",
+    r"\bresponse\._handler_class\b": "scrapbook/internals/django_asgi_handler.py",
     r"\._class\s*=": "scrapbook/internals/django_redis_cache.py",
     r"\._servers\b": "scrapbook/internals/django_redis_cache.py",
     r"\._pool_options\b": "scrapbook/internals/django_redis_cache.py",
@@ -187,6 +190,24 @@ def test_django_awaits_middleware_chain_and_enters_a_thread_sensitive_context_pe
     assert "await self._middleware_chain(request)" in inspect.getsource(BaseHandler.get_response_async)
     assert "ThreadSensitiveContext()" in inspect.getsource(ASGIHandler.__call__)
     assert "executor" in inspect.signature(ThreadSensitiveContext).parameters
+
+
+# Django's code that SyncChainASGIHandler.handle and ._respond copy, as it was when copied
+# (Django 5.2.19): a change in any of them means re-reading it and copying it again.
+COPIED_FROM_DJANGO = {
+    ASGIHandler.handle: "98faeb5bef800331",
+    ASGIHandler.run_get_response: "0234ea5fe09a5777",
+    BaseHandler.get_response: "3d6a79b124c2cccb",
+}
+
+
+@pytest.mark.parametrize("function", COPIED_FROM_DJANGO, ids=lambda function: function.__qualname__)
+def test_the_django_code_the_fast_handler_copies_is_the_code_it_copied(function):
+    source = hashlib.sha256(inspect.getsource(function).encode()).hexdigest()[:16]
+    assert source == COPIED_FROM_DJANGO[function], (
+        f"Django's {function.__qualname__} changed: copy it again into "
+        "scrapbook/internals/django_asgi_handler.py (SyncChainASGIHandler.handle, ._respond)"
+    )
 
 
 def test_the_fast_handler_enters_the_sync_chain_with_one_sync_to_async():
