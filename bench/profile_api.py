@@ -21,6 +21,7 @@ import os
 import pstats
 import random
 import sys
+import tempfile
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -40,6 +41,8 @@ def environment(arguments) -> dict:
         "LOG_LEVEL": "WARNING",
         "DATABASE_URL": arguments.database_url,
         "RECOMMENDER_AUTO_REFIT": "0",
+        # The recommender fitted for these runs (fit_recommender, once), not the demo's var/.
+        "SCRAPBOOK_DATA_DIR": str(Path(tempfile.gettempdir()) / "scrapbook-profile-api"),
     }
     if arguments.redis_url:
         env["REDIS_URL"] = arguments.redis_url
@@ -88,6 +91,29 @@ async def asgi_get(application, url: str, token: str | None) -> tuple[int, bytes
     return status, body
 
 
+CHAT_ROOMS = ["lobby", "movie:tt0133093", "movie:tt0468569", "movie:tt1375666"]
+MESSAGES_PER_ROOM = 300
+
+
+def prepare_mix_reads(people) -> None:
+    """What the load mix's other reads need: chat history in a few rooms (as bench/load.py
+    writes it) and a fitted recommender, made once."""
+    from django.conf import settings
+    from django.core.management import call_command
+
+    from chat.models import Message
+
+    if not Message.objects.filter(room=CHAT_ROOMS[0]).exists():
+        rng = random.Random(9)
+        Message.objects.bulk_create(
+            Message(room=room, user=rng.choice(people), text=f"Message {number} in {room}")
+            for room in CHAT_ROOMS
+            for number in range(MESSAGES_PER_ROOM)
+        )
+    if not any(Path(settings.DATA_DIR).glob("recommender/*.npz")):
+        call_command("fit_recommender", verbosity=0)
+
+
 def endpoints(rng: random.Random) -> dict:
     from rest_framework_simplejwt.tokens import AccessToken
 
@@ -95,6 +121,7 @@ def endpoints(rng: random.Random) -> dict:
     from movie_module.models import Movie, Review
 
     people = list(User.objects.filter(username__startswith="bench").order_by("id"))
+    prepare_mix_reads(people)
     tokens = [str(AccessToken.for_user(person)) for person in people]
     imdb_ids = list(Movie.objects.values_list("imdb_id", flat=True))
     movie_pages = max(1, len(imdb_ids) // 20)
@@ -108,6 +135,12 @@ def endpoints(rng: random.Random) -> dict:
         "GET /api/reviews/": lambda: (f"/api/reviews/?page={rng.randint(1, review_pages)}", None),
         "GET /api/feed/": lambda: ("/api/feed/", rng.choice(tokens)),
         "GET /api/users/<username>/": lambda: (f"/api/users/{rng.choice(usernames)}/", None),
+        # The load mix's other reads (bench/load.py).
+        "GET /api/chat/rooms/<room>/messages/": lambda: (
+            f"/api/chat/rooms/{rng.choice(CHAT_ROOMS)}/messages/",
+            rng.choice(tokens),
+        ),
+        "GET /api/recommendations/": lambda: ("/api/recommendations/", rng.choice(tokens)),
     }
 
 
