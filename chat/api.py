@@ -15,6 +15,7 @@ from .serializers import (
     MessagePageSerializer,
     RoomListSerializer,
     RoomPathSerializer,
+    messages_data,
 )
 
 
@@ -65,4 +66,4 @@ class RoomMessagesView(APIView):
             before=query.validated_data.get("before"),
             limit=query.validated_data["limit"],
         )
-        return Response(MessagePageSerializer(page).data)
+        return Response({"results": messages_data(page.results), "next_before": page.next_before})

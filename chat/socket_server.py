@@ -147,7 +147,7 @@ def room_join_data(*, user, room: str) -> list[dict]:
     message (the rooms list's `unread_count` counts from there)."""
     history = selectors.room_history(room=room)
     if history:
-        services.room_read_advance(user=user, room=room, message_id=history[-1].id)
+        services.room_read_advance(user=user, room=room, message_id=history[-1]["id"])
     return messages_data(history)
 
 
