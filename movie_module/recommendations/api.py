@@ -6,11 +6,17 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.exceptions import error_responses
+from api.shapes import compiled_row_output
 from movie_module.catalogue.selectors import prepare_summaries
 from movie_module.catalogue.services import fetch_title
 
 from . import selectors, services
-from .serializers import RecommendationQuerySerializer, RecommendationsSerializer
+from .serializers import (
+    RecommendationQuerySerializer,
+    RecommendationsSerializer,
+    RecommendedMovieSerializer,
+    SeedReviewSerializer,
+)
 
 
 def recommended_movies(recommended) -> list[selectors.RecommendedMovie]:
@@ -49,9 +55,10 @@ class RecommendationsView(APIView):
         query = RecommendationQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         answer = services.recommend_for_user(user=request.user, limit=query.validated_data["limit"])
+        seed_shown = compiled_row_output(SeedReviewSerializer)
         recommendations = {
             "source": answer.source,
-            "based_on": answer.based_on,
-            "results": recommended_movies(answer.results),
+            "based_on": [seed_shown(seed) for seed in answer.based_on],
+            "results": RecommendedMovieSerializer(recommended_movies(answer.results), many=True).data,
         }
-        return Response(RecommendationsSerializer(recommendations).data)
+        return Response(recommendations)

@@ -17,14 +17,15 @@ class RecommendedMovieSerializer(FastOutput, serializers.Serializer):
     movie = MovieSummarySerializer(allow_null=True)
 
 
-# Shows a Review.
+# Shows a review or a diary entry, as recommendations.selectors reads it (a row).
 class SeedReviewSerializer(FastOutput, serializers.Serializer):
     imdb_id = serializers.CharField(source="movie.imdb_id")
     title = serializers.CharField(source="movie.title")
     rating = StarRatingField()
 
 
-# Shows {"source", "based_on": [Review], "results": [RecommendedMovie]}.
+# Shows {"source", "based_on": [seed row], "results": [RecommendedMovie]} (the schema; the
+# view shows the seeds with compiled_row_output).
 class RecommendationsSerializer(serializers.Serializer):
     source = serializers.ChoiceField(choices=["similarity", "popular"])
     based_on = SeedReviewSerializer(many=True)

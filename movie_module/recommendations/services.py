@@ -8,10 +8,9 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Count, Sum
 
-from api.shapes import output_columns
-from movie_module.models import CorpusRating, Movie, Review, Watch, WatchlistItem
+from movie_module.models import CorpusRating, Movie
+from movie_module.recommendations import selectors
 from movie_module.recommendations import store as model_store
-from movie_module.recommendations.serializers import SeedReviewSerializer
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +33,7 @@ class Recommended:
 @dataclass(frozen=True)
 class Recommendations:
     source: str  # "similarity" or "popular"
-    based_on: list[Review | Watch]  # each with its movie and rating
+    based_on: list[dict]  # rows of selectors.RATING_COLUMNS, shown by SeedReviewSerializer
     results: list[Recommended]
 
 
@@ -61,19 +60,14 @@ def recommend_for_user(*, user, limit: int = 10) -> Recommendations:
     """
     from movie_module.recommender import SEED_THRESHOLD  # with pandas: recommendations.store
 
-    reviews = list(
-        Review.objects.filter(user=user)
-        .select_related("movie")
-        # the rating the model reads, and what the answer shows of a seed
-        .only("rating", "created_at", *output_columns(SeedReviewSerializer, model=Review))
-    )
-    rated = {**latest_diary_ratings(user=user), **{review.movie_id: review for review in reviews}}
+    reviews = selectors.review_ratings(user_id=user.pk)
+    rated = {**latest_diary_ratings(user=user), **{review["movie_id"]: review for review in reviews}}
     # Oldest first (when each rating was given): the model weighs recent tastes more.
-    by_time = sorted(rated.values(), key=lambda rating: (rating.created_at, rating.id))
-    ratings = {rating.movie_id: float(rating.rating) for rating in by_time}
-    seeds = [rating for rating in rated.values() if rating.rating > SEED_THRESHOLD]
-    seeds.sort(key=lambda review: (-review.rating, review.movie.title))
-    exclude = set(WatchlistItem.objects.filter(user=user).values_list("movie_id", flat=True))
+    by_time = sorted(rated.values(), key=lambda rating: (rating["created_at"], rating["id"]))
+    ratings = {rating["movie_id"]: float(rating["rating"]) for rating in by_time}
+    seeds = [rating for rating in rated.values() if rating["rating"] > SEED_THRESHOLD]
+    seeds.sort(key=lambda seed: (-seed["rating"], seed["movie__title"]))
+    exclude = selectors.listed_movie_ids(user_id=user.pk)
     models = model_store.current_models()
     if seeds and models is not None:
         pairs = models.similarity.recommend(ratings, n=limit, exclude=exclude)
@@ -82,19 +76,15 @@ def recommend_for_user(*, user, limit: int = 10) -> Recommendations:
     return Recommendations("popular", seeds, popular_titles(limit=limit, exclude={*ratings, *exclude}))
 
 
-def latest_diary_ratings(*, user) -> dict[int, Watch]:
-    """The user's latest rated watch of each movie, by movie id, in one query.
+def latest_diary_ratings(*, user) -> dict[int, dict]:
+    """The user's latest rated watch of each movie, by movie id, in one query, as rows of
+    selectors.RATING_COLUMNS.
 
     A review of the same movie wins over these (recommend_for_user): it is the user's
     considered judgement of the film, a diary rating is one viewing's.
     """
-    watches = (
-        Watch.objects.filter(user=user, rating__isnull=False)
-        .select_related("movie")
-        .only("movie_id", "rating", "created_at", *output_columns(SeedReviewSerializer, model=Watch))
-        .order_by("watched_on", "id")
-    )
-    return {watch.movie_id: watch for watch in watches}  # later watches overwrite earlier ones
+    # Later watches overwrite earlier ones.
+    return {watch["movie_id"]: watch for watch in selectors.diary_ratings(user_id=user.pk)}
 
 
 def recommend_titles(user, limit: int = 10) -> list[tuple[str, float]]:
