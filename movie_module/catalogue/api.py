@@ -326,8 +326,7 @@ class MovieViewSet(CachedReadsTogether, viewsets.ReadOnlyModelViewSet):
         query.is_valid(raise_exception=True)
         movie = movie_or_404(imdb_id)
         recommended = recommendations.similar_titles(movie=movie, limit=query.validated_data["limit"])
-        similar = {"results": recommended_movies(recommended)}
-        return Response(SimilarMoviesSerializer(similar).data)
+        return Response({"results": recommended_movies(recommended)})
 
 
 class GenreListView(APIView):

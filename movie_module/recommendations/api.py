@@ -6,11 +6,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.exceptions import error_responses
-from api.shapes import compiled_row_output
-from movie_module.catalogue.selectors import prepare_summaries
+from api.shapes import compiled_output, compiled_row_output
+from movie_module.catalogue.selectors import movie_with_title, prepare_summaries, summaries_of
 from movie_module.catalogue.services import fetch_title
+from movie_module.serializers import MovieSummarySerializer
 
-from . import selectors, services
+from . import services
 from .serializers import (
     RecommendationQuerySerializer,
     RecommendationsSerializer,
@@ -19,18 +20,29 @@ from .serializers import (
 )
 
 
-def recommended_movies(recommended) -> list[selectors.RecommendedMovie]:
-    """Each recommended `(title, score)` with the movie it names: from the catalogue, else
-    fetched from the IMDb API (when configured) and stored; None when neither knows it."""
-    movies = selectors.movies_for_recommendations(recommended)
-    movies = [
-        movie or fetch_title(pair.title, pair.year) for pair, movie in zip(recommended, movies, strict=True)
-    ]
-    prepare_summaries(movie for movie in movies if movie is not None)
-    return [
-        selectors.RecommendedMovie(pair.title, pair.score, movie)
-        for pair, movie in zip(recommended, movies, strict=True)
-    ]
+def recommended_movies(recommended) -> list[dict]:
+    """Each recommended `(title, score)` with the movie it names, as RecommendedMovieSerializer
+    shows it: the catalogue's movie the recommender named by id (a summary row, one compiled
+    query for all), else one of that title, else one fetched from the IMDb API (when
+    configured) and stored; `movie` null when none knows it."""
+    summaries = {
+        row["id"]: row for row in summaries_of([pair.movie_id for pair in recommended if pair.movie_id])
+    }
+    summary_row_shown, summary_shown = (
+        compiled_row_output(MovieSummarySerializer),
+        compiled_output(MovieSummarySerializer),
+    )
+    shown = compiled_row_output(RecommendedMovieSerializer, "", (("movie", "movie"),))
+    results = []
+    for pair in recommended:
+        row = summaries.get(pair.movie_id)
+        if row is not None:
+            movie = summary_row_shown(row)
+        else:
+            found = movie_with_title(pair.title, pair.year) or fetch_title(pair.title, pair.year)
+            movie = None if found is None else summary_shown(prepare_summaries([found])[0])
+        results.append(shown({"title": pair.title, "score": pair.score, "movie": movie}))
+    return results
 
 
 class RecommendationsView(APIView):
@@ -59,6 +71,6 @@ class RecommendationsView(APIView):
         recommendations = {
             "source": answer.source,
             "based_on": [seed_shown(seed) for seed in answer.based_on],
-            "results": RecommendedMovieSerializer(recommended_movies(answer.results), many=True).data,
+            "results": recommended_movies(answer.results),
         }
         return Response(recommendations)

@@ -1,13 +1,8 @@
 """Reads behind the recommendations."""
 
-from typing import NamedTuple
-
 from django.db.models import QuerySet
 
-from api.shapes import output_columns
-from movie_module.catalogue.selectors import movie_with_title
-from movie_module.models import Movie, Review, Watch, WatchlistItem
-from movie_module.serializers import MovieSummarySerializer
+from movie_module.models import Review, Watch, WatchlistItem
 from scrapbook.internals.django_compiled_queries import CompiledQuery
 
 # What the model reads of a rating (its movie, stars and when it was given) and what the
@@ -42,20 +37,3 @@ def diary_ratings(*, user_id: int) -> list[dict]:
 
 def listed_movie_ids(*, user_id: int) -> set[int]:
     return {row["movie_id"] for row in LISTED_MOVIE_IDS.rows(values={"user_id": user_id})}
-
-
-def movies_for_recommendations(recommended) -> list[Movie | None]:
-    """The catalogue movie each recommended `(title, score)` names: the one the recommender
-    named by id, else one of that title; None where the catalogue has none."""
-    # What a summary shows, not the plot, cast and directors, whose JSON decoding costs more.
-    summaries = Movie.objects.only("id", *output_columns(MovieSummarySerializer))
-    known = summaries.in_bulk([pair.movie_id for pair in recommended if pair.movie_id])
-    return [known.get(pair.movie_id) or movie_with_title(pair.title, pair.year) for pair in recommended]
-
-
-class RecommendedMovie(NamedTuple):
-    """A recommended `(title, score)` with the movie it names, or None (RecommendedMovieSerializer)."""
-
-    title: str
-    score: float
-    movie: Movie | None

@@ -10,7 +10,7 @@ class RecommendationQuerySerializer(serializers.Serializer):
     limit = serializers.IntegerField(min_value=1, max_value=50, default=10)
 
 
-# Shows a recommendations.selectors.RecommendedMovie.
+# Shows a recommended movie: {title, score, movie (a summary, or None)}.
 class RecommendedMovieSerializer(FastOutput, serializers.Serializer):
     title = serializers.CharField()
     score = serializers.FloatField()

@@ -5,6 +5,7 @@ import dataclasses
 import datetime
 import zoneinfo
 from decimal import Decimal
+from typing import NamedTuple
 
 import pytest
 from rest_framework import serializers
@@ -37,8 +38,9 @@ from movie_module.people.serializers import (
     activity_shown,
 )
 from movie_module.recommendations import services as recommendations
-from movie_module.recommendations.selectors import RecommendedMovie
+from movie_module.recommendations.api import recommended_movies
 from movie_module.recommendations.serializers import RecommendedMovieSerializer, SeedReviewSerializer
+from movie_module.recommendations.services import Recommended
 from movie_module.serializers import MovieReferenceSerializer, MovieSummarySerializer, UserReferenceSerializer
 from movie_module.tracking import selectors as tracking
 from movie_module.tracking.serializers import (
@@ -117,6 +119,14 @@ def me_blocks(user, movies) -> list:
         relation = tracking.movie_relation(movie_id=movie.id, user=user)
         blocks.append(tracking.movie_for_user(movie=movie, user=user, relation=relation))
     return blocks
+
+
+class RecommendedMovie(NamedTuple):
+    """A recommended movie as instances: what RecommendedMovieSerializer shows."""
+
+    title: str
+    score: float
+    movie: Movie | None
 
 
 def watchlist_page(user):
@@ -359,6 +369,25 @@ def test_recommendation_seeds_read_as_rows_show_what_drf_shows(user):
         SeedReviewSerializer,
         [shown(seed) for seed in seeds],
         [by_movie[seed["movie__imdb_id"]] for seed in seeds],
+    )
+
+
+def test_recommended_movies_show_what_drf_shows(user, catalogue_in_use):
+    heat = catalogue_in_use["full"]
+    recommended = [
+        Recommended(heat.title, 9.4, heat.id, heat.year),  # named by id: a summary row
+        Recommended(heat.title, 8.0, None, heat.year),  # by title alone: the catalogue's movie
+        Recommended("Gone Before It Came", 7.25, None, 1999),  # nobody knows it
+    ]
+    summary = catalogue.prepare_summaries([Movie.objects.get(pk=heat.pk)])[0]
+    same_as_drf(
+        RecommendedMovieSerializer,
+        recommended_movies(recommended),
+        [
+            RecommendedMovie(heat.title, 9.4, summary),
+            RecommendedMovie(heat.title, 8.0, summary),
+            RecommendedMovie("Gone Before It Came", 7.25, None),
+        ],
     )
 
 

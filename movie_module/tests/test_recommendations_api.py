@@ -151,8 +151,8 @@ def test_recommendations_run_the_same_queries_for_1_and_50(
     WatchlistItemFactory(user=user, movie=fitted["toy1"])
     auth_client.get(AUTH_ME)  # reads the user once; later requests take it from the cache
     for limit in (1, 50):
-        # reviews, diary ratings, watchlist, movies named, their review stats
-        with django_assert_num_queries(5):
+        # reviews, diary ratings, watchlist, the movies named with their genres
+        with django_assert_num_queries(4):
             assert auth_client.get(RECOMMENDATIONS, {"limit": limit}).status_code == 200
 
 
