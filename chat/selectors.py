@@ -5,6 +5,7 @@ import functools
 import operator
 from dataclasses import dataclass
 
+from django.db import connection
 from django.db.models import Count, Max, Q, QuerySet
 
 from api.shapes import output_columns
@@ -55,6 +56,10 @@ def _newest_messages(*, room: str, before: int | None = None) -> QuerySet:
 NEWEST_MESSAGES = CompiledQuery(_newest_messages)
 
 
+def _largest_message_id() -> int:
+    return connection.ops.integer_field_range(Message._meta.pk.get_internal_type())[1]
+
+
 def room_history(*, room: str, length: int = HISTORY_LENGTH) -> list[dict]:
     """The last `length` messages of a room, oldest first (what a client shows on joining),
     as rows that `compiled_row_output(MessageSerializer)` shows."""
@@ -70,6 +75,8 @@ def room_message_page(
     `next_before` is the cursor of the next (older) page, None on the last page. One query:
     it reads one row more than the page to know whether another page follows.
     """
+    if before is not None and before > _largest_message_id():
+        before = None  # every message is older: the newest page (a compiled query sends the value)
     values = {"room": room} if before is None else {"room": room, "before": before}
     rows = NEWEST_MESSAGES.rows(values=values, window=(0, limit + 1))
     results = rows[:limit]

@@ -57,6 +57,12 @@ def test_page_that_ends_exactly_at_the_oldest_message_has_no_next_page(auth_clie
     assert body["next_before"] is None
 
 
+@pytest.mark.parametrize("before", [2**63 - 1, 2**63, 51876906691734077440])
+def test_a_cursor_past_every_message_id_is_the_newest_page(auth_client, history, before):
+    body = auth_client.get(messages_url(), {"limit": 5, "before": before}).json()
+    assert [m["id"] for m in body["results"]] == [m.id for m in reversed(history[-5:])]
+
+
 def test_room_without_messages_is_an_empty_page(auth_client, db):
     body = auth_client.get(messages_url("movie:tt9999999")).json()
     assert body == {"results": [], "next_before": None}
