@@ -1,6 +1,9 @@
 """Views whose cached reads, the caller's account included, cost one round trip to the cache."""
 
+from rest_framework.response import Response
+
 from authentication.authentication import token_user_id
+from scrapbook.internals.request_cycles import break_view_cycles
 from scrapbook.response_cache import CachedRead, fetch_together, reads_fetched_together
 
 
@@ -17,7 +20,10 @@ class CachedReadsTogether:
 
     def dispatch(self, request, *args, **kwargs):
         with reads_fetched_together():
-            return super().dispatch(request, *args, **kwargs)
+            response = super().dispatch(request, *args, **kwargs)
+        if not isinstance(response, Response):  # a cached answer: nothing renders it later
+            break_view_cycles(self)
+        return response
 
     def initial(self, request, *args, **kwargs):
         if request.method == "GET":

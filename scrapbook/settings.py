@@ -83,6 +83,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: a request's reference cycles cut once every other one is done with it.
+    "scrapbook.internals.request_cycles.RequestCyclesBroken",
     # First: every answer under /api/ is JSON, errors of the middleware below included.
     "api.middleware.ApiContractMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -245,6 +247,10 @@ SOCKETIO_PREFRAMED_BROADCAST = env_bool("SOCKETIO_PREFRAMED_BROADCAST", True)
 # The feed's and the profile's queries compiled to SQL once per process, then run with each
 # request's values (Django's SQLCompiler internals). 0: Django builds and compiles them anew.
 COMPILED_QUERIES = env_bool("COMPILED_QUERIES", True)
+# A request's reference cycles (Django's messages, DRF's view, request and answer; the
+# tasks of Django's ASGI handler) cut once its answer is made, so that its objects die by
+# reference counting, not in the garbage collector's pauses. 0: left to the collector.
+BREAK_REQUEST_CYCLES = env_bool("BREAK_REQUEST_CYCLES", True)
 # PostgreSQL's timestamps read by psycopg's C loader, registered in place of Django's Python
 # one on each connection in UTC (scrapbook/internals/psycopg_timestamps.py). 0: Django's.
 PSYCOPG_C_TIMESTAMPS = env_bool("PSYCOPG_C_TIMESTAMPS", True)

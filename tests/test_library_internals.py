@@ -67,6 +67,7 @@ from scrapbook.internals import (
     django_redis_cache,
     psycopg_pool_check,
     psycopg_timestamps,
+    request_cycles,
     uvicorn_reuse_port,
 )
 from tests.servers import uvicorn_server
@@ -80,6 +81,7 @@ BOUNDARIES = [
     django_compiled_queries,
     psycopg_timestamps,
     psycopg_pool_check,
+    request_cycles,
     uvicorn_reuse_port,
     socketio_broadcast,
     websocket_frames,
@@ -105,6 +107,9 @@ PRIVATE_NAMES = {
     r"\bServerBindingCursor\b": "scrapbook/internals/django_compiled_queries.py",
     r"\.prepare_threshold\b": "scrapbook/internals/django_compiled_queries.py",
     r"\._check\b": "scrapbook/internals/psycopg_pool_check.py",
+    r"\"_messages\"": "scrapbook/internals/request_cycles.py",
+    r"\.renderer_context\b": "scrapbook/internals/request_cycles.py",
+    r"\.parser_context\b": "scrapbook/internals/request_cycles.py",
     r"\bConfig\.bind_socket\b": "scrapbook/internals/uvicorn_reuse_port.py",
     r"\.packet_class\b": "chat/internals/socketio_broadcast.py",
     r"\.host_id\b": "chat/internals/socketio_broadcast.py",
@@ -799,6 +804,7 @@ STOCK = {
     "PSYCOPG_C_TIMESTAMPS": "0",
     "PSYCOPG_POOL_QUIET_CHECK": "0",
     "SERVE_REUSE_PORT": "0",
+    "BREAK_REQUEST_CYCLES": "0",
 }
 
 

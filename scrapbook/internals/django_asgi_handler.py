@@ -117,29 +117,37 @@ class SyncChainASGIHandler(ASGIHandler):
             asyncio.create_task(self.listen_for_disconnect(receive)),
             asyncio.create_task(process_request(request, send)),
         ]
-        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-        for task in tasks:
-            if task.done():
-                try:
-                    task.result()
-                except RequestAborted:
-                    pass
-                except AssertionError:
-                    body_file.close()
-                    raise
-            else:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
         try:
-            response = tasks[1].result()
-        except asyncio.CancelledError:
-            # After the view's hop, on the same thread: request_finished, unless it closed.
-            await sync_to_async(self._finish_unless_closed, thread_sensitive=True)(closed_in_thread)
-        else:
-            if not closed_in_thread:
-                await sync_to_async(response.close)()
-        body_file.close()
+            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+            for task in tasks:
+                if task.done():
+                    try:
+                        task.result()
+                    except RequestAborted:
+                        pass
+                    except AssertionError:
+                        body_file.close()
+                        raise
+                else:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
+            try:
+                response = tasks[1].result()
+            except asyncio.CancelledError:
+                # After the view's hop, on the same thread: request_finished, unless it closed.
+                await sync_to_async(self._finish_unless_closed, thread_sensitive=True)(closed_in_thread)
+            else:
+                if not closed_in_thread:
+                    await sync_to_async(response.close)()
+            body_file.close()
+        finally:
+            if settings.BREAK_REQUEST_CYCLES:
+                # A task's exception (the client's disconnect, a cancellation) holds this
+                # frame in its traceback, and this frame the tasks: a cycle per request that
+                # kept the request for the garbage collector (request_cycles.py).
+                tasks.clear()
+                task = None
 
     def _respond(self, request, scope, closed_in_thread: list):
         """On the request's thread: what Django's handle awaits in three hops, in one."""
