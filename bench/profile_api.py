@@ -24,10 +24,11 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
+
+from tests.servers import asgi_get  # noqa: E402
 
 
 def environment(arguments) -> dict:
@@ -49,46 +50,6 @@ def environment(arguments) -> dict:
     if arguments.no_cache:
         env["API_CACHE_SECONDS"] = "0"
     return env
-
-
-async def asgi_get(application, url: str, token: str | None) -> tuple[int, bytes]:
-    """One GET through the ASGI application: (status, body)."""
-    parts = urlsplit(url)
-    headers = [(b"host", b"127.0.0.1")]
-    if token:
-        headers.append((b"authorization", f"Bearer {token}".encode()))
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "GET",
-        "scheme": "http",
-        "path": parts.path,
-        "raw_path": parts.path.encode(),
-        "query_string": parts.query.encode(),
-        "root_path": "",
-        "headers": headers,
-        "client": ("127.0.0.1", 40000),
-        "server": ("127.0.0.1", 80),
-    }
-    sent, answered, asked = [], asyncio.Event(), []
-
-    async def receive():
-        if not asked:
-            asked.append(True)
-            return {"type": "http.request", "body": b"", "more_body": False}
-        await answered.wait()  # a client that stays until the answer is sent
-        return {"type": "http.disconnect"}
-
-    async def send(message):
-        sent.append(message)
-        if message["type"] == "http.response.body" and not message.get("more_body"):
-            answered.set()
-
-    await application(scope, receive, send)
-    status = next(message["status"] for message in sent if message["type"] == "http.response.start")
-    body = b"".join(message.get("body", b"") for message in sent if message["type"] == "http.response.body")
-    return status, body
 
 
 CHAT_ROOMS = ["lobby", "movie:tt0133093", "movie:tt0468569", "movie:tt1375666"]
@@ -147,7 +108,7 @@ def endpoints(rng: random.Random) -> dict:
 async def warm_up(application, requests: list) -> None:
     """Each request once, unmeasured: connections opened, queries compiled, answers cached."""
     for url, token in requests:
-        status, body = await asgi_get(application, url, token)
+        status, body = await asgi_get(application, url, token, host="127.0.0.1")
         assert status == 200, (url, status, body[:200])
 
 
@@ -171,7 +132,7 @@ async def measure(application, requests: list) -> tuple[float, float, float]:
     """(CPU seconds, wall seconds, database CPU seconds) of asking `requests` one after the other."""
     cpu, wall, database = time.process_time(), time.perf_counter(), database_cpu_seconds()
     for url, token in requests:
-        await asgi_get(application, url, token)
+        await asgi_get(application, url, token, host="127.0.0.1")
     return time.process_time() - cpu, time.perf_counter() - wall, database_cpu_seconds() - database
 
 

@@ -1,5 +1,6 @@
 """Real servers for tests: uvicorn processes serving Scrapbook against the test database."""
 
+import asyncio
 import contextlib
 import os
 import re
@@ -205,3 +206,51 @@ def celery_worker(*, log_path: Path, pool: str = "solo", beat: bool = False, ext
             with contextlib.suppress(subprocess.TimeoutExpired):
                 process.wait(timeout=5)
         worker.kill()
+
+
+def http_get_scope(url: str, headers: list[tuple[bytes, bytes]], *, host: str = "testserver") -> dict:
+    """The ASGI scope of a GET of `url` (a path and query) sent with `headers`."""
+    parts = urlsplit(url)
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": parts.path,
+        "raw_path": parts.path.encode(),
+        "query_string": parts.query.encode(),
+        "root_path": "",
+        "headers": [(b"host", host.encode()), *headers],
+        "client": ("127.0.0.1", 40000),
+        "server": (host, 80),
+    }
+
+
+async def asgi_get(
+    application, url: str, token: str | None = None, *, host: str = "testserver", stays: bool = False
+) -> tuple[int, bytes]:
+    """One GET of `url` through the ASGI `application` in this process: (status, body). The
+    client leaves once answered, as a client of uvicorn appears to Django then (`receive`
+    says http.disconnect), unless it `stays` connected."""
+    headers = [(b"authorization", f"Bearer {token}".encode())] if token else []
+    sent, answered, asked = [], asyncio.Event(), []
+
+    async def receive():
+        if not asked:
+            asked.append(True)
+            return {"type": "http.request", "body": b"", "more_body": False}
+        if stays:
+            await asyncio.Event().wait()
+        await answered.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(message):
+        sent.append(message)
+        if message["type"] == "http.response.body" and not message.get("more_body"):
+            answered.set()
+
+    await application(http_get_scope(url, headers, host=host), receive, send)
+    status = next(message["status"] for message in sent if message["type"] == "http.response.start")
+    body = b"".join(message.get("body", b"") for message in sent if message["type"] == "http.response.body")
+    return status, body

@@ -13,6 +13,7 @@ from django.http import JsonResponse, StreamingHttpResponse
 from django.urls import path
 
 from scrapbook.internals.django_asgi_handler import SyncChainASGIHandler, ThreadLine
+from tests.servers import http_get_scope
 
 pytestmark = pytest.mark.usefixtures("transactional_db")
 
@@ -33,20 +34,7 @@ def handler_threads_stop(application: SyncChainASGIHandler) -> None:
 
 
 async def asgi_get_async(path: str, application) -> tuple[int, dict]:
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "GET",
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "root_path": "",
-        "query_string": b"",
-        "headers": [(b"host", b"testserver")],
-        "client": ("127.0.0.1", 50000),
-        "server": ("testserver", 80),
-    }
+    scope = http_get_scope(path, [])
     started = {}
 
     async def receive():

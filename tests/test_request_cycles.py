@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 from conftest import access_token_for
 from movie_module.tests.factories import MovieFactory, WatchlistItemFactory
 from scrapbook.internals.django_asgi_handler import SyncChainASGIHandler
+from tests.servers import asgi_get
 from tests.test_django_asgi_handler import handler_threads_stop
 
 pytestmark = pytest.mark.usefixtures("transactional_db")
@@ -24,55 +25,15 @@ pytestmark = pytest.mark.usefixtures("transactional_db")
 ASKED = 20
 
 
-async def ask(application, path: str, token: str | None, *, disconnect_after_answer: bool) -> int:
-    """One GET through `application`: its status. The client leaves once answered, as a
-    client of uvicorn appears to Django (its `receive` says http.disconnect then)."""
-    headers = [(b"host", b"testserver")]
-    if token:
-        headers.append((b"authorization", f"Bearer {token}".encode()))
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "GET",
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "root_path": "",
-        "query_string": b"",
-        "headers": headers,
-        "client": ("127.0.0.1", 50000),
-        "server": ("testserver", 80),
-    }
-    answered, sent, asked = asyncio.Event(), [], []
-
-    async def receive():
-        if not asked:
-            asked.append(True)
-            return {"type": "http.request", "body": b"", "more_body": False}
-        if not disconnect_after_answer:
-            await asyncio.Event().wait()
-        await answered.wait()
-        return {"type": "http.disconnect"}
-
-    async def send(message):
-        sent.append(message)
-        if message["type"] == "http.response.body" and not message.get("more_body"):
-            answered.set()
-
-    await application(scope, receive, send)
-    return next(message["status"] for message in sent if message["type"] == "http.response.start")
-
-
 def garbage_per_request(
-    path: str, token: str | None = None, *, status: int = 200, disconnect_after_answer=True
+    path: str, token: str | None = None, *, status: int = 200, stays: bool = False
 ) -> float:
     """Objects in reference cycles that each of ASKED requests for `path` leaves behind."""
     application = SyncChainASGIHandler(threads=1)
 
     async def ask_all():
         for _ in range(ASKED):
-            asked = await ask(application, path, token, disconnect_after_answer=disconnect_after_answer)
+            asked, _ = await asgi_get(application, path, token, stays=stays)
             assert asked == status
 
     try:
@@ -112,7 +73,7 @@ def test_a_request_leaves_no_reference_cycle_behind(settings, setting, signed_in
         "a missing movie, a DRF error": garbage_per_request("/api/movies/tt0000001/", status=404),
         "the watchlist, a cached answer": garbage_per_request("/api/watchlist/", signed_in),
         "a movie page, the caller's part in it": garbage_per_request(f"/api/movies/{imdb_id}/", signed_in),
-        "a client that stays connected": garbage_per_request("/api/health/", disconnect_after_answer=False),
+        "a client that stays connected": garbage_per_request("/api/health/", stays=True),
     }
     if setting:
         assert garbage == dict.fromkeys(garbage, 0)
