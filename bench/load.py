@@ -2,6 +2,7 @@
 
     .venv/bin/pip install -r requirements-bench.txt    # locust, benchmark only
     .venv/bin/python bench/load.py [--seconds 60] [--warmup 10] [--clients 200] [--workers 2]
+                                   [--rate REQUESTS_PER_SECOND]
 
 Builds a scratch PostgreSQL database (`scrapbook_load`, dropped and created again each run)
 and uses Redis database 9 (flushed at the start): migrations, the demo catalogue and
@@ -12,7 +13,9 @@ and chat history in a few rooms, then a fit of the recommender. Starts
 process, FastHttpUser): first the mix, each simulated user signed in as its own account
 (movie page, watchlist list, add and mark watched, review, recommendations, chat history),
 then the bare view, with the same clients for the same time. Each phase runs `--warmup`
-seconds before its `--seconds` of measurement.
+seconds before its `--seconds` of measurement. With `--rate`, the mix's clients pace
+themselves to send that many requests a second in all (a load below capacity, at which
+latency is the server's own rather than the queue's); the bare view still runs unpaced.
 
 Prints, as Markdown: per endpoint requests, failures, requests/s, p50, p95, p99 and max;
 the status codes seen; the bare view's throughput and the mix's share of it; CPU time of
@@ -236,6 +239,7 @@ def run_phase(user_class: str, url: str, arguments, scratch: Path, fixtures_path
         "LOAD_WARMUP_SECONDS": str(arguments.warmup),
         "LOAD_RESULTS": str(results_path),
         "LOAD_SERVER_PIDS": ",".join(map(str, workers)),
+        "LOAD_USER_RATE": str(arguments.rate / arguments.clients),
     }
     command = [
         sys.executable,
@@ -286,7 +290,8 @@ def print_report(
     )
     print(
         f"\nuvicorn --workers {arguments.workers}, PostgreSQL ({database}), Redis; "
-        f"locust FastHttpUser, {arguments.clients} clients, no think time; "
+        f"locust FastHttpUser, {arguments.clients} clients, "
+        f"{f'{arguments.rate:g} requests/s offered' if arguments.rate else 'no think time'}; "
         f"{mix['seconds']:.0f} s measured after {arguments.warmup:.0f} s warm-up; "
         f"load average at start {mix['load_average_at_start'][0]:.2f}, "
         f"before the run {arguments.load_before:.2f}\n"
@@ -364,6 +369,12 @@ def main():
     )
     parser.add_argument(
         "--conn-max-age", type=int, default=60, help="DATABASE_CONN_MAX_AGE (used only without the pool)"
+    )
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=0,
+        help="requests/s the clients send in all, paced (0: each sends on its last answer)",
     )
     parser.add_argument("--skip-ceiling", action="store_true", help="run the mix only")
     parser.add_argument("--keep", action="store_true", help="keep the scratch folder (logs, results)")

@@ -8,9 +8,14 @@ Not meant to be run by hand: bench/load.py builds the database, starts the serve
     LOAD_WARMUP_SECONDS  statistics are reset this long after the start
     LOAD_RESULTS         where the figures of the measured window are written (JSON)
     LOAD_SERVER_PIDS     the uvicorn workers, whose CPU time is reported with ours
+    LOAD_USER_RATE       requests per second each user sends at most (bench/load.py --rate);
+                         unset or 0: no think time
 
 Each simulated user is one account with its own token, and sends its next request as soon
-as the previous one is answered (no think time): 200 users are 200 concurrent clients.
+as the previous one is answered (no think time): 200 users are 200 concurrent clients. With
+LOAD_USER_RATE, each waits between requests so as to send that many a second (locust's
+`constant_throughput`), unless its answers come slower: a fixed offered load below the
+server's capacity, at which latency is the server's own, not the queue's.
 A response counts as an error unless its status is the one the contract promises.
 """
 
@@ -24,13 +29,14 @@ from pathlib import Path
 
 import gevent
 import psutil
-from locust import FastHttpUser, constant, events, task
+from locust import FastHttpUser, constant, constant_throughput, events, task
 
 FIXTURES = (
     json.loads(Path(os.environ["LOAD_FIXTURES"]).read_text()) if os.environ.get("LOAD_FIXTURES") else {}
 )
 WARMUP_SECONDS = float(os.environ.get("LOAD_WARMUP_SECONDS", "10"))
 SERVER_PIDS = [int(pid) for pid in os.environ.get("LOAD_SERVER_PIDS", "").split(",") if pid]
+USER_RATE = float(os.environ.get("LOAD_USER_RATE") or 0)
 
 MOVIE_PAGE = "GET /api/movies/<imdb_id>/"
 WATCHLIST_LIST = "GET /api/watchlist/"
@@ -138,7 +144,7 @@ def _by_endpoint(statuses: Counter) -> dict:
 
 class StrictUser(FastHttpUser):
     abstract = True
-    wait_time = constant(0)
+    wait_time = constant_throughput(USER_RATE) if USER_RATE else constant(0)
 
     def on_start(self):
         # A redirect would hide a wrong path behind its target's 200: report it as it is.
@@ -224,6 +230,8 @@ class MixUser(StrictUser):
 
 class CeilingUser(StrictUser):
     """The framework's ceiling: a bare Django view, same generator, same concurrency."""
+
+    wait_time = constant(0)  # the ceiling is a capacity: never paced
 
     @task
     def ceiling(self):

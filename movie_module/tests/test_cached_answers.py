@@ -271,7 +271,9 @@ def test_a_repeated_authenticated_read_does_not_read_the_user_again(user, django
 
 def test_a_token_used_while_valid_is_refused_once_it_expires(user):
     token = AccessToken.for_user(user)
-    token.set_exp(lifetime=datetime.timedelta(seconds=1))
+    # `exp` is written in whole seconds (rounded down): a 1 s lifetime could leave a busy
+    # machine no time at all for the first request.
+    token.set_exp(lifetime=datetime.timedelta(seconds=3))
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
     assert client.get(AUTH_ME).status_code == 200
