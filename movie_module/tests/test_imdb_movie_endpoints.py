@@ -142,9 +142,9 @@ def test_a_stale_movie_page_is_served_at_once_and_refreshed_behind_it(settings, 
         imdb_rating=None,
         refreshed_at=timezone.now() - timedelta(days=400),
     )
-    start = time.monotonic()
     response = api_client.get(f"{MOVIES}tt0114709/")
-    assert time.monotonic() - start < 0.5
+    # Served with the stale details: a page that waited for the refresh would show 8.3. (Not
+    # timed: on a busy machine the page alone took 1.5 s, as long as the slow API.)
     assert response.json()["imdb_rating"] is None
     assert background.wait_for_tasks(timeout=5)
     assert api_client.get(f"{MOVIES}tt0114709/").json()["imdb_rating"] == 8.3
