@@ -88,10 +88,7 @@ def movie_or_404(imdb_id: str) -> Movie:
     """A movie of the catalogue, fetched from the IMDb API when missing and configured."""
     if not IMDB_ID.match(imdb_id):
         raise Http404(f"No movie has the IMDb id {imdb_id!r}.")
-    # What writes and their answers show of it (a summary): not the JSON of its cast,
-    # directors and alternate titles, whose decoding cost more than the query.
-    shown = Movie.objects.only("id", "refreshed_at", *output_columns(MovieSummarySerializer))
-    movie = shown.filter(imdb_id=imdb_id).first() or imdb_sync.fetch_movie(imdb_id)
+    movie = selectors.movie_in_writes(imdb_id=imdb_id) or imdb_sync.fetch_movie(imdb_id)
     if movie is None:
         raise Http404(f"No movie has the IMDb id {imdb_id!r}.")
     return movie

@@ -4,6 +4,7 @@ constant number of queries."""
 from collections.abc import Iterable
 from datetime import timedelta
 
+from django.db import DEFAULT_DB_ALIAS
 from django.db.models import (
     Count,
     F,
@@ -137,6 +138,30 @@ def _movie_page_row(*, imdb_id: str) -> QuerySet:
 
 MOVIE_PAGE_ROW = CompiledQuery(_movie_page_row)
 MOVIE_ID = CompiledQuery(lambda *, imdb_id: Movie.objects.filter(imdb_id=imdb_id).values("id"))
+
+
+def _movie_in_writes(*, imdb_id: str) -> QuerySet:
+    # What writes and their answers show of a movie (a summary), and when it was refreshed:
+    # not the JSON of its cast, directors and alternate titles, whose decoding cost more
+    # than the query.
+    return Movie.objects.filter(imdb_id=imdb_id).values(
+        "id", "refreshed_at", *output_columns(MovieSummarySerializer)
+    )
+
+
+MOVIE_IN_WRITES = CompiledQuery(_movie_in_writes)
+
+
+def movie_in_writes(*, imdb_id: str) -> Movie | None:
+    """The movie with this IMDb id as writes need it (`Movie` with its summary's columns, the
+    rest deferred), in one compiled query; None when the catalogue has no such movie. (Django
+    building the same `.only()` query cost a write about a tenth of its CPU.)"""
+    found = MOVIE_IN_WRITES.rows(values={"imdb_id": imdb_id})
+    if not found:
+        return None
+    # In the model's order, as from_db takes the values of a row with deferred fields.
+    columns = [field.attname for field in Movie._meta.concrete_fields if field.attname in found[0]]
+    return Movie.from_db(DEFAULT_DB_ALIAS, columns, [found[0][column] for column in columns])
 
 
 def movie_id_with_imdb_id(*, imdb_id: str) -> int | None:

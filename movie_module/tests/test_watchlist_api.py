@@ -1,6 +1,8 @@
 import datetime
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from movie_module.models import WatchlistItem
@@ -201,3 +203,21 @@ def test_the_list_runs_the_same_queries_for_1_and_100_items(auth_client, user, d
         with django_assert_num_queries(2):
             response = auth_client.get(WATCHLIST, {"page_size": page_size, "ordering": "title"})
         assert len(response.json()["results"]) == page_size
+
+
+def test_adding_reads_the_movie_once_without_its_credits(auth_client):
+    movie = MovieFactory(title="Alien", year=1979, imdb_rating=8.5, cast=["Sigourney Weaver"])
+    auth_client.get(AUTH_ME)  # reads the user once; later requests take it from the cache
+    with CaptureQueriesContext(connection) as queries:
+        response = auth_client.post(WATCHLIST, {"imdb_id": movie.imdb_id})
+    assert response.status_code == 201
+    shown = response.json()["movie"]
+    assert (shown["imdb_id"], shown["title"], shown["year"], shown["imdb_rating"]) == (
+        movie.imdb_id,
+        "Alien",
+        1979,
+        8.5,
+    )
+    by_imdb_id = [query["sql"] for query in queries if '"movie_module_movie"."imdb_id" =' in query["sql"]]
+    assert len(by_imdb_id) == 1, by_imdb_id
+    assert '"cast"' not in by_imdb_id[0]
