@@ -9,9 +9,10 @@ served only while they are still the current ones: one read of the cache (`get_m
 fetches both, which is one round trip to Redis. A read that races a write can only store
 the old answer under the old tokens, which no longer match.
 
-`invalidate` runs twice: at once, so the writer's own next request sees its write even in
-a test's never-committed transaction, and after the commit, so that a reader who rebuilt
-the answer between the two cannot keep the pre-commit state.
+`invalidate` runs twice within a transaction: at once, so the writer's own next request sees
+its write even in a test's never-committed transaction, and after the commit, so that a
+reader who rebuilt the answer between the two cannot keep the pre-commit state. A write
+outside a transaction is committed when it is announced: once is enough.
 
 A request that makes several cached reads (the movie page: the caller's account, the shared
 page, the caller's watchlist and review) names them first with `fetch_together`: one
@@ -62,7 +63,8 @@ def _generation_seconds() -> int:
 
 
 def invalidate(*names: str) -> None:
-    """Make every answer built from `names` stale, now and after the transaction."""
+    """Make every answer built from `names` stale, now and after the transaction (outside
+    one, now only: the write is committed already, and on_commit would run at once)."""
 
     def replace_tokens():
         tokens = {GENERATION_PREFIX + name: _new_token() for name in names}
@@ -73,7 +75,8 @@ def invalidate(*names: str) -> None:
 
     record_write()
     replace_tokens()
-    transaction.on_commit(replace_tokens)
+    if transaction.get_connection().in_atomic_block:
+        transaction.on_commit(replace_tokens)
 
 
 def _current_tokens(found: dict, generation_keys: list[str]) -> tuple | None:

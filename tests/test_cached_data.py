@@ -207,6 +207,22 @@ def test_an_announcement_is_made_again_after_the_commit(django_capture_on_commit
     assert generation_tokens([cached_data.MOVIES]) != inside
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_write_outside_a_transaction_is_announced_once(monkeypatch):
+    """Committed when it is announced: a second replacement would only cost a round trip."""
+    movie = MovieFactory()
+    replaced = []
+    set_many = cache.set_many
+    monkeypatch.setattr(
+        cache, "set_many", lambda tokens, **kwargs: replaced.append(set(tokens)) or set_many(tokens, **kwargs)
+    )
+    before = generation_tokens([cached_data.MOVIES])
+    movie.title = "Inside"
+    movie.save()
+    assert generation_tokens([cached_data.MOVIES]) != before
+    assert replaced == [{GENERATION_PREFIX + cached_data.MOVIES}]
+
+
 def test_a_write_of_fields_no_answer_shows_announces_nothing():
     movie = MovieFactory()
     before = generation_tokens([cached_data.MOVIES])
