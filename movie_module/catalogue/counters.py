@@ -76,7 +76,9 @@ def recount_movies(movie_ids: Iterable[int | None]) -> None:
     ids = sorted({movie_id for movie_id in movie_ids if movie_id is not None})
     for start in range(0, len(ids), RECOUNT_CHUNK):
         chunk = ids[start : start + RECOUNT_CHUNK]
-        with transaction.atomic():
+        # Within the write's own transaction, no savepoint of its own (two round trips): a
+        # recount that fails fails the write.
+        with transaction.atomic(savepoint=False):
             LOCKED_MOVIES.rows(values={"ids": chunk})
             # Counted after the lock, in a statement of its own: it sees what a concurrent
             # writer, who held the lock first, committed.

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection
 from django.db.models import BooleanField, Exists, OuterRef, QuerySet, Value
 
 from api.pagination import CompiledList, counted, list_length, rows_in_order
@@ -120,6 +120,26 @@ def own_review(*, review_id: int, movie: Movie, user) -> Review | None:
     if review is not None:
         review.movie, review.user = movie, user
     return review
+
+
+# Every column of an item, in the model's order (as from_db takes a row's values).
+ITEM_COLUMNS = tuple(field.attname for field in WatchlistItem._meta.concrete_fields)
+ITEM_OF = CompiledQuery(
+    lambda *, user_id, movie_id: WatchlistItem.objects.filter(user_id=user_id, movie_id=movie_id).values(
+        *ITEM_COLUMNS
+    )
+)
+
+
+def watchlist_item_of(*, user, movie: Movie) -> WatchlistItem | None:
+    """The user's watchlist item of `movie`, in one compiled query; None if there is none."""
+    found = ITEM_OF.rows(values={"user_id": user.pk, "movie_id": movie.pk})
+    if not found:
+        return None
+    values = [found[0][column] for column in ITEM_COLUMNS]
+    item = WatchlistItem.from_db(DEFAULT_DB_ALIAS, ITEM_COLUMNS, values)
+    item.user, item.movie = user, movie
+    return item
 
 
 def user_watchlist(*, user) -> QuerySet:

@@ -8,6 +8,8 @@ from django.utils import timezone
 from movie_module.models import Activity, Movie, Review, ReviewLike, WatchlistItem
 from movie_module.people.services import activity_record
 
+from . import selectors
+
 
 class AlreadyReviewed(Exception):
     """The user has reviewed this movie already."""
@@ -17,9 +19,17 @@ def watchlist_add(*, user, movie: Movie) -> tuple[WatchlistItem, bool]:
     """Put a movie on the user's watchlist; returns (item, created).
 
     Adding twice returns the existing item, also when two requests race: the unique
-    constraint settles it and get_or_create rereads the winner.
+    constraint settles it and the loser rereads the winner. The insert comes first (as
+    get_or_create's would after its read): a movie is mostly added once.
     """
-    return WatchlistItem.objects.get_or_create(user=user, movie=movie)
+    try:
+        with transaction.atomic():
+            return WatchlistItem.objects.create(user=user, movie=movie), True
+    except IntegrityError:
+        existing = selectors.watchlist_item_of(user=user, movie=movie)
+        if existing is None:
+            raise  # another constraint than the pair's: a movie deleted meanwhile
+        return existing, False
 
 
 def watchlist_item_set_watched(
