@@ -16,7 +16,17 @@ from django.db import models
 from django.db.models.signals import post_delete, post_save, pre_save
 
 from .cached_data import FOLLOWS, WRITES, changed_by_write
+from .internals.django_compiled_queries import CompiledQuery
 from .response_cache import invalidate
+
+
+def _followers_of(*, authors: list[int]):
+    follows, followed, follower = FOLLOWS
+    return apps.get_model(follows).objects.filter(**{f"{followed}__in": authors}).order_by().values(follower)
+
+
+# Compiled once per process: a review and its activity each look up their author's followers.
+FOLLOWERS_OF = CompiledQuery(_followers_of)
 
 
 def announce_write(model, *, users: dict | None = None, fields=None) -> None:
@@ -27,13 +37,8 @@ def announce_write(model, *, users: dict | None = None, fields=None) -> None:
         return
     follower_ids = ()
     if declared.in_followers_feeds and (authors := users.get(declared.in_followers_feeds)):
-        follows, followed, follower = FOLLOWS
-        follower_ids = set(
-            apps.get_model(follows)
-            .objects.filter(**{f"{followed}__in": authors})
-            .order_by()
-            .values_list(follower, flat=True)
-        )
+        follower = FOLLOWS[2]
+        follower_ids = {row[follower] for row in FOLLOWERS_OF.rows(values={"authors": sorted(authors)})}
     changed = changed_by_write(model._meta.label, users=users, follower_ids=follower_ids, fields=fields)
     if changed:
         invalidate(*changed)

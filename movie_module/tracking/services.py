@@ -73,9 +73,12 @@ def review_create(*, user, movie: Movie, rating, body: str = "", contains_spoile
 
 def watchlist_mark_watched(*, user, movie: Movie, watched_at: datetime.datetime) -> None:
     """The movie's watchlist item, if any, becomes watched; one watched already keeps its time."""
-    WatchlistItem.objects.filter(user=user, movie=movie, watched=False).update(
-        watched=True, watched_at=watched_at
-    )
+    # Read first, with a compiled query: most reviews are of movies not waiting on the
+    # watchlist, which then cost one query instead of the update's two (its announcement's
+    # read of whose rows it changes, and the update itself).
+    item = selectors.watchlist_item_of(user=user, movie=movie)
+    if item is not None and not item.watched:
+        WatchlistItem.objects.filter(pk=item.pk, watched=False).update(watched=True, watched_at=watched_at)
 
 
 def review_update(*, review: Review, **changes) -> Review:
