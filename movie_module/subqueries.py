@@ -3,6 +3,7 @@ without a query per row."""
 
 import json
 
+from django.db import DEFAULT_DB_ALIAS
 from django.db.models import BooleanField, Count, Expression, F, Field, IntegerField, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
@@ -96,3 +97,11 @@ class JsonRows(Subquery):
     def as_sqlite(self, compiler, connection, **extra_context):
         template = self._template(connection, "json_group_array", "json_array", "'[]'")
         return super().as_sql(compiler, connection, template=template, **extra_context)
+
+
+def instance_from_row(model, row: dict, prefix: str = ""):
+    """A `model` instance of the columns a compiled query's row holds under `prefix` (the
+    others deferred), as a queryset would have made it: `Model.from_db`, which takes the
+    values of a row with deferred fields in the model's order."""
+    columns = [field.attname for field in model._meta.concrete_fields if prefix + field.attname in row]
+    return model.from_db(DEFAULT_DB_ALIAS, columns, [row[prefix + column] for column in columns])

@@ -4,7 +4,6 @@ constant number of queries."""
 from collections.abc import Iterable
 from datetime import timedelta
 
-from django.db import DEFAULT_DB_ALIAS
 from django.db.models import (
     Count,
     F,
@@ -22,7 +21,7 @@ from api.shapes import output_columns
 from movie_module.imdb.matching import wanted_title
 from movie_module.models import Genre, Movie, MovieGenre, WatchlistItem
 from movie_module.serializers import MovieSummarySerializer
-from movie_module.subqueries import AmongIds, ListedValues, count_of
+from movie_module.subqueries import AmongIds, ListedValues, count_of, instance_from_row
 from scrapbook.internals.django_compiled_queries import CompiledQuery
 
 from .search import search_movies
@@ -157,11 +156,7 @@ def movie_in_writes(*, imdb_id: str) -> Movie | None:
     rest deferred), in one compiled query; None when the catalogue has no such movie. (Django
     building the same `.only()` query cost a write about a tenth of its CPU.)"""
     found = MOVIE_IN_WRITES.rows(values={"imdb_id": imdb_id})
-    if not found:
-        return None
-    # In the model's order, as from_db takes the values of a row with deferred fields.
-    columns = [field.attname for field in Movie._meta.concrete_fields if field.attname in found[0]]
-    return Movie.from_db(DEFAULT_DB_ALIAS, columns, [found[0][column] for column in columns])
+    return instance_from_row(Movie, found[0]) if found else None
 
 
 def movie_id_with_imdb_id(*, imdb_id: str) -> int | None:

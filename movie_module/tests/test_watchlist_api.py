@@ -221,3 +221,21 @@ def test_adding_reads_the_movie_once_without_its_credits(auth_client):
     by_imdb_id = [query["sql"] for query in queries if '"movie_module_movie"."imdb_id" =' in query["sql"]]
     assert len(by_imdb_id) == 1, by_imdb_id
     assert '"cast"' not in by_imdb_id[0]
+
+
+def test_an_item_is_found_by_its_id_however_the_url_writes_it(auth_client, user):
+    item = WatchlistItemFactory(user=user, movie=MovieFactory(title="Alien", year=1979, genres=["Horror"]))
+    for written in (str(item.id), f"0{item.id}", f"{item.id:020d}"):
+        response = auth_client.get(f"{WATCHLIST}{written}/")
+        assert response.status_code == 200, written
+        shown = response.json()
+        assert shown["id"] == item.id
+        assert (shown["movie"]["title"], shown["movie"]["genres"]) == ("Alien", ["Horror"])
+
+
+@pytest.mark.parametrize("written", ["x1", "1e3", "9223372036854775808", "99999999999999999999999"])
+def test_an_item_id_that_names_no_item_is_a_404(auth_client, user, written):
+    WatchlistItemFactory(user=user)
+    response = auth_client.patch(f"{WATCHLIST}{written}/", {"watched": True})
+    assert response.status_code == 404
+    assert response.json()["detail"]

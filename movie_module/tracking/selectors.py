@@ -3,14 +3,15 @@
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
-from django.db import DEFAULT_DB_ALIAS, connection
+from django.db import connection
 from django.db.models import BooleanField, Exists, OuterRef, QuerySet, Value
 
 from api.pagination import CompiledList, counted, list_length, rows_in_order
 from api.shapes import output_columns
 from movie_module.catalogue.selectors import genre_names
 from movie_module.models import Movie, Review, ReviewLike, WatchlistItem
-from movie_module.subqueries import AmongIds, count_of
+from movie_module.serializers import MovieSummarySerializer
+from movie_module.subqueries import AmongIds, count_of, instance_from_row
 from scrapbook.internals.django_compiled_queries import CompiledQuery
 
 from .serializers import ReviewSerializer, WatchlistItemSerializer
@@ -122,11 +123,9 @@ def own_review(*, review_id: int, movie: Movie, user) -> Review | None:
     return review
 
 
-# Every column of an item, in the model's order (as from_db takes a row's values).
-ITEM_COLUMNS = tuple(field.attname for field in WatchlistItem._meta.concrete_fields)
 ITEM_OF = CompiledQuery(
     lambda *, user_id, movie_id: WatchlistItem.objects.filter(user_id=user_id, movie_id=movie_id).values(
-        *ITEM_COLUMNS
+        *(field.attname for field in WatchlistItem._meta.concrete_fields)
     )
 )
 
@@ -136,9 +135,31 @@ def watchlist_item_of(*, user, movie: Movie) -> WatchlistItem | None:
     found = ITEM_OF.rows(values={"user_id": user.pk, "movie_id": movie.pk})
     if not found:
         return None
-    values = [found[0][column] for column in ITEM_COLUMNS]
-    item = WatchlistItem.from_db(DEFAULT_DB_ALIAS, ITEM_COLUMNS, values)
+    item = instance_from_row(WatchlistItem, found[0])
     item.user, item.movie = user, movie
+    return item
+
+
+def _own_item(*, user_id: int, item_id: int) -> QuerySet:
+    # The item's columns, and what it shows of its movie (its summary: `prepare_summaries`
+    # adds the genres).
+    return WatchlistItem.objects.filter(user_id=user_id, pk=item_id).values(
+        *(field.attname for field in WatchlistItem._meta.concrete_fields),
+        *(f"movie__{column}" for column in ("id", *output_columns(MovieSummarySerializer))),
+    )
+
+
+OWN_ITEM = CompiledQuery(_own_item)
+
+
+def own_watchlist_item(*, user, item_id: int) -> WatchlistItem | None:
+    """The user's watchlist item `item_id` with its movie's summary columns, in one compiled
+    query; None if the user has no such item."""
+    found = OWN_ITEM.rows(values={"user_id": user.pk, "item_id": item_id})
+    if not found:
+        return None
+    item = instance_from_row(WatchlistItem, found[0])
+    item.user, item.movie = user, instance_from_row(Movie, found[0], prefix="movie__")
     return item
 
 
