@@ -35,15 +35,27 @@ def _per_movie(model, aggregate, output_field):
     return Subquery(rows.values("value")[:1], output_field=output_field)
 
 
+def _counted_parts() -> dict:
+    """What the counters are made of, each an expression over the movie's rows."""
+    return {
+        "review_count": Coalesce(_per_movie(Review, Count("id"), IntegerField()), Value(0)),
+        "average_rating": _per_movie(Review, Avg("rating", output_field=FloatField()), FloatField()),
+        "watchlist_count": Coalesce(_per_movie(WatchlistItem, Count("id"), IntegerField()), Value(0)),
+        "corpus_count": Coalesce(_per_movie(CorpusRating, Count("id"), IntegerField()), Value(0)),
+    }
+
+
+def _popularity(review_count, watchlist_count, corpus_count):
+    return review_count + watchlist_count + corpus_count
+
+
 def _counter_values() -> dict:
     """Each counter as an expression over the movie's rows, for an UPDATE of the movies."""
-    review_count = Coalesce(_per_movie(Review, Count("id"), IntegerField()), Value(0))
-    watchlist_count = Coalesce(_per_movie(WatchlistItem, Count("id"), IntegerField()), Value(0))
-    corpus_count = Coalesce(_per_movie(CorpusRating, Count("id"), IntegerField()), Value(0))
+    parts = _counted_parts()
     return {
-        "review_count": review_count,
-        "average_rating": _per_movie(Review, Avg("rating", output_field=FloatField()), FloatField()),
-        "popularity": review_count + watchlist_count + corpus_count,
+        "review_count": parts["review_count"],
+        "average_rating": parts["average_rating"],
+        "popularity": _popularity(parts["review_count"], parts["watchlist_count"], parts["corpus_count"]),
     }
 
 
@@ -60,7 +72,9 @@ def _locked_movies(*, ids: list[int]):
 
 
 def _counted(*, ids: list[int]):
-    counted = {f"counted_{name}": value for name, value in _counter_values().items()}
+    # The parts, not the counters: popularity, their sum, is added up here, so that the
+    # movie's reviews are counted once, not again within the sum (the database would).
+    counted = {f"counted_{name}": value for name, value in _counted_parts().items()}
     return Movie.objects.filter(id__in=ids).order_by().values("id", **counted)
 
 
@@ -98,8 +112,15 @@ def _write_counters(counted: list[dict]) -> None:
     with connection.cursor() as cursor:
         cursor.executemany(
             f"UPDATE {movies} SET {assignments} WHERE {primary_key} = %s",
-            [[row[f"counted_{name}"] for name in COUNTER_FIELDS] + [row["id"]] for row in counted],
+            [[_counter_of(row, name) for name in COUNTER_FIELDS] + [row["id"]] for row in counted],
         )
+
+
+def _counter_of(counted: dict, name: str):
+    if name == "popularity":
+        parts = ("review_count", "watchlist_count", "corpus_count")
+        return _popularity(*(counted[f"counted_{part}"] for part in parts))
+    return counted[f"counted_{name}"]
 
 
 def recount_all_movies() -> None:
