@@ -19,9 +19,13 @@ def watchlist_add(*, user, movie: Movie) -> tuple[WatchlistItem, bool]:
     """Put a movie on the user's watchlist; returns (item, created).
 
     Adding twice returns the existing item, also when two requests race: the unique
-    constraint settles it and the loser rereads the winner. The insert comes first (as
-    get_or_create's would after its read): a movie is mostly added once.
+    constraint settles it and the loser rereads the winner. As get_or_create, but its read
+    is a compiled query (get_or_create's, built by the ORM, cost a tenth of the add), so
+    that only a race reaches PostgreSQL as a refused insert (an error in its log).
     """
+    existing = selectors.watchlist_item_of(user=user, movie=movie)
+    if existing is not None:
+        return existing, False
     try:
         with transaction.atomic():
             return WatchlistItem.objects.create(user=user, movie=movie), True
