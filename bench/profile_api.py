@@ -11,12 +11,16 @@ robust to a busy machine) and wall time per request, and each one's ratio to the
 view's CPU time, and the CPU time PostgreSQL's processes spent meanwhile (the
 machine otherwise quiet). `--profile NAME` also runs cProfile over that
 endpoint's requests, through Django's test client in this thread, and prints its top
-functions. --no-cache builds every answer from the database.
+functions. --no-cache builds every answer from the database. --writes asks the load mix's
+writes too (bench/load.py): watchlist adds of any movie (one listed already answers 200),
+marks of the caller's items as watched, reviews of movies the caller has not reviewed;
+they stay in the database.
 """
 
 import argparse
 import asyncio
 import cProfile
+import json
 import os
 import pstats
 import random
@@ -28,7 +32,7 @@ from pathlib import Path
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
 
-from tests.servers import asgi_get  # noqa: E402
+from tests.servers import asgi_request  # noqa: E402
 
 
 def environment(arguments) -> dict:
@@ -75,20 +79,27 @@ def prepare_mix_reads(people) -> None:
         call_command("fit_recommender", verbosity=0)
 
 
-def endpoints(rng: random.Random) -> dict:
+def bench_people() -> tuple[list, list[str]]:
+    """The users bench/api.py made, and an access token for each."""
     from rest_framework_simplejwt.tokens import AccessToken
 
     from authentication.models import User
-    from movie_module.models import Movie, Review
 
     people = list(User.objects.filter(username__startswith="bench").order_by("id"))
+    return people, [str(AccessToken.for_user(person)) for person in people]
+
+
+def endpoints(rng: random.Random) -> dict:
+    """Each read's name -> a function giving its next request, (method, URL, token, body)."""
+    from movie_module.models import Movie, Review
+
+    people, tokens = bench_people()
     prepare_mix_reads(people)
-    tokens = [str(AccessToken.for_user(person)) for person in people]
     imdb_ids = list(Movie.objects.values_list("imdb_id", flat=True))
     movie_pages = max(1, len(imdb_ids) // 20)
     review_pages = max(1, Review.objects.count() // 20)
     usernames = [person.username for person in people]
-    return {
+    reads = {
         "bare": lambda: ("/bench/ceiling/", None),
         "GET /api/movies/": lambda: (f"/api/movies/?page={rng.randint(1, movie_pages)}", None),
         "GET /api/movies/<id>/": lambda: (f"/api/movies/{rng.choice(imdb_ids)}/", rng.choice(tokens)),
@@ -103,13 +114,50 @@ def endpoints(rng: random.Random) -> dict:
         ),
         "GET /api/recommendations/": lambda: ("/api/recommendations/", rng.choice(tokens)),
     }
+    return {name: (lambda read=read: ("GET", *read(), b"")) for name, read in reads.items()}
 
 
-async def warm_up(application, requests: list) -> None:
+# Requests of each write asked before its measured rounds.
+WRITES_UNMEASURED = 20
+# What each write answers when it goes right; a read, 200.
+WRITE_STATUSES = {
+    "POST /api/watchlist/": (200, 201),
+    "PATCH /api/watchlist/<id>/": (200,),
+    "POST /api/reviews/": (201,),
+}
+
+
+def write_requests(rng: random.Random, count: int) -> dict:
+    """`count` requests of each of the load mix's writes, each by one of the bench users."""
+    from movie_module.models import Movie, Review, WatchlistItem
+
+    people, tokens = bench_people()
+    imdb_ids = list(Movie.objects.values_list("imdb_id", flat=True))
+    items, unreviewed = [], []
+    for person in people:
+        items.append(list(WatchlistItem.objects.filter(user=person).values_list("id", flat=True)))
+        reviewed = set(Review.objects.filter(user=person).values_list("movie__imdb_id", flat=True))
+        unreviewed.append(rng.sample(sorted(set(imdb_ids) - reviewed), k=len(set(imdb_ids) - reviewed)))
+    asked = {name: [] for name in WRITE_STATUSES}
+    while len(asked["POST /api/reviews/"]) < count:
+        number = rng.randrange(len(people))
+        if not items[number] or not unreviewed[number]:
+            continue
+        token = tokens[number]
+        added = json.dumps({"imdb_id": rng.choice(imdb_ids)}).encode()
+        asked["POST /api/watchlist/"].append(("POST", "/api/watchlist/", token, added))
+        watched = ("PATCH", f"/api/watchlist/{rng.choice(items[number])}/", token, b'{"watched": true}')
+        asked["PATCH /api/watchlist/<id>/"].append(watched)
+        review = {"imdb_id": unreviewed[number].pop(), "rating": rng.randint(1, 10) / 2, "body": "Seen it."}
+        asked["POST /api/reviews/"].append(("POST", "/api/reviews/", token, json.dumps(review).encode()))
+    return asked
+
+
+async def warm_up(application, requests: list, expected: tuple[int, ...] = (200,)) -> None:
     """Each request once, unmeasured: connections opened, queries compiled, answers cached."""
-    for url, token in requests:
-        status, body = await asgi_get(application, url, token, host="127.0.0.1")
-        assert status == 200, (url, status, body[:200])
+    for method, url, token, body in requests:
+        status, answer = await asgi_request(application, method, url, token, body, host="127.0.0.1")
+        assert status in expected, (method, url, status, answer[:200])
 
 
 def database_cpu_seconds() -> float:
@@ -131,8 +179,8 @@ def database_cpu_seconds() -> float:
 async def measure(application, requests: list) -> tuple[float, float, float]:
     """(CPU seconds, wall seconds, database CPU seconds) of asking `requests` one after the other."""
     cpu, wall, database = time.process_time(), time.perf_counter(), database_cpu_seconds()
-    for url, token in requests:
-        await asgi_get(application, url, token, host="127.0.0.1")
+    for method, url, token, body in requests:
+        await asgi_request(application, method, url, token, body, host="127.0.0.1")
     return time.process_time() - cpu, time.perf_counter() - wall, database_cpu_seconds() - database
 
 
@@ -143,16 +191,18 @@ def profile_in_this_thread(requests: list, sort: str, lines: int) -> None:
 
     client = Client(HTTP_HOST="127.0.0.1")
 
-    def ask_all():
-        for url, token in requests:
+    def ask_all(requests):
+        for method, url, token, body in requests:
             headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"} if token else {}
-            client.get(url, **headers)
+            client.generic(method, url, body, content_type="application/json", **headers)
 
-    ask_all()  # warm up
+    # A write is asked once: the first tenth warms up, the rest is profiled.
+    warm = len(requests) // 10 if requests[0][0] != "GET" else len(requests)
+    ask_all(requests[:warm])
     # CPU time, as the table counts: a query's wait on PostgreSQL is not this process's cost.
     profiler = cProfile.Profile(time.process_time)
     profiler.enable()
-    ask_all()
+    ask_all(requests[warm:] if requests[0][0] != "GET" else requests)
     profiler.disable()
     pstats.Stats(profiler).sort_stats(sort).print_stats(lines)
 
@@ -170,27 +220,41 @@ def main():
     parser.add_argument("--profile", default="", help="an endpoint's name: print its cProfile")
     parser.add_argument("--sort", default="cumulative")
     parser.add_argument("--lines", type=int, default=40)
+    parser.add_argument("--writes", action="store_true", help="the load mix's writes too")
     arguments = parser.parse_args()
     os.environ.update(environment(arguments))
 
     from scrapbook.asgi import django_application
 
     rng = random.Random(5)
-    asked = {
-        name: [next_request() for _ in range(arguments.requests)]
-        for name, next_request in endpoints(rng).items()
-        if not arguments.only or arguments.only in name or name == "bare"
-    }
-    if arguments.profile:
-        profile_in_this_thread(asked[arguments.profile], arguments.sort, arguments.lines)
-    for requests in asked.values():
-        asyncio.run(warm_up(django_application, requests))
+    # Each endpoint's requests unmeasured, then those of each measured round: a read asks
+    # the same ones each time, a write new ones.
+    warm, rounds, expected = {}, {}, {}
+    for name, next_request in endpoints(rng).items():
+        if not arguments.only or arguments.only in name or name == "bare":
+            warm[name] = [next_request() for _ in range(arguments.requests)]
+            rounds[name] = [warm[name]] * arguments.rounds
+    if arguments.writes:
+        if arguments.profile in WRITE_STATUSES:
+            profile_in_this_thread(
+                write_requests(rng, arguments.requests)[arguments.profile], arguments.sort, arguments.lines
+            )
+        size, warm_size = arguments.requests, WRITES_UNMEASURED
+        for name, requests in write_requests(rng, warm_size + size * arguments.rounds).items():
+            if not arguments.only or arguments.only in name:
+                warm[name], expected[name] = requests[:warm_size], WRITE_STATUSES[name]
+                measured = requests[warm_size:]
+                rounds[name] = [measured[size * number :][:size] for number in range(arguments.rounds)]
+    if arguments.profile in warm and arguments.profile not in WRITE_STATUSES:
+        profile_in_this_thread(warm[arguments.profile], arguments.sort, arguments.lines)
+    for name, requests in warm.items():
+        asyncio.run(warm_up(django_application, requests, expected.get(name, (200,))))
     # In rounds that take the endpoints in turn: a machine that gets busier or quieter
     # weighs on them all alike.
-    totals = {name: [0.0, 0.0, 0.0] for name in asked}
-    for _ in range(arguments.rounds):
-        for name, requests in asked.items():
-            for index, seconds in enumerate(asyncio.run(measure(django_application, requests))):
+    totals = {name: [0.0, 0.0, 0.0] for name in rounds}
+    for number in range(arguments.rounds):
+        for name, asked in rounds.items():
+            for index, seconds in enumerate(asyncio.run(measure(django_application, asked[number]))):
                 totals[name][index] += seconds
     count = arguments.requests * arguments.rounds
     results = {name: [seconds * 1000 / count for seconds in total] for name, total in totals.items()}

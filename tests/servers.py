@@ -208,14 +208,16 @@ def celery_worker(*, log_path: Path, pool: str = "solo", beat: bool = False, ext
         worker.kill()
 
 
-def http_get_scope(url: str, headers: list[tuple[bytes, bytes]], *, host: str = "testserver") -> dict:
-    """The ASGI scope of a GET of `url` (a path and query) sent with `headers`."""
+def http_get_scope(
+    url: str, headers: list[tuple[bytes, bytes]], *, host: str = "testserver", method: str = "GET"
+) -> dict:
+    """The ASGI scope of a GET (or `method`) of `url` (a path and query) sent with `headers`."""
     parts = urlsplit(url)
     return {
         "type": "http",
         "asgi": {"version": "3.0"},
         "http_version": "1.1",
-        "method": "GET",
+        "method": method,
         "scheme": "http",
         "path": parts.path,
         "raw_path": parts.path.encode(),
@@ -233,13 +235,30 @@ async def asgi_get(
     """One GET of `url` through the ASGI `application` in this process: (status, body). The
     client leaves once answered, as a client of uvicorn appears to Django then (`receive`
     says http.disconnect), unless it `stays` connected."""
+    return await asgi_request(application, "GET", url, token, host=host, stays=stays)
+
+
+async def asgi_request(
+    application,
+    method: str,
+    url: str,
+    token: str | None = None,
+    body: bytes = b"",
+    *,
+    host: str = "testserver",
+    stays: bool = False,
+) -> tuple[int, bytes]:
+    """One request through the ASGI `application` in this process, `body` sent as JSON:
+    (status, answer), as `asgi_get`."""
     headers = [(b"authorization", f"Bearer {token}".encode())] if token else []
+    if body:
+        headers += [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     sent, answered, asked = [], asyncio.Event(), []
 
     async def receive():
         if not asked:
             asked.append(True)
-            return {"type": "http.request", "body": b"", "more_body": False}
+            return {"type": "http.request", "body": body, "more_body": False}
         if stays:
             await asyncio.Event().wait()
         await answered.wait()
@@ -250,7 +269,7 @@ async def asgi_get(
         if message["type"] == "http.response.body" and not message.get("more_body"):
             answered.set()
 
-    await application(http_get_scope(url, headers, host=host), receive, send)
+    await application(http_get_scope(url, headers, host=host, method=method), receive, send)
     status = next(message["status"] for message in sent if message["type"] == "http.response.start")
-    body = b"".join(message.get("body", b"") for message in sent if message["type"] == "http.response.body")
-    return status, body
+    answer = b"".join(message.get("body", b"") for message in sent if message["type"] == "http.response.body")
+    return status, answer
