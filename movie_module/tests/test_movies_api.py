@@ -1,5 +1,6 @@
 import pytest
 
+from movie_module.catalogue.selectors import imdb_ids_of
 from movie_module.models import Movie
 
 from .factories import MovieFactory, ReviewFactory, WatchlistItemFactory
@@ -230,3 +231,11 @@ def test_search_still_finds_movies_after_migrations_rebuilt_the_movie_table(api_
     MovieFactory(title="Solaris Rising")
     titles = [movie["title"] for movie in api_client.get(MOVIES, {"search": "solaris"}).json()["results"]]
     assert titles == ["Solaris", "Solaris Rising"]
+
+
+@pytest.mark.parametrize("count", [0, 1, 3, 4, 5, 17])
+def test_the_imdb_ids_of_any_number_of_movies_come_in_one_query(db, count, django_assert_num_queries):
+    movies = MovieFactory.create_batch(count)
+    with django_assert_num_queries(1 if count else 0):
+        found = imdb_ids_of(movie_ids=[movie.id for movie in movies])
+    assert found == {movie.id: movie.imdb_id for movie in movies}
